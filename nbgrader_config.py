@@ -1,0 +1,18 @@
+"""nbgrader course configuration: source/ and release/ live at the repository root."""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "linear-classifiers"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+# The gradebook is course state, not content: keep it out of the repository tree's tracked files.
+c.CourseDirectory.db_url = os.environ.get(
+    "NBGRADER_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}"
+)
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*_best.npz"]

@@ -1,0 +1,40 @@
+"""The project skeleton a newcomer relies on: the README's commands, CI, and the environments."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from autograder.release import ROOT
+
+
+def _requirement_names(specs: list[str]) -> dict[str, str]:
+    out = {}
+    for spec in specs:
+        match = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", spec.strip())
+        out[match.group(1).lower()] = match.group(2).replace(" ", "")
+    return out
+
+
+def test_environment_yml_agrees_with_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _requirement_names(project["dependencies"] + project["optional-dependencies"]["test"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    listed: list[str] = []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            listed += [d for d in dep["pip"] if not d.startswith("-e")]
+        elif not dep.startswith(("python=", "pip")):
+            listed.append(dep)
+    have = _requirement_names(listed)
+    assert have == wanted, f"environment.yml {have} != pyproject.toml {wanted}"
+    assert wanted["torch"] == "==2.13.0"
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "./kit demo" in readme and "./kit test" in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^\./kit test\b", ci, re.MULTILINE), ".ci/run must call the README's test command"

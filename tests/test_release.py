@@ -1,0 +1,152 @@
+"""The student release: in sync with the source, free of solutions, and runnable up to the stubs."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from autograder.release import (
+    ASSIGNMENT,
+    ROOT,
+    build_student_bundle,
+    generate_release,
+)
+
+SOURCE = ROOT / "source" / ASSIGNMENT
+RELEASE = ROOT / "release" / ASSIGNMENT
+NOTEBOOKS = ("svm.ipynb", "softmax.ipynb")
+REGION = re.compile(
+    r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END (SOLUTION|HIDDEN TESTS)", re.DOTALL
+)
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _source(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _tree_diff(a: Path, b: Path) -> list[str]:
+    cmp = filecmp.dircmp(a, b)
+    out = [f"only in {a}: {n}" for n in cmp.left_only] + [f"only in {b}: {n}" for n in cmp.right_only]
+    _, mismatch, errors = filecmp.cmpfiles(a, b, cmp.common_files, shallow=False)
+    out += [f"differs: {n}" for n in mismatch + errors]
+    for sub in cmp.common_dirs:
+        out += _tree_diff(a / sub, b / sub)
+    return out
+
+
+def test_committed_release_matches_a_fresh_generation(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(SOURCE, course / "source" / ASSIGNMENT)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    fresh = generate_release(course)
+    diff = _tree_diff(RELEASE, fresh)
+    assert not diff, (
+        "release/ is out of date with source/: run `python -m autograder release` and commit. "
+        + "; ".join(diff)
+    )
+
+
+def _secret_lines() -> set[str]:
+    """Lines that appear only inside solution / hidden-test regions or answer cells of the source."""
+    secret: set[str] = set()
+    given: set[str] = set()
+    for name in NOTEBOOKS:
+        for cell in _cells(SOURCE / name):
+            text = _source(cell)
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell["cell_type"] == "markdown" and meta.get("solution"):
+                secret.update(line.strip() for line in text.splitlines())
+                continue
+            inside = "".join(m.group(2) for m in REGION.finditer(text))
+            outside = REGION.sub("", text)
+            secret.update(line.strip() for line in inside.splitlines())
+            given.update(line.strip() for line in outside.splitlines())
+    # A line the students are given elsewhere (e.g. `return loss, dW`) is not a leak.
+    return {line for line in secret - given if len(line) > 12}
+
+
+def test_release_holds_no_solution_and_no_hidden_test() -> None:
+    secret = _secret_lines()
+    assert len(secret) > 50, "the source notebooks should have solution code to protect"
+    for name in NOTEBOOKS:
+        nb = nbformat.read(RELEASE / name, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            text = cell.source
+            for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "assert_checks",
+                           "import autograder", "from autograder"):
+                assert marker not in text, f"{name} cell {index} contains {marker!r}"
+            leaked = [line for line in text.splitlines() if line.strip() in secret]
+            assert not leaked, f"{name} cell {index} leaks solution lines: {leaked[:3]}"
+            if cell.cell_type == "code":
+                assert not cell.outputs, f"{name} cell {index} still has outputs"
+        stubs = sum("raise NotImplementedError()" in c.source for c in nb.cells)
+        answers = sum("YOUR ANSWER HERE" in c.source for c in nb.cells)
+        assert stubs >= 3 and answers >= 2, f"{name}: {stubs} code stubs, {answers} answer cells"
+
+
+def test_student_bundle_holds_exactly_what_a_student_needs(tmp_path: Path) -> None:
+    bundle = build_student_bundle(tmp_path / "linear.zip")
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        for name in NOTEBOOKS:
+            assert zf.read(f"linear/{name}") == (RELEASE / name).read_bytes()
+    assert names == {
+        "linear/svm.ipynb",
+        "linear/softmax.ipynb",
+        "linear/README.md",
+        "linear/environment.yml",
+        "linear/cs231n_data/__init__.py",
+        "linear/cs231n_data/cifar10.py",
+        "linear/cs231n_data/download.py",
+        "linear/cs231n_data/gradient_check.py",
+        "linear/cs231n_data/notebook.py",
+        "linear/cs231n_data/vis.py",
+    }
+
+
+def _run_until_error(path: Path) -> tuple[int, str]:
+    """Execute a notebook in its folder; return (index of the failing cell, exception name)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with pytest.raises(CellExecutionError) as failure:
+        client.execute()
+    failing = next(
+        i for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)
+    )
+    return failing, failure.value.ename
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+@pytest.mark.parametrize("name, first_call", [
+    ("svm.ipynb", "loss, grad = svm_loss_naive(W, X_dev, y_dev, 0.000005)"),
+    ("softmax.ipynb", "loss, grad = softmax_loss_naive(W, X_dev, y_dev, 0.0)"),
+])
+def test_bundle_notebook_runs_to_the_first_stub(
+    tmp_path: Path, cifar10_env: Path, name: str, first_call: str
+) -> None:
+    """A student who unzips the bundle and runs a notebook gets to their first task."""
+    with zipfile.ZipFile(build_student_bundle(tmp_path / "linear.zip")) as zf:
+        zf.extractall(tmp_path)
+    failing, ename = _run_until_error(tmp_path / "linear" / name)
+    cells = nbformat.read(tmp_path / "linear" / name, as_version=4).cells
+    assert ename == "NotImplementedError", f"{name} stopped at cell {failing} with {ename}"
+    assert first_call in cells[failing].source, (
+        f"{name} stopped at cell {failing}, not at the first call of a stub:\n{cells[failing].source}"
+    )
