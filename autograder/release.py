@@ -44,7 +44,8 @@ def generate_release(root: Path = ROOT, assignment: str = ASSIGNMENT) -> Path:
     release = root / "release" / assignment
     if proc.returncode != 0 or not release.is_dir():
         raise RuntimeError(
-            f"nbgrader generate_assignment {assignment} failed in {root}:\n{proc.stdout}{proc.stderr}"
+            f"nbgrader generate_assignment {assignment} failed in {root}:\n"
+            f"{proc.stdout}{proc.stderr}"
         )
     return release
 
@@ -58,7 +59,9 @@ def bundle_members(root: Path = ROOT, assignment: str = ASSIGNMENT) -> dict[str,
     """
     release = root / "release" / assignment
     if not release.is_dir():
-        raise FileNotFoundError(f"{release} does not exist: run `python -m autograder release` first")
+        raise FileNotFoundError(
+            f"{release} does not exist: run `python -m autograder release` first"
+        )
     members = {
         f"{assignment}/{path.relative_to(release)}": path
         for path in sorted(release.rglob("*"))

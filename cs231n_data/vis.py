@@ -54,7 +54,8 @@ def plot_search_results(
     lrs = sorted({lr for lr, _ in results})
     regs = sorted({reg for _, reg in results})
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, which, title in ((axes[0], 0, "training accuracy"), (axes[1], 1, "validation accuracy")):
+    panels = ((axes[0], 0, "training accuracy"), (axes[1], 1, "validation accuracy"))
+    for ax, which, title in panels:
         grid = np.full((len(lrs), len(regs)), np.nan)
         for (lr, reg), accs in results.items():
             grid[lrs.index(lr), regs.index(reg)] = accs[which]

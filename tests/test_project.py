@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import tomllib
 
+import tomllib
 import yaml
 
 from autograder.release import ROOT
@@ -37,4 +37,6 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "./kit demo" in readme and "./kit test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^\./kit test\b", ci, re.MULTILINE), ".ci/run must call the README's test command"
+    assert re.search(r"^\./kit test\b", ci, re.MULTILINE), (
+        ".ci/run must call the README's test command"
+    )

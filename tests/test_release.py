@@ -40,7 +40,8 @@ def _source(cell: dict) -> str:
 
 def _tree_diff(a: Path, b: Path) -> list[str]:
     cmp = filecmp.dircmp(a, b)
-    out = [f"only in {a}: {n}" for n in cmp.left_only] + [f"only in {b}: {n}" for n in cmp.right_only]
+    out = [f"only in {a}: {n}" for n in cmp.left_only]
+    out += [f"only in {b}: {n}" for n in cmp.right_only]
     _, mismatch, errors = filecmp.cmpfiles(a, b, cmp.common_files, shallow=False)
     out += [f"differs: {n}" for n in mismatch + errors]
     for sub in cmp.common_dirs:
@@ -61,7 +62,7 @@ def test_committed_release_matches_a_fresh_generation(tmp_path: Path) -> None:
 
 
 def _secret_lines() -> set[str]:
-    """Lines that appear only inside solution / hidden-test regions or answer cells of the source."""
+    """Lines found only in the source's solution / hidden-test regions and answer cells."""
     secret: set[str] = set()
     given: set[str] = set()
     for name in NOTEBOOKS:
@@ -148,5 +149,6 @@ def test_bundle_notebook_runs_to_the_first_stub(
     cells = nbformat.read(tmp_path / "linear" / name, as_version=4).cells
     assert ename == "NotImplementedError", f"{name} stopped at cell {failing} with {ename}"
     assert first_call in cells[failing].source, (
-        f"{name} stopped at cell {failing}, not at the first call of a stub:\n{cells[failing].source}"
+        f"{name} stopped at cell {failing}, not at the first call of a stub:\n"
+        + cells[failing].source
     )
