@@ -137,7 +137,9 @@ def get_cifar10_data(
     - num_dev: rows of a small development set, sampled without replacement from the
       training rows (reproducible for a given seed).
     - seed: seed (or np.random.Generator) for the dev sample.
-    - dtype: floating dtype of the rows; float32 halves the memory of float64.
+    - dtype: floating dtype of the train/val/test rows; float32 halves the memory of
+      float64. The small dev set is always float64, so that gradient checks and
+      naive-vs-vectorized comparisons on it are not limited by float32 rounding.
 
     Returns a dict of arrays:
     - X_train (num_training, 3073), y_train (num_training,)
@@ -179,7 +181,9 @@ def get_cifar10_data(
         "y_val": y_all[val].copy(),
         "X_test": rows(X_test_all[:num_test]),
         "y_test": y_test_all[:num_test].copy(),
-        "X_dev": X_train[dev],
+        # The dev set is for gradient checks and naive-vs-vectorized comparisons, where
+        # float32 rounding (~1e-3 in a gradient's norm) would hide or fake a bug: float64.
+        "X_dev": X_train[dev].astype(np.float64),
         "y_dev": y_all[dev],
         "mean_image": mean_image,
     }

@@ -87,7 +87,7 @@ def test_split_shapes_and_bias_column(split):
     for name, n in expected.items():
         X, y = split[f"X_{name}"], split[f"y_{name}"]
         assert X.shape == (n, 3073), name
-        assert X.dtype == np.float32, name
+        assert X.dtype == (np.float64 if name == "dev" else np.float32), name
         assert y.shape == (n,) and y.dtype == np.int64, name
         assert np.all(X[:, -1] == 1), f"X_{name}: the last column is the bias trick's ones"
     assert split["mean_image"].shape == (3072,)
@@ -121,7 +121,7 @@ def row_digests(X: np.ndarray) -> list[bytes]:
 @pytest.mark.cifar
 def test_dev_is_a_seeded_sample_of_distinct_training_rows(split, cifar10_path, cifar10_env):
     train_rows = dict(zip(row_digests(split["X_train"]), split["y_train"], strict=True))
-    dev = row_digests(split["X_dev"])
+    dev = row_digests(split["X_dev"].astype(np.float32))
     assert len(set(dev)) == 500, "dev rows are sampled without replacement"
     assert all(d in train_rows for d in dev), "every dev row is a training row"
     assert [train_rows[d] for d in dev] == split["y_dev"].tolist()

@@ -1,0 +1,1 @@
+"""Grading engine for the linear-classifier assignment (hidden checks, sandbox, rubric)."""

@@ -1,0 +1,738 @@
+"""The hidden checks: what is called, with what, compared how, for how many points.
+
+Every check is a small declarative unit (`Check`): a name that starts with the function
+it checks, the target (notebook cell) it belongs to, its points from rubric.toml, and an
+`evaluate` step that calls student code only through `Session.call` and compares the
+plain data that comes back with the oracle, here, in the trusted parent.
+
+    run_checks(session, seed, rubric) -> [CheckResult, ...]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autograder import diagnose, inputs
+from autograder.diagnose import rel_error
+from autograder.inputs import LossCase
+from autograder.oracle import kind_of, oracle_for
+from autograder.outcome import Outcome, Session
+from autograder.rubric import CLASSIFIERS, LOSS_FUNCTIONS, Rubric
+
+TARGETS = (*LOSS_FUNCTIONS, "linear_classifier", *CLASSIFIERS)
+NOTEBOOK = {
+    "svm_loss_naive": "svm.ipynb",
+    "svm_loss_vectorized": "svm.ipynb",
+    "softmax_loss_naive": "softmax.ipynb",
+    "softmax_loss_vectorized": "softmax.ipynb",
+    "LinearClassifier.train": "svm.ipynb",
+    "LinearClassifier.predict": "svm.ipynb",
+}
+# The loss each classifier's (given) subclass calls.
+CLASS_LOSS = {"LinearSVM": "svm_loss_vectorized", "Softmax": "softmax_loss_vectorized"}
+NAIVE_OF = {"svm_loss_vectorized": "svm_loss_naive",
+            "softmax_loss_vectorized": "softmax_loss_naive"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The score of one check and what the student is told (Gradescope test fields)."""
+
+    name: str
+    score: float
+    max_score: float
+    output: str
+    passed: bool
+    target: str
+    visibility: str = "visible"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check concluded: the fraction of its points earned and the message."""
+
+    fraction: float
+    message: str
+
+
+def passed(message: str) -> Verdict:
+    return Verdict(1.0, message)
+
+
+def failed(message: str) -> Verdict:
+    return Verdict(0.0, message)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One hidden check. `needs` lists what it cannot run without ('data', 'reference')."""
+
+    name: str
+    target: str
+    points: float
+    evaluate: Callable[[Grading], Verdict]
+    needs: tuple[str, ...] = ()
+
+
+def failure_message(subject: str, error: str | None) -> str:
+    """Say in the student's terms why a call into their code produced nothing.
+
+    The sandbox reports whole sentences that already name what failed ("svm_loss_naive
+    raised KeyError: 3 (svm.ipynb, cell svm_loss_naive, line 12)", "timeout after 20 s:
+    ..."); the in-kernel session reports bare exceptions ("KeyError: 3").
+    """
+    error = error or f"{subject} failed without a message"
+    notebook = NOTEBOOK.get(subject)
+    where = f" in {notebook}" if notebook else ""
+    if "NotImplementedError" in error:
+        return f"{subject} still raises NotImplementedError: fill in the stub{where}"
+    if _BARE_EXCEPTION.match(error):
+        return f"{subject} raised {error}"
+    if error.startswith(("crashed", "returned", "was killed", "ran out of memory")):
+        return f"{subject} {error}"
+    return error
+
+
+_BARE_EXCEPTION = re.compile(r"^[A-Z]\w*(Error|Exception|Exit|Interrupt)\b")
+
+
+def _fatal(error: str | None) -> bool:
+    # Errors that will repeat on every call and cost a timeout or a restart each time.
+    return bool(error) and any(word in error for word in (
+        "timeout", "memory", "crashed", "killed", "CPU time", "closed its pipe"))
+
+
+@dataclass
+class Grading:
+    """One grading run: the sessions, the seed's hidden inputs, and what was learnt so far.
+
+    Calls are memoized (a loss check and a gradient check of the same case share one
+    call), and a function whose first call fails is not called again: its remaining
+    checks fail with the same reason.
+    """
+
+    session: Session
+    seed: int
+    rubric: Rubric
+    data: Mapping[str, np.ndarray] | None = None
+    reference_session: Session | None = None
+    _memo: dict[tuple, Outcome] = field(default_factory=dict)
+    _broken: dict[str, Outcome] = field(default_factory=dict)
+    _called: set[str] = field(default_factory=set)
+    _oracle: dict[tuple, tuple[float, np.ndarray]] = field(default_factory=dict)
+    _timings: dict[tuple, tuple[float | None, str]] = field(default_factory=dict)
+    _loss_cases: dict[str, list[LossCase]] = field(default_factory=dict)
+
+    def call(self, subject: str, op: str, memo: tuple | None = None,
+             session: Session | None = None, **kwargs: object) -> Outcome:
+        """Call `op` on the student's `subject`, unless it already failed for good."""
+        if memo is not None and memo in self._memo:
+            return self._memo[memo]
+        if subject in self._broken:
+            return self._broken[subject]
+        out = (session or self.session).call(op, **kwargs)
+        first = subject not in self._called
+        self._called.add(subject)
+        if not out.ok and (first or _fatal(out.error)):
+            self._broken[subject] = out
+        if memo is not None:
+            self._memo[memo] = out
+        return out
+
+    def cases(self, fn: str) -> list[LossCase]:
+        kind = kind_of(fn)
+        if kind not in self._loss_cases:
+            self._loss_cases[kind] = inputs.loss_cases(kind, self.seed)
+        return self._loss_cases[kind]
+
+    def loss(self, fn: str, case: LossCase) -> Outcome:
+        return self.call(fn, "loss", memo=("loss", fn, case.label),
+                         fn=fn, W=case.W, X=case.X, y=case.y, reg=case.reg)
+
+    def loss_outcomes(self, fn: str) -> list[tuple[LossCase, Outcome]]:
+        """Every loss call made on `fn` so far (for the mutation check)."""
+        known = {case.label: case for case in self.cases(fn)}
+        known[inputs.large_scores_case(self.seed).label] = inputs.large_scores_case(self.seed)
+        return [(known[key[2]], out) for key, out in self._memo.items()
+                if key[:2] == ("loss", fn) and key[2] in known]
+
+    def oracle(self, fn: str, case: LossCase) -> tuple[float, np.ndarray]:
+        key = (kind_of(fn), case.label)
+        if key not in self._oracle:
+            self._oracle[key] = oracle_for(fn)(case.W, case.X, case.y, case.reg)
+        return self._oracle[key]
+
+    def cpu_per_call(self, fn: str, case: LossCase, reference: bool = False
+                     ) -> tuple[float | None, str]:
+        """Median CPU seconds of one call of `fn` on `case`, or (None, why not)."""
+        key = (fn, case.label, reference)
+        if key not in self._timings:
+            self._timings[key] = self._measure(fn, case, reference)
+        return self._timings[key]
+
+    def _measure(self, fn: str, case: LossCase, reference: bool) -> tuple[float | None, str]:
+        rule = self.rubric.speed
+        session = self.reference_session if reference else self.session
+        subject = f"reference {fn}" if reference else fn
+        args = {"fn": fn, "W": case.W, "X": case.X, "y": case.y, "reg": case.reg}
+        repeats, samples = 1, []
+        while not samples:
+            out = self.call(subject, "time_loss", session=session, repeats=repeats, **args)
+            if not out.ok:
+                if reference:
+                    raise RuntimeError(f"the reference session failed to time {fn}: {out.error}")
+                return None, failure_message(fn, out.error)
+            if out.cpu_seconds is None:
+                return None, "the grader could not read the CPU time of the call"
+            per_call = max(out.cpu_seconds, 0.0)
+            if per_call * repeats >= rule.min_call_seconds or repeats >= rule.max_repeats:
+                samples.append(per_call)
+            elif per_call > 0:
+                # Aim past the threshold in one step: each call costs real time.
+                wanted = math.ceil(1.5 * rule.min_call_seconds / per_call)
+                repeats = min(rule.max_repeats, max(2 * repeats, wanted))
+            else:
+                repeats = min(rule.max_repeats, 8 * repeats)
+        call_seconds = max(samples[0] * repeats, 1e-9)
+        wanted = max(1, min(rule.samples, int(rule.budget_seconds // call_seconds)))
+        while len(samples) < wanted:
+            out = self.call(subject, "time_loss", session=session, repeats=repeats, **args)
+            if not out.ok or out.cpu_seconds is None:
+                break
+            samples.append(max(out.cpu_seconds, 0.0))
+        return statistics.median(samples), f"median of {len(samples)} x {repeats} calls"
+
+
+# ---------------------------------------------------------------- loss functions
+
+
+def _loss_value(out: Outcome) -> tuple[float | None, np.ndarray | None, str | None]:
+    """(loss, dW, None) from a loss call's value, or (None, None, what is wrong)."""
+    value = out.value if isinstance(out.value, Mapping) else {}
+    loss, dW = value.get("loss"), value.get("dW")
+    try:
+        loss = float(loss)
+    except (TypeError, ValueError):
+        return None, None, f"returned a loss that is not a number ({type(loss).__name__})"
+    if dW is None:
+        return loss, None, "returned no gradient dW"
+    dW = np.asarray(dW)
+    if not np.issubdtype(dW.dtype, np.floating):
+        return loss, None, f"returned dW of dtype {dW.dtype}: it must be a float array"
+    return loss, dW, None
+
+
+def loss_check(fn: str, case: LossCase, points: float, tolerance: float) -> Check:
+    """`fn` on `case`: its loss equals the oracle's within `tolerance`."""
+
+    def evaluate(g: Grading) -> Verdict:
+        out = g.loss(fn, case)
+        if not out.ok:
+            return failed(failure_message(fn, out.error))
+        loss, _, problem = _loss_value(out)
+        if loss is None:
+            return failed(f"{fn} {problem}")
+        expected, _ = g.oracle(fn, case)
+        if not math.isfinite(loss):
+            return failed(f"loss is {loss}: {diagnose.nonfinite_hint(fn, large_scores=False)}")
+        error = rel_error(loss, expected)
+        if error <= tolerance:
+            return passed(f"loss {loss:.6g} is correct (relative error {error:.1e})")
+        hint = diagnose.loss_hint(fn, case, loss)
+        return failed(f"loss {loss:.6g}, expected {expected:.6g} (relative error {error:.1e} "
+                      f"> {tolerance:g})" + (f": {hint}" if hint else ""))
+
+    return Check(f"{fn}: loss, {case.label}", fn, points, evaluate)
+
+
+def _compare_gradient(fn: str, case: LossCase, dW: np.ndarray, expected: np.ndarray,
+                      rubric: Rubric, large_scores: bool = False) -> Verdict:
+    if dW.shape != case.W.shape:
+        return failed(diagnose.shape_hint(dW.shape, case.W.shape))
+    if not np.all(np.isfinite(dW)):
+        return failed("dW contains nan or inf: " + diagnose.nonfinite_hint(fn, large_scores))
+    tolerance = (rubric.gradient_float32_tolerance if dW.dtype == np.float32
+                 else rubric.gradient_tolerance)
+    error = rel_error(dW, expected)
+    if error <= tolerance:
+        return passed(f"gradient is correct (relative error {error:.1e})")
+    hint = diagnose.gradient_hint(fn, case, dW.astype(np.float64))
+    return failed(f"gradient wrong: relative error {error:.1e} > {tolerance:g}"
+                  + (f": {hint}" if hint else ""))
+
+
+def gradient_check(fn: str, case: LossCase, points: float) -> Check:
+    """`fn` on `case`: dW has W's shape and equals the oracle's gradient within tolerance."""
+
+    def evaluate(g: Grading) -> Verdict:
+        out = g.loss(fn, case)
+        if not out.ok:
+            return failed(failure_message(fn, out.error))
+        _, dW, problem = _loss_value(out)
+        if dW is None:
+            return failed(f"{fn} {problem}")
+        return _compare_gradient(fn, case, dW, g.oracle(fn, case)[1], g.rubric)
+
+    return Check(f"{fn}: gradient, {case.label}", fn, points, evaluate)
+
+
+def large_scores_check(fn: str, points: float) -> Check:
+    """`fn` on scores of about +-1e3: loss and gradient finite and equal to the oracle's."""
+
+    def evaluate(g: Grading) -> Verdict:
+        case = inputs.large_scores_case(g.seed)
+        out = g.loss(fn, case)
+        if not out.ok:
+            return failed(failure_message(fn, out.error))
+        loss, dW, problem = _loss_value(out)
+        if loss is None or dW is None:
+            return failed(f"{fn} {problem}")
+        expected_loss, expected_dW = g.oracle(fn, case)
+        if not math.isfinite(loss):
+            return failed(f"loss is {loss}: " + diagnose.nonfinite_hint(fn, large_scores=True))
+        error = rel_error(loss, expected_loss)
+        if error > g.rubric.loss_tolerance:
+            return failed(f"loss {loss:.6g}, expected {expected_loss:.6g} on scores of about "
+                          f"1e3 (relative error {error:.1e})")
+        return _compare_gradient(fn, case, dW, expected_dW, g.rubric, large_scores=True)
+
+    return Check(f"{fn}: large scores (overflow)", fn, points, evaluate)
+
+
+def no_mutation_check(fn: str, points: float) -> Check:
+    """Every call of `fn` made by the checks left W, X and y as they were sent."""
+
+    def evaluate(g: Grading) -> Verdict:
+        g.loss(fn, g.cases(fn)[0])
+        calls = [(case, out) for case, out in g.loss_outcomes(fn) if out.ok]
+        if not calls:
+            return failed(failure_message(fn, g.loss(fn, g.cases(fn)[0]).error))
+        for case, out in calls:
+            value = out.value if isinstance(out.value, Mapping) else {}
+            changed = [name for name, sent in (("W", case.W), ("X", case.X), ("y", case.y))
+                       if f"{name}_after" in value
+                       and not np.array_equal(np.asarray(value[f"{name}_after"]), sent)]
+            if changed:
+                names = " and ".join(changed)
+                return failed(f"{fn} modified its input {names} (on {case.label}): work on a "
+                              "copy, and avoid in-place operations such as X -= ... or "
+                              "W[...] = ... on the arguments")
+        return passed(f"W, X and y unchanged after {len(calls)} calls")
+
+    return Check(f"{fn}: does not modify its inputs", fn, points, evaluate)
+
+
+# ---------------------------------------------------------------- speed
+
+
+def _band(value: float, bands: Iterable[tuple[float, float]], higher_is_better: bool) -> float:
+    for threshold, fraction in bands:
+        if (value >= threshold) if higher_is_better else (value <= threshold):
+            return fraction
+    return 0.0
+
+
+def _correct_on_dev(g: Grading, fn: str) -> str | None:
+    """None when `fn` is correct on the dev-set shape; else why speed is not scored."""
+    case = g.cases(fn)[-1]
+    out = g.loss(fn, case)
+    if not out.ok:
+        return failure_message(fn, out.error)
+    loss, dW, problem = _loss_value(out)
+    expected_loss, expected_dW = g.oracle(fn, case)
+    correct = (dW is not None and dW.shape == expected_dW.shape
+               and rel_error(loss, expected_loss) <= g.rubric.loss_tolerance
+               and rel_error(dW, expected_dW) <= g.rubric.gradient_float32_tolerance)
+    if correct:
+        return None
+    return (f"speed is scored only once {fn} is correct on {case.label}: see its loss and "
+            "gradient checks")
+
+
+def speedup_check(fn: str, points: float) -> Check:
+    """CPU time of your naive version / CPU time of `fn`, on the dev-set shape, in bands."""
+    naive = NAIVE_OF[fn]
+
+    def evaluate(g: Grading) -> Verdict:
+        reason = _correct_on_dev(g, fn)
+        if reason:
+            return failed(reason)
+        case = g.cases(fn)[-1]
+        naive_seconds, naive_how = g.cpu_per_call(naive, case)
+        if naive_seconds is None:
+            return failed(f"could not time your {naive}: {naive_how}")
+        seconds, how = g.cpu_per_call(fn, case)
+        if seconds is None:
+            return failed(how)
+        speedup = naive_seconds / max(seconds, 1e-9)
+        bands = g.rubric.speed.speedup_bands[fn]
+        fraction = _band(speedup, bands, higher_is_better=True)
+        message = (f"speedup {speedup:.1f}x over your {naive} on {case.shape_label} "
+                   f"({seconds * 1e3:.1f} ms vs {naive_seconds * 1e3:.1f} ms of CPU per call, "
+                   f"{how}; full credit from {bands[0][0]:g}x)")
+        hint = diagnose.speed_hint(speedup)
+        return Verdict(fraction, message + (f": {hint}" if hint else ""))
+
+    return Check(f"{fn}: speedup over your naive version", fn, points, evaluate)
+
+
+def vs_reference_check(fn: str, points: float) -> Check:
+    """CPU time of `fn` / CPU time of the reference vectorized version, in bands."""
+
+    def evaluate(g: Grading) -> Verdict:
+        reason = _correct_on_dev(g, fn)
+        if reason:
+            return failed(reason)
+        case = g.cases(fn)[-1]
+        seconds, how = g.cpu_per_call(fn, case)
+        if seconds is None:
+            return failed(how)
+        reference_seconds, _ = g.cpu_per_call(fn, case, reference=True)
+        ratio = seconds / max(reference_seconds, 1e-9)
+        bands = g.rubric.speed.vs_reference_bands[fn]
+        fraction = _band(ratio, bands, higher_is_better=False)
+        return Verdict(fraction, f"{ratio:.1f}x the reference's CPU time on {case.shape_label} "
+                                 f"({seconds * 1e3:.1f} ms vs {reference_seconds * 1e3:.1f} ms "
+                                 f"per call; full credit up to {bands[0][0]:g}x)")
+
+    return Check(f"{fn}: speed vs the reference", fn, points, evaluate, needs=("reference",))
+
+
+# ---------------------------------------------------------------- LinearClassifier
+
+TRAIN = "LinearClassifier.train"
+PREDICT = "LinearClassifier.predict"
+
+
+def _train(g: Grading, problem: inputs.Problem, memo: str, **hyper: object
+           ) -> tuple[Outcome, str | None]:
+    """Train LinearSVM on `problem`; (outcome, why it cannot be judged or None)."""
+    loss_fn = CLASS_LOSS["LinearSVM"]
+    probe = g.loss(loss_fn, g.cases(loss_fn)[0])
+    if not probe.ok:
+        return probe, ("could not test train: LinearSVM.loss calls your "
+                       f"{failure_message(loss_fn, probe.error)}")
+    out = g.call(TRAIN, "train", memo=("train", memo), cls="LinearSVM", X=problem.X,
+                 y=problem.y, W0=problem.W0, seed=g.seed, **hyper)
+    return out, (None if out.ok else failure_message(TRAIN, out.error))
+
+
+def _history(out: Outcome, num_iters: int) -> tuple[np.ndarray | None, str | None]:
+    value = out.value if isinstance(out.value, Mapping) else {}
+    history = value.get("loss_history")
+    if history is None:
+        return None, "train returned no loss history: return loss_history, a list of losses"
+    history = np.asarray(history, dtype=np.float64).reshape(-1)
+    if history.size != num_iters:
+        return None, (f"train returned {history.size} losses for num_iters={num_iters}: append "
+                      "the loss of every iteration to loss_history and return it")
+    if not np.all(np.isfinite(history)):
+        return None, "train's loss history contains nan or inf"
+    return history, None
+
+
+def _returned_W(out: Outcome) -> np.ndarray | None:
+    value = out.value if isinstance(out.value, Mapping) else {}
+    W = value.get("W")
+    return None if W is None else np.asarray(W)
+
+
+def train_history_check(points: float) -> Check:
+    """train(num_iters=7) on 40 rows returns 7 finite losses."""
+
+    def evaluate(g: Grading) -> Verdict:
+        out, problem = _train(g, inputs.train_problem(g.seed), "history", learning_rate=1e-3,
+                              reg=0.0, num_iters=7, batch_size=10)
+        if problem:
+            return failed(problem)
+        history, problem = _history(out, 7)
+        return failed(problem) if problem else passed("7 losses for num_iters=7")
+
+    return Check("linear_classifier: train returns one loss per iteration",
+                 "linear_classifier", points, evaluate)
+
+
+def train_sampling_check(points: float) -> Check:
+    """With learning_rate=0 on 5 rows and batch_size=16, the minibatch losses differ."""
+
+    def evaluate(g: Grading) -> Verdict:
+        problem = inputs.tiny_problem(g.seed)
+        out, why = _train(g, problem, "sampling", learning_rate=0.0, reg=0.0, num_iters=10,
+                          batch_size=16)
+        if why:
+            error = out.error or ""
+            if not out.ok and ("replace" in error or "larger sample" in error):
+                return failed(f"train failed with batch_size=16 > num_train=5 ({out.error}): "
+                              "sample the minibatch WITH replacement, "
+                              "np.random.choice(num_train, batch_size)")
+            return failed(why)
+        history, why = _history(out, 10)
+        if why:
+            return failed(why)
+        if np.ptp(history) <= 1e-12 * max(1.0, abs(float(history.mean()))):
+            return failed("with learning_rate=0 every iteration reported the same loss, so "
+                          "train uses the same examples every time: draw a new minibatch each "
+                          "iteration with np.random.choice(num_train, batch_size)")
+        return passed("a new minibatch every iteration, batch_size > num_train works")
+
+    return Check("linear_classifier: train samples minibatches with replacement",
+                 "linear_classifier", points, evaluate)
+
+
+def train_step_check(points: float) -> Check:
+    """One iteration on copies of one row moves W by exactly -learning_rate * (your dW)."""
+    learning_rate, reg, batch_size = 1e-3, 0.1, 8
+
+    def evaluate(g: Grading) -> Verdict:
+        problem = inputs.repeated_row_problem(g.seed)
+        out, why = _train(g, problem, "step", learning_rate=learning_rate, reg=reg,
+                          num_iters=1, batch_size=batch_size)
+        if why:
+            return failed(why)
+        loss_fn = CLASS_LOSS["LinearSVM"]
+        # Every minibatch of this problem is the same, so its gradient is known.
+        batch = LossCase("repeated row", problem.W0, problem.X[:batch_size],
+                         problem.y[:batch_size], reg)
+        own = g.loss(loss_fn, batch)
+        _, dW, _ = _loss_value(own) if own.ok else (None, None, None)
+        if dW is None or dW.shape != problem.W0.shape:
+            return failed(f"could not test train: your {loss_fn} gave no usable dW")
+        W1 = _returned_W(out)
+        if W1 is None or W1.shape != problem.W0.shape:
+            return failed(f"after train, W is {None if W1 is None else W1.shape}: "
+                          f"it must keep its shape {problem.W0.shape}")
+        expected = problem.W0 - learning_rate * dW
+        if rel_error(W1, expected) <= 1e-6:
+            return passed("W moved by -learning_rate * grad")
+        if np.array_equal(W1, problem.W0):
+            return failed("train did not change W: after computing the minibatch gradient, "
+                          "update self.W -= learning_rate * grad")
+        if rel_error(W1, problem.W0 + learning_rate * dW) <= 1e-6:
+            return failed("train moved W up the gradient: subtract learning_rate * grad")
+        return failed("after one iteration W is not W - learning_rate * grad, with grad "
+                      f"from your {loss_fn} on the minibatch (relative error "
+                      f"{rel_error(W1, expected):.1e})")
+
+    return Check("linear_classifier: train steps W by -learning_rate * gradient",
+                 "linear_classifier", points, evaluate)
+
+
+def train_init_check(points: float) -> Check:
+    """train with W None on labels {0, 1, 4} leaves a finite float W of shape (D, max(y)+1)."""
+
+    def evaluate(g: Grading) -> Verdict:
+        problem = inputs.skipped_class_problem(g.seed)
+        out, why = _train(g, problem, "init", learning_rate=0.0, reg=0.0, num_iters=1,
+                          batch_size=10)
+        D, C = problem.X.shape[1], int(problem.y.max()) + 1
+        if why and "IndexError" in (out.error or ""):
+            return failed(f"{why}: the labels here are 0, 1 and 4, so W needs "
+                          f"C = np.max(y) + 1 = {C} columns even though classes 2 and 3 "
+                          "never occur")
+        if why:
+            return failed(why)
+        W = _returned_W(out)
+        if W is None or W.ndim == 0:
+            return failed("train left W as None: initialise self.W = "
+                          "0.001 * np.random.randn(D, C) when it is None")
+        if W.shape != (D, C):
+            return failed(f"W has shape {W.shape} but must be (D, C) = {(D, C)}, with "
+                          "C = np.max(y) + 1 (here the labels are 0, 1 and 4)")
+        if not np.issubdtype(W.dtype, np.floating) or not np.all(np.isfinite(W)):
+            return failed(f"W must hold finite floats, got dtype {W.dtype}")
+        return passed(f"W initialised with shape {(D, C)}")
+
+    return Check("linear_classifier: W initialised when None", "linear_classifier", points,
+                 evaluate)
+
+
+def predict_check(points: float) -> Check:
+    """predict(X) with a given W equals argmax(X @ W, axis=1), computed here."""
+
+    def evaluate(g: Grading) -> Verdict:
+        W, X = inputs.predict_problem(g.seed)
+        out = g.call(PREDICT, "predict", memo=("predict",), cls="LinearSVM", W=W, X=X)
+        if not out.ok:
+            return failed(failure_message(PREDICT, out.error))
+        value = out.value if isinstance(out.value, Mapping) else {}
+        y_pred = value.get("y_pred")
+        if y_pred is None:
+            return failed("predict returned None: return y_pred, shape (N,)")
+        y_pred = np.asarray(y_pred)
+        scores = X @ W
+        N, C = scores.shape
+        if y_pred.shape == (N, C):
+            return failed(f"predict returned the scores, shape {(N, C)}: return "
+                          "np.argmax(scores, axis=1), shape (N,)")
+        if y_pred.shape != (N,):
+            return failed(f"predict returned shape {y_pred.shape}: it must be (N,) = ({N},)")
+        if not np.issubdtype(y_pred.dtype, np.number):
+            return failed(f"predict returned dtype {y_pred.dtype}: return integer labels")
+        wrong = int(np.sum(y_pred != np.argmax(scores, axis=1)))
+        if wrong == 0:
+            return passed(f"all {N} labels equal argmax(X.dot(W))")
+        if np.array_equal(y_pred, np.argmin(scores, axis=1)):
+            return failed("predict returned the argmin: the predicted class has the "
+                          "highest score, np.argmax(X.dot(self.W), axis=1)")
+        return failed(f"{wrong} of {N} labels differ from np.argmax(X.dot(self.W), axis=1)")
+
+    return Check("linear_classifier: predict returns argmax labels", "linear_classifier",
+                 points, evaluate)
+
+
+# ---------------------------------------------------------------- CIFAR-10 accuracy
+
+
+def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
+    """The student's saved hyperparameters (capped), or (None, why not)."""
+    rule = g.rubric.accuracy[cls]
+    out = g.call(rule.weights_file, "saved_weights", memo=("saved", cls), name=rule.weights_file)
+    if not out.ok:
+        return None, (f"could not read {rule.weights_file} ({out.error}): run the "
+                      "hyperparameter search cell, which saves it with save_best_model")
+    value = out.value if isinstance(out.value, Mapping) else {}
+    try:
+        hyper = {"learning_rate": float(value["learning_rate"]), "reg": float(value["reg"]),
+                 "num_iters": int(value["num_iters"]), "batch_size": int(value["batch_size"])}
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, (f"{rule.weights_file} lacks a usable hyperparameter ({exc}): save it "
+                      "with save_best_model(..., learning_rate=, reg=, num_iters=, batch_size=)")
+    if not all(math.isfinite(v) for v in hyper.values()) or hyper["learning_rate"] <= 0 \
+            or hyper["reg"] < 0 or hyper["num_iters"] < 1 or hyper["batch_size"] < 1:
+        return None, f"{rule.weights_file} holds unusable hyperparameters {hyper}"
+    note = ""
+    if hyper["num_iters"] > rule.max_num_iters or hyper["batch_size"] > rule.max_batch_size:
+        note = (f" (capped at num_iters={rule.max_num_iters}, "
+                f"batch_size={rule.max_batch_size})")
+    hyper["num_iters"] = min(hyper["num_iters"], rule.max_num_iters)
+    hyper["batch_size"] = min(hyper["batch_size"], rule.max_batch_size)
+    return hyper, note
+
+
+def accuracy_check(cls: str, split: str, points: float) -> Check:
+    """Train `cls` on CIFAR-10 with the saved hyperparameters; `split` accuracy >= threshold."""
+
+    def evaluate(g: Grading) -> Verdict:
+        rule = g.rubric.accuracy[cls]
+        threshold = rule.val if split == "val" else rule.test
+        hyper, note = _hyperparameters(g, cls)
+        if hyper is None:
+            return failed(note)
+        out = g.call(f"{cls} on CIFAR-10", "cifar_accuracy", memo=("cifar", cls), cls=cls,
+                     seed=g.seed, **hyper)
+        if not out.ok:
+            return failed(f"training {cls} on CIFAR-10 failed: {out.error}")
+        labels = np.asarray(g.data[f"y_{split}"])
+        value = out.value if isinstance(out.value, Mapping) else {}
+        pred = value.get(f"{split}_pred")
+        pred = None if pred is None else np.asarray(pred).reshape(-1)
+        if pred is None or pred.shape != labels.shape:
+            return failed(f"predict gave {None if pred is None else pred.shape} predictions "
+                          f"for the {labels.size} {split} images")
+        accuracy = float(np.mean(pred == labels))
+        settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+        message = (f"{'validation' if split == 'val' else 'test'} accuracy {accuracy:.3f} "
+                   f"(needs {threshold:g}) after training with {settings}{note}")
+        return passed(message) if accuracy >= threshold else failed(message)
+
+    name = "validation" if split == "val" else "test"
+    return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, points, evaluate, needs=("data",))
+
+
+def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
+    """The saved W, applied here to the validation images, reaches the val threshold."""
+
+    def evaluate(g: Grading) -> Verdict:
+        rule = g.rubric.accuracy[cls]
+        out = g.call(weights_file, "saved_weights", memo=("saved", cls), name=weights_file)
+        if not out.ok:
+            return failed(f"could not read {weights_file} ({out.error}): run the "
+                          "hyperparameter search cell, which saves it with save_best_model")
+        value = out.value if isinstance(out.value, Mapping) else {}
+        X_val, y_val = np.asarray(g.data["X_val"]), np.asarray(g.data["y_val"])
+        W = value.get("W")
+        W = None if W is None else np.asarray(W)
+        shape = (X_val.shape[1], int(y_val.max()) + 1)
+        if W is None or W.shape != shape or not np.issubdtype(W.dtype, np.floating):
+            return failed(f"{weights_file} must hold W, a float array of shape {shape}; "
+                          f"got {None if W is None else (W.shape, str(W.dtype))}")
+        if not np.all(np.isfinite(W)):
+            return failed(f"the W saved in {weights_file} contains nan or inf")
+        accuracy = float(np.mean(np.argmax(X_val @ W, axis=1) == y_val))
+        message = f"validation accuracy {accuracy:.3f} (needs {rule.saved_val:g})"
+        return passed(message) if accuracy >= rule.saved_val else failed(message)
+
+    return Check(f"{cls}: saved best weights ({weights_file}) validation accuracy", cls,
+                 points, evaluate, needs=("data",))
+
+
+# ---------------------------------------------------------------- the list
+
+
+def build_checks(seed: int, rubric: Rubric) -> list[Check]:
+    """Every hidden check, in the order they run (a function's ordinary case first)."""
+    checks: list[Check] = []
+    for fn in LOSS_FUNCTIONS:
+        points = rubric.points[fn]
+        for case in inputs.loss_cases(kind_of(fn), seed):
+            checks.append(loss_check(fn, case, points["loss"], rubric.loss_tolerance))
+            checks.append(gradient_check(fn, case, points["gradient"]))
+        if "large_scores" in points:
+            checks.append(large_scores_check(fn, points["large_scores"]))
+        checks.append(no_mutation_check(fn, points["no_mutation"]))
+    for fn in NAIVE_OF:
+        checks.append(speedup_check(fn, rubric.points[fn]["speedup"]))
+        checks.append(vs_reference_check(fn, rubric.points[fn]["vs_reference"]))
+    points = rubric.points["linear_classifier"]
+    checks += [
+        train_history_check(points["train_returns_one_loss_per_iteration"]),
+        train_sampling_check(points["train_samples_with_replacement"]),
+        train_step_check(points["train_gradient_step"]),
+        train_init_check(points["train_initialises_W"]),
+        predict_check(points["predict_argmax"]),
+    ]
+    for cls in CLASSIFIERS:
+        points = rubric.points[cls]
+        checks += [
+            accuracy_check(cls, "val", points["val_accuracy"]),
+            accuracy_check(cls, "test", points["test_accuracy"]),
+            saved_weights_check(cls, rubric.accuracy[cls].weights_file,
+                                points["saved_weights"]),
+        ]
+    return checks
+
+
+def run_checks(session: Session, seed: int, rubric: Rubric,
+               targets: Iterable[str] | None = None,
+               data: Mapping[str, np.ndarray] | None = None,
+               reference_session: Session | None = None) -> list[CheckResult]:
+    """Run the hidden checks of `targets` (default: all) against one submission's session.
+
+    `data` holds what the parent keeps from the student (y_val, y_test, X_val); without it
+    the CIFAR-10 checks are left out, and without `reference_session` the speed-vs-reference
+    checks are. Every comparison and score is computed here, in the caller's process.
+    """
+    wanted = set(TARGETS if targets is None else targets)
+    unknown = wanted - set(TARGETS)
+    if unknown:
+        raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
+    available = {"data": data is not None, "reference": reference_session is not None}
+    grading = Grading(session, seed, rubric, data, reference_session)
+    results = []
+    for check in build_checks(seed, rubric):
+        if check.target not in wanted or not all(available[n] for n in check.needs):
+            continue
+        verdict = check.evaluate(grading)
+        fraction = min(1.0, max(0.0, verdict.fraction))
+        results.append(CheckResult(
+            name=check.name, score=round(check.points * fraction, 4),
+            max_score=check.points, output=verdict.message, passed=fraction >= 1.0,
+            target=check.target,
+        ))
+    return results

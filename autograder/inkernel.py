@@ -1,0 +1,201 @@
+"""nbgrader's weaker mode: the hidden checks run inside the student's own kernel.
+
+The source notebooks' hidden test cells call
+
+    from autograder.inkernel import assert_checks
+    assert_checks("svm_loss_naive", globals())
+
+which runs the same checks as the sandboxed grader for one target, through an in-process
+Session over the notebook's names, and raises AssertionError listing what failed. Student
+code shares the process here, so it could tamper with the checks: use the sandboxed grader
+(`python -m autograder grade`) for grades that matter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from autograder import rubric as rubric_module
+from autograder.checks import CLASS_LOSS, run_checks
+from autograder.outcome import Outcome
+from autograder.rubric import Rubric
+
+_SET_THREADS = ("openblas_set_num_threads", "openblas_set_num_threads64_",
+                "scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
+_GET_THREADS = ("openblas_get_num_threads", "openblas_get_num_threads64_",
+                "scipy_openblas_get_num_threads", "scipy_openblas_get_num_threads64_")
+
+
+def _loaded_openblas() -> list[tuple[Callable, Callable]]:
+    """(get, set) thread-count functions of every OpenBLAS loaded in this process."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:  # not Linux: timings then include BLAS threads
+        return []
+    paths = {line.split()[-1] for line in maps.splitlines()
+             if "openblas" in line.lower() and line.split()[-1].startswith("/")}
+    found = []
+    for path in sorted(paths):
+        lib = ctypes.CDLL(path)
+        getters = [getattr(lib, n) for n in _GET_THREADS if hasattr(lib, n)]
+        setters = [getattr(lib, n) for n in _SET_THREADS if hasattr(lib, n)]
+        if getters and setters:
+            found.append((getters[0], setters[0]))
+    return found
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run numpy's OpenBLAS on one thread, as the sandboxed grader does.
+
+    With several BLAS threads, CPU time also counts threads spinning while they wait,
+    and on a busy machine a descheduled thread stalls the others: the timings of the
+    vectorized versions would then say more about the machine than about the code.
+    """
+    libs = _loaded_openblas()
+    before = [get() for get, _ in libs]
+    for _, set_threads in libs:
+        set_threads(1)
+    try:
+        yield
+    finally:
+        for (_, set_threads), n in zip(libs, before, strict=True):
+            set_threads(n)
+
+
+class InProcessSession:
+    """The Session protocol over the functions and classes of a namespace (e.g. globals()).
+
+    Inputs are copied before each call, so student code never touches the caller's arrays;
+    the copies are echoed back for the mutation check. Timed calls run with one BLAS
+    thread and report the calling thread's CPU time (time.thread_time): the process's
+    CPU time would also count BLAS worker threads still spinning after earlier work.
+    """
+
+    def __init__(self, namespace: Mapping[str, object], folder: str | Path = ".") -> None:
+        self.namespace = namespace
+        self.folder = Path(folder)
+
+    def call(self, op: str, **kwargs: object) -> Outcome:
+        handler: Callable[..., Outcome] | None = getattr(self, f"_op_{op}", None)
+        if handler is None:
+            return Outcome(ok=False, error=f"{op}: not available in-kernel")
+        try:
+            return handler(**kwargs)
+        except Exception as exc:  # student code may raise anything: report it as data
+            return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+
+    def _lookup(self, name: str) -> object:
+        if name not in self.namespace:
+            raise NameError(f"name '{name}' is not defined (run its cell first)")
+        return self.namespace[name]
+
+    def _classifier(self, cls: str) -> type:
+        # Built like the sandbox builds it: the student's LinearClassifier plus the given
+        # subclass, whose loss calls the student's vectorized loss.
+        base = self._lookup("LinearClassifier")
+        loss_name = CLASS_LOSS[cls]
+        namespace = self.namespace
+
+        def loss(self, X_batch, y_batch, reg):
+            return namespace[loss_name](self.W, X_batch, y_batch, reg)
+
+        return type(cls, (base,), {"loss": loss})
+
+    def _op_loss(self, fn: str, W: np.ndarray, X: np.ndarray, y: np.ndarray,
+                 reg: float) -> Outcome:
+        W, X, y = W.copy(), X.copy(), y.copy()
+        function = self._lookup(fn)
+        start = time.thread_time()
+        result = function(W, X, y, reg)
+        seconds = time.thread_time() - start
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            return Outcome(ok=False, error=f"returned a {type(result).__name__}, "
+                                           "not the tuple (loss, dW)")
+        loss, dW = result
+        try:
+            loss = float(loss)
+        except (TypeError, ValueError):
+            return Outcome(ok=False, error=f"returned a loss of type {type(loss).__name__}, "
+                                           "not a float")
+        value = {"loss": loss, "dW": None if dW is None else np.array(dW),
+                 "W_after": W, "X_after": X, "y_after": y}
+        return Outcome(ok=True, value=value, cpu_seconds=seconds)
+
+    def _op_time_loss(self, fn: str, W: np.ndarray, X: np.ndarray, y: np.ndarray,
+                      reg: float, repeats: int) -> Outcome:
+        W, X, y = W.copy(), X.copy(), y.copy()
+        function = self._lookup(fn)
+        with one_blas_thread():
+            start = time.thread_time()
+            for _ in range(repeats):
+                result = function(W, X, y, reg)
+            seconds = (time.thread_time() - start) / repeats
+        loss = result[0] if isinstance(result, tuple | list) else result
+        return Outcome(ok=True, value={"loss": float(loss)}, cpu_seconds=seconds)
+
+    def _op_train(self, cls: str, X: np.ndarray, y: np.ndarray, learning_rate: float,
+                  reg: float, num_iters: int, batch_size: int, seed: int,
+                  W0: np.ndarray | None) -> Outcome:
+        classifier = self._classifier(cls)()
+        if W0 is not None:
+            classifier.W = W0.copy()
+        np.random.seed(seed)
+        start = time.thread_time()
+        history = classifier.train(X.copy(), y.copy(), learning_rate=learning_rate, reg=reg,
+                                   num_iters=num_iters, batch_size=batch_size, verbose=False)
+        seconds = time.thread_time() - start
+        if history is None:
+            return Outcome(ok=False, error="returned None instead of the loss history")
+        W = None if classifier.W is None else np.array(classifier.W)
+        value = {"loss_history": np.asarray(history, dtype=np.float64), "W": W}
+        return Outcome(ok=True, value=value, cpu_seconds=seconds)
+
+    def _op_predict(self, cls: str, W: np.ndarray, X: np.ndarray) -> Outcome:
+        classifier = self._classifier(cls)()
+        classifier.W = W.copy()
+        y_pred = classifier.predict(X.copy())
+        return Outcome(ok=True, value={"y_pred": None if y_pred is None else np.array(y_pred)})
+
+    def _op_saved_weights(self, name: str) -> Outcome:
+        with np.load(self.folder / name, allow_pickle=False) as saved:
+            value = {"W": np.array(saved["W"])}
+            for key, kind in (("learning_rate", float), ("reg", float), ("num_iters", int),
+                              ("batch_size", int)):
+                value[key] = kind(saved[key])
+        return Outcome(ok=True, value=value)
+
+
+def _seed(namespace: Mapping[str, object], target: str) -> int:
+    # Inputs vary with the submission, as in the sandboxed grader: hash the target's code.
+    obj = namespace.get("LinearClassifier" if target == "linear_classifier" else target)
+    members = vars(obj).values() if isinstance(obj, type) else [obj]
+    blob = b"".join(m.__code__.co_code for m in members if hasattr(m, "__code__"))
+    return zlib.crc32(target.encode() + blob)
+
+
+def assert_checks(target: str, namespace: Mapping[str, object], seed: int | None = None,
+                  rubric: Rubric | None = None) -> None:
+    """Run the hidden checks of `target` against the names in `namespace`.
+
+    The CIFAR-10 accuracy checks and the speed-vs-reference check are not run here
+    (they need the held-out labels and a reference session). Raises AssertionError
+    listing every failed check and its message; prints a one-line summary otherwise
+    (returning nothing, so a notebook cell does not display a list of results).
+    """
+    rubric = rubric or rubric_module.load()
+    seed = _seed(namespace, target) if seed is None else seed
+    results = run_checks(InProcessSession(namespace), seed, rubric, targets=[target])
+    failures = [r for r in results if not r.passed]
+    if failures:
+        lines = [f"- {r.name}: {r.output}" for r in failures]
+        raise AssertionError(f"{len(failures)} of {len(results)} hidden checks failed for "
+                             f"{target}:\n" + "\n".join(lines))
+    print(f"{target}: all {len(results)} hidden checks passed")

@@ -1,0 +1,240 @@
+"""Load and validate rubric.toml: points, tolerances, timing bands, accuracy thresholds.
+
+The rubric is data an instructor edits. A mistake in it (a missing or misspelled key,
+a negative number, bands out of order) is reported with the file and the key, before
+any submission is graded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+
+DEFAULT_PATH = Path(__file__).with_name("rubric.toml")
+
+LOSS_FUNCTIONS = (
+    "svm_loss_naive",
+    "svm_loss_vectorized",
+    "softmax_loss_naive",
+    "softmax_loss_vectorized",
+)
+VECTORIZED = ("svm_loss_vectorized", "softmax_loss_vectorized")
+CLASSIFIERS = ("LinearSVM", "Softmax")
+OPS = ("loss", "time_loss", "train", "predict", "cifar_accuracy", "saved_weights")
+
+POINT_KEYS: dict[str, tuple[str, ...]] = {
+    "svm_loss_naive": ("loss", "gradient", "no_mutation"),
+    "svm_loss_vectorized": ("loss", "gradient", "no_mutation", "speedup", "vs_reference"),
+    "softmax_loss_naive": ("loss", "gradient", "no_mutation", "large_scores"),
+    "softmax_loss_vectorized": (
+        "loss", "gradient", "no_mutation", "large_scores", "speedup", "vs_reference",
+    ),
+    "linear_classifier": (
+        "train_returns_one_loss_per_iteration",
+        "train_samples_with_replacement",
+        "train_gradient_step",
+        "train_initialises_W",
+        "predict_argmax",
+    ),
+    "LinearSVM": ("val_accuracy", "test_accuracy", "saved_weights"),
+    "Softmax": ("val_accuracy", "test_accuracy", "saved_weights"),
+}
+
+Bands = tuple[tuple[float, float], ...]
+
+
+class RubricError(ValueError):
+    """The rubric file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class AccuracyRule:
+    """Thresholds for one classifier's CIFAR-10 checks."""
+
+    weights_file: str
+    val: float
+    test: float
+    saved_val: float
+    max_num_iters: int
+    max_batch_size: int
+
+
+@dataclass(frozen=True)
+class SpeedRule:
+    """How the timing checks measure and how they score."""
+
+    samples: int
+    min_call_seconds: float
+    max_repeats: int
+    budget_seconds: float
+    # per vectorized function: ((at least x times faster than naive, fraction), ...)
+    speedup_bands: Mapping[str, Bands]
+    # per vectorized function: ((at most x times the reference's time, fraction), ...)
+    vs_reference_bands: Mapping[str, Bands]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """The validated contents of rubric.toml."""
+
+    source: str
+    loss_tolerance: float
+    gradient_tolerance: float
+    gradient_float32_tolerance: float
+    points: Mapping[str, Mapping[str, float]]
+    speed: SpeedRule
+    accuracy: Mapping[str, AccuracyRule]
+    timeouts: Mapping[str, float]
+
+    def timeout(self, op: str) -> float:
+        """Seconds one call of operation `op` may take."""
+        return self.timeouts[op]
+
+
+class _Table:
+    """One TOML table, read key by key; every complaint names the file and the key."""
+
+    def __init__(self, source: str, where: str, raw: object) -> None:
+        self.source, self.where = source, where
+        if not isinstance(raw, Mapping):
+            self.fail(f"[{where}] must be a table")
+        self.raw = raw
+        self.used: set[str] = set()
+
+    def fail(self, message: str) -> None:
+        raise RubricError(f"{self.source}: {message}")
+
+    def get(self, key: str) -> object:
+        if key not in self.raw:
+            self.fail(f"[{self.where}] is missing the key '{key}'")
+        self.used.add(key)
+        return self.raw[key]
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.source, f"{self.where}.{key}" if self.where else key, self.get(key))
+
+    def number(self, key: str, low: float = 0.0, high: float = math.inf,
+               integer: bool = False) -> float:
+        value = self.get(key)
+        kind = "an integer" if integer else "a number"
+        ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok_type:
+            self.fail(f"[{self.where}] {key} must be {kind}, got {value!r}")
+        if not low <= value <= high:
+            self.fail(f"[{self.where}] {key} must be between {low} and {high}, got {value!r}")
+        return value
+
+    def text(self, key: str) -> str:
+        value = self.get(key)
+        if not isinstance(value, str) or not value:
+            self.fail(f"[{self.where}] {key} must be a non-empty string, got {value!r}")
+        return value
+
+    def bands(self, key: str, increasing: bool) -> Bands:
+        value = self.get(key)
+        shape_ok = isinstance(value, list) and value and all(
+            isinstance(b, list) and len(b) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in b)
+            for b in value
+        )
+        if not shape_ok:
+            self.fail(f"[{self.where}] {key} must be a list of [threshold, fraction] pairs, "
+                      f"got {value!r}")
+        bands = tuple((float(t), float(f)) for t, f in value)
+        thresholds = [t for t, _ in bands]
+        fractions = [f for _, f in bands]
+        order = sorted(thresholds, reverse=not increasing)
+        if thresholds != order or len(set(thresholds)) != len(thresholds):
+            direction = "increasing" if increasing else "decreasing"
+            self.fail(f"[{self.where}] {key}: thresholds must be strictly {direction}, "
+                      f"best band first, got {thresholds}")
+        if any(not 0 < f <= 1 for f in fractions) or fractions != sorted(fractions, reverse=True):
+            self.fail(f"[{self.where}] {key}: fractions must lie in (0, 1] and fall band by "
+                      f"band, got {fractions}")
+        if any(t <= 0 for t in thresholds):
+            self.fail(f"[{self.where}] {key}: thresholds must be positive, got {thresholds}")
+        return bands
+
+    def done(self) -> None:
+        unknown = sorted(set(self.raw) - self.used)
+        if unknown:
+            self.fail(f"[{self.where or 'top level'}] has an unknown key '{unknown[0]}'")
+
+
+def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
+    """Validate a parsed rubric (a dict as tomllib returns it) and build a Rubric."""
+    top = _Table(source, "", data)
+
+    tol = top.table("tolerance")
+    tolerances = [tol.number(key, 0.0, 1.0) for key in ("loss", "gradient", "gradient_float32")]
+    tol.done()
+
+    points_table = top.table("points")
+    points: dict[str, dict[str, float]] = {}
+    for target, keys in POINT_KEYS.items():
+        table = points_table.table(target)
+        points[target] = {key: float(table.number(key, 0.0, 1000.0)) for key in keys}
+        table.done()
+    points_table.done()
+
+    speed_table = top.table("speed")
+    samples = int(speed_table.number("samples", 1, 100, integer=True))
+    min_call = float(speed_table.number("min_call_seconds", 0.001, 60.0))
+    max_repeats = int(speed_table.number("max_repeats", 1, 100_000, integer=True))
+    budget = float(speed_table.number("budget_seconds", 0.1, 600.0))
+    speedup: dict[str, Bands] = {}
+    vs_reference: dict[str, Bands] = {}
+    for fn in VECTORIZED:
+        table = speed_table.table(fn)
+        speedup[fn] = table.bands("speedup_bands", increasing=False)
+        vs_reference[fn] = table.bands("vs_reference_bands", increasing=True)
+        table.done()
+    speed_table.done()
+
+    accuracy_table = top.table("accuracy")
+    accuracy: dict[str, AccuracyRule] = {}
+    for cls in CLASSIFIERS:
+        table = accuracy_table.table(cls)
+        accuracy[cls] = AccuracyRule(
+            weights_file=table.text("weights_file"),
+            val=float(table.number("val", 0.0, 1.0)),
+            test=float(table.number("test", 0.0, 1.0)),
+            saved_val=float(table.number("saved_val", 0.0, 1.0)),
+            max_num_iters=int(table.number("max_num_iters", 1, 10**7, integer=True)),
+            max_batch_size=int(table.number("max_batch_size", 1, 10**6, integer=True)),
+        )
+        table.done()
+    accuracy_table.done()
+
+    timeout_table = top.table("timeouts")
+    timeouts = {op: float(timeout_table.number(op, 0.1, 86_400.0)) for op in OPS}
+    timeout_table.done()
+    top.done()
+
+    return Rubric(
+        source=source,
+        loss_tolerance=tolerances[0],
+        gradient_tolerance=tolerances[1],
+        gradient_float32_tolerance=tolerances[2],
+        points=points,
+        speed=SpeedRule(samples, min_call, max_repeats, budget, speedup, vs_reference),
+        accuracy=accuracy,
+        timeouts=timeouts,
+    )
+
+
+def load(path: str | Path | None = None) -> Rubric:
+    """Read and validate a rubric file (default: autograder/rubric.toml)."""
+    path = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise RubricError(f"{path}: rubric file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{path}: not valid TOML: {exc}") from None
+    return parse(data, source=str(path))

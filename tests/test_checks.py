@@ -1,0 +1,350 @@
+"""The hidden checks, as a TA would check them: the reference solution gets full marks,
+and each common bug costs the checks it should, with a message naming the bug."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import checks, inputs, reference
+from autograder import rubric as rubric_module
+from autograder.inkernel import InProcessSession, assert_checks
+from autograder.outcome import Outcome
+
+# The notebooks' solution cells, as plain Python.
+SOLUTION = Path("/work/spec/reference_solution.py")
+SEED = 20240917
+RUBRIC = rubric_module.load()
+# Timing as in the grader but shorter: these tests check the logic, not the machine.
+FAST = dataclasses.replace(RUBRIC, speed=dataclasses.replace(
+    RUBRIC.speed, min_call_seconds=0.05, samples=3, budget_seconds=2.0))
+NON_CIFAR = [t for t in checks.TARGETS if t not in ("LinearSVM", "Softmax")]
+
+
+def solution(*edits: tuple[str, str]) -> dict:
+    """The solution's definitions, with each (old, new) text edit applied (a planted bug)."""
+    source = SOLUTION.read_text()
+    for old, new in edits:
+        assert source.count(old) == 1, f"edit target not found exactly once: {old!r}"
+        source = source.replace(old, new)
+    namespace: dict = {}
+    exec(compile(source, str(SOLUTION), "exec"), namespace)
+    return namespace
+
+
+def grade(namespace: dict, *targets: str, rubric=FAST, **kwargs) -> dict[str, checks.CheckResult]:
+    results = checks.run_checks(InProcessSession(namespace), SEED, rubric,
+                                targets=targets or None, **kwargs)
+    return {r.name: r for r in results}
+
+
+def failing(results: dict[str, checks.CheckResult]) -> dict[str, str]:
+    return {name: r.output for name, r in results.items() if not r.passed}
+
+
+class CountingSession:
+    """A real in-process session that also counts the calls made through it."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.inner = InProcessSession(namespace)
+        self.calls: list[tuple[str, str | None]] = []
+
+    def call(self, op: str, **kwargs: object) -> Outcome:
+        self.calls.append((op, kwargs.get("fn")))
+        return self.inner.call(op, **kwargs)
+
+
+# ---------------------------------------------------------------- the reference
+
+
+def test_reference_solution_gets_full_marks():
+    results = grade(solution(), rubric=RUBRIC,
+                    reference_session=InProcessSession(vars(reference)))
+    assert failing(results) == {}
+    assert sum(r.score for r in results.values()) == sum(r.max_score for r in results.values())
+    for name in [
+        "svm_loss_vectorized: loss, N=500 D=3073 C=10, reg>0",
+        "svm_loss_vectorized: gradient, N=7 D=5 C=2, reg=0",
+        "softmax_loss_vectorized: large scores (overflow)",
+        "svm_loss_naive: does not modify its inputs",
+        "svm_loss_vectorized: speedup over your naive version",
+        "svm_loss_vectorized: speed vs the reference",
+        "linear_classifier: train samples minibatches with replacement",
+        "linear_classifier: train returns one loss per iteration",
+        "linear_classifier: W initialised when None",
+        "linear_classifier: predict returns argmax labels",
+    ]:
+        assert name in results
+    assert all(r.name.startswith(f"{r.target}:") for r in results.values())
+
+
+def test_rubric_totals_100_points():
+    total = sum(check.points for check in checks.build_checks(SEED, RUBRIC))
+    assert total == 100
+
+
+def test_cifar_and_reference_checks_need_their_inputs():
+    results = grade(solution(), "svm_loss_vectorized", "LinearSVM")
+    assert "svm_loss_vectorized: speed vs the reference" not in results
+    assert not any(name.startswith("LinearSVM") for name in results)
+
+
+def test_unknown_target_is_an_error():
+    with pytest.raises(ValueError, match="svm_loss_fast"):
+        checks.run_checks(InProcessSession({}), SEED, FAST, targets=["svm_loss_fast"])
+
+
+# ---------------------------------------------------------------- loss-function bugs
+
+
+def test_loss_not_averaged_over_N():
+    bugged = solution(
+        ("loss = margins.sum() / num_train + reg", "loss = margins.sum() + reg"),
+        ("dW = X.T.dot(coeff) / num_train + 2", "dW = X.T.dot(coeff) + 2"),
+    )
+    failed = failing(grade(bugged, "svm_loss_vectorized"))
+    assert "svm_loss_vectorized: loss, N=7 D=5 C=10, reg=0" in failed
+    assert "svm_loss_vectorized: gradient, N=500 D=3073 C=10, reg>0" in failed
+    assert "svm_loss_vectorized: loss, N=1 D=3073 C=2, reg>0" not in failed
+    assert "not averaged over the N examples" in failed[
+        "svm_loss_vectorized: loss, N=7 D=5 C=10, large reg"]
+    assert "not averaged" in failed["svm_loss_vectorized: gradient, N=7 D=5 C=2, reg=0"]
+    speedup = failed["svm_loss_vectorized: speedup over your naive version"]
+    assert "speed is scored only once" in speedup
+
+
+def test_reg_gradient_missing_the_factor_2():
+    bugged = solution(("    dW += 2 * reg * W\n", "    dW += reg * W\n"))
+    failed = failing(grade(bugged, "svm_loss_naive"))
+    assert set(failed) == {
+        "svm_loss_naive: gradient, N=7 D=5 C=10, large reg",
+        "svm_loss_naive: gradient, N=1 D=3073 C=2, reg>0",
+        "svm_loss_naive: gradient, N=500 D=3073 C=10, reg>0",
+    }
+    assert all("missing the factor 2" in message for message in failed.values())
+
+
+def test_margin_counted_for_the_correct_class():
+    bugged = solution(("            if j == y[i]:\n                continue\n", ""))
+    failed = failing(grade(bugged, "svm_loss_naive"))
+    assert failed and all(name.startswith("svm_loss_naive: loss") for name in failed)
+    assert all("too high by exactly 1 per example" in message for message in failed.values())
+
+
+def test_correct_class_column_with_the_wrong_sign():
+    bugged = solution(("dW[:, y[i]] -= X[i]", "dW[:, y[i]] += X[i]"))
+    failed = failing(grade(bugged, "svm_loss_naive"))
+    assert failed and all(name.startswith("svm_loss_naive: gradient") for name in failed)
+    assert all("column of the correct class" in message for message in failed.values())
+
+
+def test_softmax_gradient_without_the_minus_one():
+    bugged = solution(("    dscores[rows, y] -= 1\n", ""))
+    failed = failing(grade(bugged, "softmax_loss_vectorized"))
+    assert "softmax_loss_vectorized: gradient, N=7 D=5 C=10, reg=0" in failed
+    assert "subtract 1 from the correct class's probability" in failed[
+        "softmax_loss_vectorized: gradient, N=7 D=5 C=10, reg=0"]
+
+
+def test_unstable_softmax_fails_only_on_large_scores():
+    bugged = solution(("    scores = scores - scores.max(axis=1, keepdims=True)\n", ""))
+    with np.errstate(all="ignore"):
+        failed = failing(grade(bugged, "softmax_loss_vectorized"))
+    assert list(failed) == ["softmax_loss_vectorized: large scores (overflow)"]
+    assert "subtract each row's maximum score before np.exp" in next(iter(failed.values()))
+
+
+def test_transposed_gradient():
+    gradient = "    dW = X.T.dot(dscores) / num_train + 2 * reg * W\n"
+    bugged = solution((gradient + "    return loss, dW", gradient + "    return loss, dW.T"))
+    failed = failing(grade(bugged, "softmax_loss_vectorized"))
+    assert "the transpose of W's shape" in failed[
+        "softmax_loss_vectorized: gradient, N=7 D=5 C=10, reg=0"]
+
+
+def test_float32_gradient_is_fine():
+    bugged = solution(("dW = X.T.dot(coeff) / num_train + 2 * reg * W\n    return loss, dW",
+                       "dW = X.T.dot(coeff) / num_train + 2 * reg * W\n"
+                       "    return loss, dW.astype(np.float32)"))
+    results = grade(bugged, "svm_loss_vectorized")
+    assert failing(results) == {}
+
+
+def test_mutating_X_is_caught():
+    namespace = solution()
+    correct = namespace["softmax_loss_naive"]
+
+    def softmax_loss_naive(W, X, y, reg):
+        loss, dW = correct(W, X, y, reg)
+        X[0, 0] = 0.0
+        return loss, dW
+
+    namespace["softmax_loss_naive"] = softmax_loss_naive
+    failed = failing(grade(namespace, "softmax_loss_naive"))
+    assert list(failed) == ["softmax_loss_naive: does not modify its inputs"]
+    assert "modified its input X" in failed["softmax_loss_naive: does not modify its inputs"]
+
+
+def test_stub_is_called_once_and_fails_every_check():
+    namespace = solution()
+
+    def svm_loss_naive(W, X, y, reg):
+        raise NotImplementedError("fill in svm_loss_naive")
+
+    namespace["svm_loss_naive"] = svm_loss_naive
+    session = CountingSession(namespace)
+    results = checks.run_checks(session, SEED, FAST, targets=["svm_loss_naive"])
+    assert results and not any(r.passed for r in results)
+    assert {r.output for r in results} == {
+        "svm_loss_naive still raises NotImplementedError: fill in the stub in svm.ipynb"}
+    assert session.calls == [("loss", "svm_loss_naive")]
+
+
+def test_vectorized_copy_of_naive_is_no_faster():
+    namespace = solution()
+    namespace["svm_loss_vectorized"] = namespace["svm_loss_naive"]
+    results = grade(namespace, "svm_loss_vectorized",
+                    reference_session=InProcessSession(vars(reference)))
+    speedup = results["svm_loss_vectorized: speedup over your naive version"]
+    assert speedup.score == 0
+    assert "no faster than your naive one: remove the loops over examples" in speedup.output
+    assert results["svm_loss_vectorized: speed vs the reference"].score == 0
+    assert results["svm_loss_vectorized: loss, N=500 D=3073 C=10, reg>0"].passed
+
+
+# ---------------------------------------------------------------- LinearClassifier bugs
+
+SAMPLING = "linear_classifier: train samples minibatches with replacement"
+
+
+@pytest.mark.parametrize("edit", [
+    ("idx = np.random.choice(num_train, batch_size)",
+     "idx = np.arange(min(batch_size, num_train))"),
+    ("            X_batch = X[idx]\n            y_batch = y[idx]\n",
+     "            X_batch = X\n            y_batch = y\n"),
+], ids=["first batch only", "never samples"])
+def test_train_that_does_not_sample(edit):
+    failed = failing(grade(solution(edit), "linear_classifier"))
+    assert list(failed) == [SAMPLING]
+    assert "uses the same examples every time" in failed[SAMPLING]
+
+
+def test_train_without_replacement():
+    edit = ("np.random.choice(num_train, batch_size)",
+            "np.random.choice(num_train, batch_size, replace=False)")
+    failed = failing(grade(solution(edit), "linear_classifier"))
+    assert list(failed) == [SAMPLING]
+    assert "WITH replacement" in failed[SAMPLING]
+
+
+def test_train_that_never_updates_W():
+    edit = ("self.W -= learning_rate * grad", "pass")
+    failed = failing(grade(solution(edit), "linear_classifier"))
+    assert list(failed) == ["linear_classifier: train steps W by -learning_rate * gradient"]
+    assert "did not change W" in next(iter(failed.values()))
+
+
+def test_W_initialised_with_too_few_classes():
+    edit = ("num_classes = np.max(y) + 1", "num_classes = len(np.unique(y))")
+    failed = failing(grade(solution(edit), "linear_classifier"))
+    assert list(failed) == ["linear_classifier: W initialised when None"]
+    assert "C = np.max(y) + 1" in next(iter(failed.values()))
+
+
+def test_predict_returning_scores():
+    edit = ("return np.argmax(X.dot(self.W), axis=1)", "return X.dot(self.W)")
+    failed = failing(grade(solution(edit), "linear_classifier"))
+    assert list(failed) == ["linear_classifier: predict returns argmax labels"]
+    assert "returned the scores" in next(iter(failed.values()))
+
+
+def test_train_checks_name_a_broken_loss():
+    namespace = solution()
+
+    def svm_loss_vectorized(W, X, y, reg):
+        raise NotImplementedError
+
+    namespace["svm_loss_vectorized"] = svm_loss_vectorized
+    failed = failing(grade(namespace, "linear_classifier"))
+    train_checks = [name for name in failed if "train" in name or "initialised" in name]
+    assert len(train_checks) == 4
+    assert all("LinearSVM.loss calls your svm_loss_vectorized" in failed[n] for n in train_checks)
+    assert "linear_classifier: predict returns argmax labels" not in failed
+
+
+# ---------------------------------------------------------------- saved weights
+
+
+def test_saved_weights_scored_on_the_parents_validation_images(tmp_path):
+    W, X_val = inputs.predict_problem(SEED)
+    y_val = np.argmax(X_val @ W, axis=1)
+    y_val[:5] = (y_val[:5] + 1) % 4  # 20 of 25 right: 0.8
+    np.savez(tmp_path / "svm_best.npz", W=W, learning_rate=1e-7, reg=2.5e4, num_iters=1500,
+             batch_size=200, val_accuracy=0.8)
+    data = {"X_val": X_val, "y_val": y_val, "y_test": y_val}
+    results = checks.run_checks(InProcessSession({}, folder=tmp_path), SEED, FAST,
+                                targets=["LinearSVM", "Softmax"], data=data)
+    by_name = {r.name: r for r in results}
+    saved = by_name["LinearSVM: saved best weights (svm_best.npz) validation accuracy"]
+    assert saved.passed and "0.800" in saved.output
+    missing = by_name["Softmax: saved best weights (softmax_best.npz) validation accuracy"]
+    assert not missing.passed and "could not read softmax_best.npz" in missing.output
+    # In-kernel there is no CIFAR-10 training: that check fails, saying so.
+    assert "not available in-kernel" in by_name["LinearSVM: CIFAR-10 validation accuracy"].output
+
+
+# ---------------------------------------------------------------- in-kernel mode
+
+
+def test_assert_checks_passes_the_solution(capsys):
+    assert_checks("softmax_loss_naive", solution(), rubric=FAST)
+    assert capsys.readouterr().out.startswith("softmax_loss_naive: all ")
+
+
+def test_assert_checks_lists_the_failures():
+    bugged = solution(("    dW += 2 * reg * W\n", "    dW += reg * W\n"))
+    with pytest.raises(AssertionError) as info:
+        assert_checks("svm_loss_naive", bugged, rubric=FAST)
+    message = str(info.value)
+    assert message.startswith("3 of 11 hidden checks failed for svm_loss_naive")
+    assert "missing the factor 2" in message
+
+
+# ---------------------------------------------------------------- the rubric file
+
+
+def rubric_text() -> str:
+    return rubric_module.DEFAULT_PATH.read_text()
+
+
+@pytest.mark.parametrize("edit, words", [
+    (("gradient = 1\nno_mutation = 1\n\n[points.svm_loss_vectorized]",
+      "no_mutation = 1\n\n[points.svm_loss_vectorized]"),
+     "[points.svm_loss_naive] is missing the key 'gradient'"),
+    (("saved_val = 0.35", "saved_val = 0.35\nsave_val = 0.35"),
+     "[accuracy.Softmax] has an unknown key 'save_val'"),
+    (("val = 0.385", "val = 38.5"), "[accuracy.LinearSVM] val must be between"),
+    (("loss = 20", "loss = \"20 s\""), "[timeouts] loss must be a number"),
+])
+def test_rubric_errors_name_the_key(tmp_path, edit, words):
+    text = rubric_text()
+    assert edit[0] in text
+    path = tmp_path / "rubric.toml"
+    path.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(rubric_module.RubricError) as info:
+        rubric_module.load(path)
+    assert str(path) in str(info.value) and words in str(info.value)
+
+
+def test_rubric_bands_must_be_ordered(tmp_path):
+    path = tmp_path / "rubric.toml"
+    path.write_text(rubric_text().replace("[[4.0, 1.0], [2.5, 0.6]", "[[2.5, 1.0], [4.0, 0.6]", 1))
+    with pytest.raises(rubric_module.RubricError, match="speedup_bands: thresholds"):
+        rubric_module.load(path)
+
+
+def test_rubric_timeouts():
+    assert RUBRIC.timeout("cifar_accuracy") >= RUBRIC.timeout("loss") > 0
