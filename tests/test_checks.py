@@ -4,6 +4,7 @@ and each common bug costs the checks it should, with a message naming the bug.""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,30 @@ from autograder import checks, inputs, reference
 from autograder import rubric as rubric_module
 from autograder.inkernel import InProcessSession, assert_checks
 from autograder.outcome import Outcome
+from autograder.sandbox_child import TRUSTED_SUBCLASSES
 
-# The notebooks' solution cells, as plain Python.
-SOLUTION = Path("/work/spec/reference_solution.py")
+SOURCE = Path(__file__).resolve().parent.parent / "source" / "linear"
+# The instructor notebooks' definition cells (and the given subclasses), as plain Python.
+SOLUTION_CELLS = {
+    "svm.ipynb": ("svm_loss_naive", "svm_loss_vectorized", "linear_classifier", "linear_svm"),
+    "softmax.ipynb": ("softmax_loss_naive", "softmax_loss_vectorized"),
+}
+
+
+def _solution_text() -> str:
+    parts = ["import numpy as np  # the notebooks' first cell"]
+    for notebook, grade_ids in SOLUTION_CELLS.items():
+        cells = {
+            cell["metadata"].get("nbgrader", {}).get("grade_id"): "".join(cell["source"])
+            for cell in json.loads((SOURCE / notebook).read_text())["cells"]
+        }
+        parts += [cells[grade_id] for grade_id in grade_ids]
+    # softmax.ipynb's Softmax cell loads LinearClassifier from svm.ipynb: use the grader's text.
+    parts.append(TRUSTED_SUBCLASSES["softmax"][1])
+    return "\n\n".join(parts)
+
+
+SOLUTION_TEXT = _solution_text()
 SEED = 20240917
 RUBRIC = rubric_module.load()
 # Timing as in the grader but shorter: these tests check the logic, not the machine.
@@ -26,12 +48,12 @@ NON_CIFAR = [t for t in checks.TARGETS if t not in ("LinearSVM", "Softmax")]
 
 def solution(*edits: tuple[str, str]) -> dict:
     """The solution's definitions, with each (old, new) text edit applied (a planted bug)."""
-    source = SOLUTION.read_text()
+    source = SOLUTION_TEXT
     for old, new in edits:
         assert source.count(old) == 1, f"edit target not found exactly once: {old!r}"
         source = source.replace(old, new)
     namespace: dict = {}
-    exec(compile(source, str(SOLUTION), "exec"), namespace)
+    exec(compile(source, "<source notebooks>", "exec"), namespace)
     return namespace
 
 
@@ -158,17 +180,16 @@ def test_unstable_softmax_fails_only_on_large_scores():
 
 
 def test_transposed_gradient():
-    gradient = "    dW = X.T.dot(dscores) / num_train + 2 * reg * W\n"
-    bugged = solution((gradient + "    return loss, dW", gradient + "    return loss, dW.T"))
+    bugged = solution(("    dW = X.T.dot(dscores) / num_train + 2 * reg * W\n",
+                       "    dW = (X.T.dot(dscores) / num_train + 2 * reg * W).T\n"))
     failed = failing(grade(bugged, "softmax_loss_vectorized"))
     assert "the transpose of W's shape" in failed[
         "softmax_loss_vectorized: gradient, N=7 D=5 C=10, reg=0"]
 
 
 def test_float32_gradient_is_fine():
-    bugged = solution(("dW = X.T.dot(coeff) / num_train + 2 * reg * W\n    return loss, dW",
-                       "dW = X.T.dot(coeff) / num_train + 2 * reg * W\n"
-                       "    return loss, dW.astype(np.float32)"))
+    bugged = solution(("    dW = X.T.dot(coeff) / num_train + 2 * reg * W\n",
+                       "    dW = (X.T.dot(coeff) / num_train + 2 * reg * W).astype(np.float32)\n"))
     results = grade(bugged, "svm_loss_vectorized")
     assert failing(results) == {}
 
@@ -255,7 +276,7 @@ def test_W_initialised_with_too_few_classes():
 
 
 def test_predict_returning_scores():
-    edit = ("return np.argmax(X.dot(self.W), axis=1)", "return X.dot(self.W)")
+    edit = ("y_pred = np.argmax(X.dot(self.W), axis=1)", "y_pred = X.dot(self.W)")
     failed = failing(grade(solution(edit), "linear_classifier"))
     assert list(failed) == ["linear_classifier: predict returns argmax labels"]
     assert "returned the scores" in next(iter(failed.values()))

@@ -1,0 +1,49 @@
+"""The result of grading one submission: what the store, exports and reports consume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class GradeResult:
+    """One graded submission.
+
+    ``tests`` holds Gradescope test entries: dicts with ``name``, ``score``, ``max_score``,
+    ``output`` (what the student is told), ``visibility`` and ``target`` (the function or
+    class the check is about, e.g. ``svm_loss_naive``).
+    """
+
+    submission: str
+    content_hash: str
+    score: float
+    max_score: float
+    tests: list[dict[str, Any]]
+    problems: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    def to_gradescope(self) -> dict[str, Any]:
+        """The Gradescope ``results.json`` document."""
+        doc: dict[str, Any] = {
+            "score": round(self.score, 4),
+            "execution_time": round(self.elapsed_s, 2),
+            "tests": [
+                {key: test[key] for key in ("name", "score", "max_score", "output", "visibility")
+                 if key in test}
+                for test in self.tests
+            ],
+        }
+        if self.problems:
+            doc["output"] = "Problems found in the submission:\n" + "\n".join(
+                f"- {p}" for p in self.problems
+            )
+        return doc
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> GradeResult:
+        return cls(**json.loads(text))
