@@ -42,7 +42,7 @@ SEED = 20240917
 RUBRIC = rubric_module.load()
 # Timing as in the grader but shorter: these tests check the logic, not the machine.
 FAST = dataclasses.replace(RUBRIC, speed=dataclasses.replace(
-    RUBRIC.speed, min_call_seconds=0.05, samples=3, budget_seconds=2.0))
+    RUBRIC.speed, samples=3, budget_seconds=2.0))
 NON_CIFAR = [t for t in checks.TARGETS if t not in ("LinearSVM", "Softmax")]
 
 
@@ -234,6 +234,26 @@ def test_vectorized_copy_of_naive_is_no_faster():
     assert "no faster than your naive one: remove the loops over examples" in speedup.output
     assert results["svm_loss_vectorized: speed vs the reference"].score == 0
     assert results["svm_loss_vectorized: loss, N=500 D=3073 C=10, reg>0"].passed
+
+
+def test_replaying_a_cached_answer_while_timed_earns_no_speed_points():
+    """A 'vectorized' loss that is really the loop, made to look fast by answering repeat
+    calls on the same data from a cache: every timed call gets a new W, so it is caught."""
+    namespace = solution()
+    naive, cache = namespace["svm_loss_naive"], {}
+
+    def cached(W, X, y, reg):
+        key = (X.shape, float(reg))
+        if key not in cache:
+            cache[key] = naive(W, X, y, reg)
+        return cache[key]
+
+    namespace["svm_loss_vectorized"] = cached
+    results = grade(namespace, "svm_loss_vectorized",
+                    reference_session=InProcessSession(vars(reference)))
+    speedup = results["svm_loss_vectorized: speedup over your naive version"]
+    assert speedup.score == 0
+    assert "returned a wrong loss" in speedup.output and "timing" in speedup.output
 
 
 # ---------------------------------------------------------------- LinearClassifier bugs

@@ -1,0 +1,450 @@
+"""Read a submission as data, without executing any of it.
+
+A submission is a folder (nbgrader's `submitted/<student>/<assignment>/` is one) or a .zip
+holding svm.ipynb and softmax.ipynb, and normally svm_best.npz and softmax_best.npz. This
+module parses the notebooks as JSON, finds the definition cells by nbgrader grade_id,
+checks that each parses as Python (`ast.parse` only compiles to a tree, it runs nothing)
+and still defines what the checks call, and locates the .npz files without opening them
+(they are read inside the sandbox). Every problem becomes a `Problem` with a message for
+the student and the targets it makes ungradable; nothing here raises for a bad submission.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+import weakref
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NOTEBOOKS = ("svm.ipynb", "softmax.ipynb")
+NPZ_FILES = ("svm_best.npz", "softmax_best.npz")
+# Definition cells by notebook, and the names each must define at top level.
+DEFINITION_CELLS: dict[str, dict[str, tuple[str, ...]]] = {
+    "svm.ipynb": {"svm_loss_naive": ("svm_loss_naive",),
+                  "svm_loss_vectorized": ("svm_loss_vectorized",),
+                  "linear_classifier": ("LinearClassifier",)},
+    "softmax.ipynb": {"softmax_loss_naive": ("softmax_loss_naive",),
+                      "softmax_loss_vectorized": ("softmax_loss_vectorized",)},
+}
+LINEAR_CLASSIFIER_METHODS = ("train", "predict")
+
+MAX_NOTEBOOK_BYTES = 32 * 2**20
+MAX_NPZ_BYTES = 16 * 2**20
+MAX_ZIP_BYTES = 256 * 2**20            # the .zip file itself
+MAX_ZIP_UNCOMPRESSED = 512 * 2**20     # all members together, as declared
+MAX_ZIP_MEMBERS = 2000
+MAX_SEARCH_DEPTH = 2                   # folders below PATH searched for the notebooks
+MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a submission, worded for the student.
+
+    `targets` are the grade_ids (or .npz names) that cannot be graded because of it;
+    empty for a note that changes nothing (e.g. an IPython magic that was removed).
+    """
+
+    notebook: str
+    cell: str | None
+    message: str
+    targets: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.notebook}, cell `{self.cell}`" if self.cell else self.notebook
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Submission:
+    """A parsed submission: what the sandbox runs and what the report says about it."""
+
+    source: Path                       # the folder or .zip given
+    name: str                          # student (nbgrader layout) or folder/zip stem
+    cells: dict[str, str]              # grade_id -> Python source (magics removed)
+    problems: list[Problem]
+    content_hash: str                  # sha256 of the definition cells and the .npz bytes
+    npz: dict[str, Path] = field(default_factory=dict)   # present, size-checked .npz files
+
+    @property
+    def ungradable(self) -> set[str]:
+        """Targets (grade_ids, .npz names) that a problem keeps from being graded."""
+        return {t for p in self.problems for t in p.targets}
+
+
+def load_submission(path: str | os.PathLike[str]) -> Submission:
+    """Parse the submission at `path` (folder or .zip) into a `Submission`; never raises
+    for a malformed submission: each problem is recorded in `Submission.problems`.
+
+    For a .zip, the .npz members are extracted to a private temporary folder that lives as
+    long as the returned `Submission`.
+    """
+    source = Path(path)
+    problems: list[Problem] = []
+    files: dict[str, bytes] = {}
+    npz: dict[str, Path] = {}
+    tmp: str | None = None
+    if source.is_file() and (source.suffix.lower() == ".zip" or zipfile.is_zipfile(source)):
+        tmp = tempfile.mkdtemp(prefix="autograder-intake-")
+        files, npz = _read_zip(source, Path(tmp), problems)
+    elif source.is_dir():
+        files, npz = _read_folder(source, problems)
+    elif source.exists():
+        problems.append(Problem(source.name, None, "is neither a folder nor a .zip file: "
+                                "submit the folder with your notebooks, or a .zip of it",
+                                _all_targets()))
+    else:
+        problems.append(Problem(source.name, None, f"{source} does not exist",
+                                _all_targets()))
+
+    cells: dict[str, str] = {}
+    raw_cells: dict[str, str] = {}
+    for notebook in NOTEBOOKS:
+        if notebook in files:
+            found = _definition_cells(notebook, files[notebook], problems)
+            raw_cells.update(found)
+            for grade_id, text in found.items():
+                python = _python_source(notebook, grade_id, text, problems)
+                if python is not None:
+                    cells[grade_id] = python
+        elif not _container_failed(source, problems):
+            problems.append(Problem(notebook, None, f"{notebook} is missing from the "
+                                    "submission: submit it next to the other notebook",
+                                    tuple(DEFINITION_CELLS[notebook])))
+    for name in NPZ_FILES:
+        if name not in npz and not any(p.notebook == name for p in problems) \
+                and not _container_failed(source, problems):
+            problems.append(Problem(name, None, f"{name} is missing: run the hyperparameter "
+                                    "search cell, which saves it with save_best_model, and "
+                                    "submit it with the notebooks", (name,)))
+
+    submission = Submission(source=source, name=_submission_name(source), cells=cells,
+                            problems=problems, content_hash=_content_hash(raw_cells, npz),
+                            npz=npz)
+    if tmp is not None:
+        weakref.finalize(submission, shutil.rmtree, tmp, True)
+    return submission
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def _container_failed(source: Path, problems: list[Problem]) -> bool:
+    return any(p.notebook == source.name for p in problems)
+
+
+def _all_targets() -> tuple[str, ...]:
+    return (*(g for cells in DEFINITION_CELLS.values() for g in cells), *NPZ_FILES)
+
+
+def _submission_name(source: Path) -> str:
+    parts = source.resolve().parts
+    # nbgrader: .../submitted/<student>/<assignment>/
+    if len(parts) >= 3 and parts[-3] == "submitted":
+        return parts[-2]
+    return source.stem if source.suffix == ".zip" else source.name
+
+
+def _read_folder(folder: Path, problems: list[Problem]) -> tuple[dict[str, bytes],
+                                                                 dict[str, Path]]:
+    files: dict[str, bytes] = {}
+    npz: dict[str, Path] = {}
+    for name in (*NOTEBOOKS, *NPZ_FILES):
+        candidates = list(_find(folder, name))
+        if not candidates:
+            continue
+        if len(candidates) > 1:
+            places = ", ".join(str(c.relative_to(folder)) for c in candidates)
+            problems.append(Problem(name, None, f"found more than one {name} ({places}): "
+                                    "submit exactly one", _targets_of(name)))
+            continue
+        path = candidates[0]
+        limit = MAX_NOTEBOOK_BYTES if name in NOTEBOOKS else MAX_NPZ_BYTES
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(name, None, f"{name} is a link or not a regular file: "
+                                    "submit the file itself", _targets_of(name)))
+        elif info.st_size > limit:
+            problems.append(Problem(name, None, f"{name} is {info.st_size} bytes, more than "
+                                    f"the {limit} allowed: clear large outputs (Cell > All "
+                                    "Output > Clear) and save again", _targets_of(name)))
+        elif name in NOTEBOOKS:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as f:
+                files[name] = f.read(limit + 1)
+        else:
+            npz[name] = path
+    return files, npz
+
+
+def _find(folder: Path, name: str) -> Iterable[Path]:
+    """`name` in `folder` or up to MAX_SEARCH_DEPTH levels below, skipping hidden folders
+    (`.ipynb_checkpoints` holds stale copies) and never following links."""
+    level = [folder]
+    for _ in range(MAX_SEARCH_DEPTH + 1):
+        found = [d / name for d in level if (d / name).is_file() or (d / name).is_symlink()]
+        if found:
+            return found
+        level = [c for d in level for c in _entries(d)
+                 if c.is_dir() and not c.is_symlink() and not c.name.startswith((".", "__"))]
+    return []
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
+        dict[str, bytes], dict[str, Path]]:
+    files: dict[str, bytes] = {}
+    npz: dict[str, Path] = {}
+    name = path.name
+
+    def refuse(message: str) -> tuple[dict[str, bytes], dict[str, Path]]:
+        problems.append(Problem(name, None, message, _all_targets()))
+        return {}, {}
+
+    if path.stat().st_size > MAX_ZIP_BYTES:
+        return refuse(f"the .zip is larger than {MAX_ZIP_BYTES} bytes: leave the data set "
+                      "and other large files out of it")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return refuse(f"cannot be read as a .zip file ({exc}): zip the folder again")
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            return refuse(f"the .zip holds {len(members)} files (limit {MAX_ZIP_MEMBERS}): "
+                          "zip only the notebooks and the .npz files")
+        if sum(m.file_size for m in members) > MAX_ZIP_UNCOMPRESSED:
+            return refuse(f"the .zip would unpack to more than {MAX_ZIP_UNCOMPRESSED} bytes: "
+                          "zip only the notebooks and the .npz files")
+        for member in members:
+            unsafe = _unsafe_member(member)
+            if unsafe:
+                return refuse(f"the .zip member {member.filename!r} {unsafe}: zip the folder "
+                              "with an ordinary zip tool")
+        by_name: dict[str, list[zipfile.ZipInfo]] = {}
+        for member in members:
+            parts = [p for p in re.split(r"[\\/]", member.filename) if p]
+            if member.is_dir() or not parts or any(p.startswith((".", "__")) for p in parts[:-1]):
+                continue
+            by_name.setdefault(parts[-1], []).append(member)
+        for wanted in (*NOTEBOOKS, *NPZ_FILES):
+            found = by_name.get(wanted, [])
+            if len(found) > 1:
+                places = ", ".join(m.filename for m in found)
+                problems.append(Problem(wanted, None, f"the .zip holds more than one {wanted} "
+                                        f"({places}): submit exactly one",
+                                        _targets_of(wanted)))
+                continue
+            if not found:
+                continue
+            member = found[0]
+            limit = MAX_NOTEBOOK_BYTES if wanted in NOTEBOOKS else MAX_NPZ_BYTES
+            if member.flag_bits & 0x1:
+                problems.append(Problem(wanted, None, f"{wanted} is encrypted in the .zip: "
+                                        "zip it without a password", _targets_of(wanted)))
+                continue
+            try:
+                with archive.open(member) as f:
+                    # Read at most limit+1 bytes whatever the member claims (zip bombs).
+                    data = f.read(limit + 1)
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+                problems.append(Problem(wanted, None, f"{wanted} cannot be unpacked from the "
+                                        f".zip ({exc}): zip it again", _targets_of(wanted)))
+                continue
+            if len(data) > limit:
+                problems.append(Problem(wanted, None, f"{wanted} is larger than {limit} "
+                                        "bytes: clear large outputs and save again",
+                                        _targets_of(wanted)))
+            elif wanted in NOTEBOOKS:
+                files[wanted] = data
+            else:
+                target = extract_to / wanted
+                target.write_bytes(data)
+                npz[wanted] = target
+    return files, npz
+
+
+def _unsafe_member(member: zipfile.ZipInfo) -> str | None:
+    name = member.filename
+    if "\x00" in name or name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "has an absolute path"
+    if ".." in re.split(r"[\\/]", name):
+        return "has a path that leaves the folder (..)"
+    if stat.S_ISLNK(member.external_attr >> 16):
+        return "is a symbolic link"
+    return None
+
+
+def _targets_of(name: str) -> tuple[str, ...]:
+    return tuple(DEFINITION_CELLS.get(name, {})) or (name,)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _definition_cells(notebook: str, data: bytes, problems: list[Problem]) -> dict[str, str]:
+    """grade_id -> source of the definition cells found in one notebook file."""
+    wanted = DEFINITION_CELLS[notebook]
+    every = tuple(wanted)
+
+    def fail(message: str) -> dict[str, str]:
+        problems.append(Problem(notebook, None, message, every))
+        return {}
+
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return fail(f"is not a valid notebook (not JSON: {str(exc)[:120]}); it may have been "
+                    "damaged while saving: download it again from Jupyter (File > Download)")
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return fail("is not a Jupyter notebook (no list of cells): submit the .ipynb file "
+                    "saved by Jupyter")
+    if nb.get("nbformat") != 4:
+        return fail(f"uses notebook format {nb.get('nbformat')!r}, but version 4 is needed: "
+                    "open it in a current Jupyter and save it again")
+    found: dict[str, str] = {}
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict):
+            continue
+        meta = cell.get("metadata")
+        nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+        grade_id = nbg.get("grade_id") if isinstance(nbg, dict) else None
+        if grade_id not in wanted:
+            continue
+        if grade_id in found:
+            problems.append(Problem(notebook, grade_id, "appears twice (a copied cell keeps "
+                                    "its grade_id): delete the copy and keep your code in "
+                                    "the original cell", (grade_id,)))
+            found[grade_id] = None  # type: ignore[assignment]
+            continue
+        source = cell.get("source")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        if cell.get("cell_type") != "code" or not isinstance(source, str):
+            problems.append(Problem(notebook, grade_id, "is no longer a code cell: change it "
+                                    "back to Code (Esc, then Y) and keep your code in it",
+                                    (grade_id,)))
+            found[grade_id] = None  # type: ignore[assignment]
+            continue
+        found[grade_id] = source
+    for grade_id in wanted:
+        if grade_id not in found:
+            problems.append(Problem(notebook, grade_id, "is missing (the cell was deleted or "
+                                    "its metadata lost): copy the cell from the released "
+                                    "notebook and put your code back into it", (grade_id,)))
+    return {g: s for g, s in found.items() if s is not None}
+
+
+def _python_source(notebook: str, grade_id: str, text: str,
+                   problems: list[Problem]) -> str | None:
+    """The cell as Python for the sandbox, or None (with a Problem) if it is not usable."""
+    tree, error = _parse(text)
+    if tree is None:
+        stripped, removed = _strip_magics(text)
+        if removed:
+            tree, _ = _parse(stripped)
+            if tree is not None:
+                lines = ", ".join(f"{n} (`{line.strip()[:40]}`)" for n, line in removed)
+                problems.append(Problem(notebook, grade_id, f"IPython magic or shell lines "
+                                        f"removed before grading, line {lines}: they are not "
+                                        "Python"))
+                text = stripped
+    if tree is None:
+        problems.append(Problem(notebook, grade_id, f"is not valid Python: {error}; fix it "
+                                "so that the cell runs", (grade_id,)))
+        return None
+    missing = _missing_definitions(tree, DEFINITION_CELLS[notebook][grade_id])
+    if missing:
+        problems.append(Problem(notebook, grade_id, f"{missing}; keep the names and "
+                                "signatures of the release notebook", (grade_id,)))
+        return None
+    return text
+
+
+def _parse(text: str) -> tuple[ast.Module | None, str]:
+    try:
+        return ast.parse(text), ""
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}" if exc.lineno else "somewhere"
+        code = (exc.text or "").strip()[:60]
+        return None, f"{exc.msg} at {where}" + (f" (`{code}`)" if code else "")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, f"cannot be parsed ({type(exc).__name__})"
+
+
+def _strip_magics(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """Replace `%magic` / `!shell` lines by `pass` (same indentation, same line numbers)."""
+    out, removed = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = MAGIC_LINE.match(line)
+        if match:
+            removed.append((number, match.group(2)))
+            out.append(f"{match.group(1)}pass")
+        else:
+            out.append(line)
+    return "\n".join(out), removed
+
+
+def _bound_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
+    """Names bound at module level (looking into if/try/with blocks, not into functions)."""
+    names: dict[str, ast.stmt] = {}
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[node.name] = node
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for sub in (n for t in targets for n in ast.walk(t)):
+                if isinstance(sub, ast.Name):
+                    names[sub.id] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names[(alias.asname or alias.name).split(".")[0]] = node
+        blocks = [getattr(node, b, []) for b in ("body", "orelse", "finalbody")]
+        blocks += [h.body for h in getattr(node, "handlers", [])]
+        for block in blocks:
+            names.update(_bound_names(block))
+    return names
+
+
+def _missing_definitions(tree: ast.Module, required: tuple[str, ...]) -> str | None:
+    names = _bound_names(tree.body)
+    for name in required:
+        if name not in names:
+            kind = "class" if name[0].isupper() else "function"
+            return f"no longer defines the {kind} `{name}`"
+    classifier = names.get("LinearClassifier")
+    if "LinearClassifier" in required and isinstance(classifier, ast.ClassDef) \
+            and not classifier.bases:
+        methods = {n.name for n in classifier.body
+                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        lost = [m for m in LINEAR_CLASSIFIER_METHODS if m not in methods]
+        if lost:
+            return f"`LinearClassifier` no longer has the method `{lost[0]}`"
+    return None
+
+
+def _content_hash(cells: dict[str, str], npz: dict[str, Path]) -> str:
+    digest = hashlib.sha256()
+    for grade_id in sorted(cells):
+        digest.update(f"cell {grade_id}\0{cells[grade_id]}\0".encode())
+    for name in sorted(npz):
+        digest.update(f"file {name}\0".encode())
+        digest.update(npz[name].read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()

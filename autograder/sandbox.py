@@ -1,0 +1,805 @@
+"""THE one door: the only module that runs anything from a submission.
+
+A `SandboxSession` grades one submission. It starts one child process
+(`autograder/sandbox_child.py`, trusted harness code) that confines itself before any
+student code runs, executes the submission's definition cells, and then serves the
+operations of INTERFACES.md (`loss`, `time_loss`, `train`, `predict`, `cifar_accuracy`,
+`saved_weights`). The parent sends inputs and reads plain data back; every comparison and
+every score is computed in the parent, by the checks, on that data.
+
+What confines the child (as root, which is how the grader and CI run):
+
+- its own uid/gid per session (no supplementary groups, no_new_privs): it can read only
+  world-readable files and cannot signal or ptrace the grader or other sessions;
+- a network namespace with no interface up: nothing is reachable, not even 127.0.0.1;
+- a mount namespace: the kit's hidden material (`autograder/`, `tests/`, `source/`,
+  `.git`, the raw CIFAR-10 folders with their test labels, anything in `hide=`) is covered
+  by empty read-only tmpfs; /tmp, /var/tmp, /dev/shm, /run/lock are read-only; the
+  working folder is a fresh tmpfs of `Limits.scratch_bytes`; folders closed to other
+  users on the way to Python (e.g. pyenv under /root) are exposed one entry at a time;
+- resource limits: CPU seconds, address space, file size, open files, no core dumps, and
+  RLIMIT_NPROC=1, so it can start neither processes nor threads (nothing can hide work or
+  outlive a call);
+- a wall-clock timeout per call, after which the whole process group is killed and the
+  next call starts a fresh child (definitions re-sent), so a hang costs one check;
+- PR_SET_PDEATHSIG: the child dies with the thread that started it (a later call from
+  another thread then simply starts a fresh child).
+
+Where a namespace cannot be created (root in a container without CAP_SYS_ADMIN, a kernel
+that forbids them) the child goes on without it and says so in `SandboxSession.isolation`
+(`netns`/`mountns` False, `notes`): without netns the network stays reachable, without
+mountns nothing is hidden beyond what file permissions and the dedicated uid already keep
+out. Without root, the child tries the same namespaces inside an unprivileged user
+namespace (then drops every capability); it keeps the grader's uid, so files the grader's
+user can read stay readable unless hidden, and it can signal the grader. Run the grader as
+root (a container is enough) for the full boundary. Audit hooks are not used: student
+code shares the child's interpreter and could remove them.
+
+Secrets the parent keeps (grade store, test labels, anything not for students) must not be
+world-readable: create them with `private_dir` / `write_private` (0700 / 0600).
+
+Wire protocol: see `sandbox_child` (length-prefixed JSON + raw arrays, no pickle). The
+parent validates every reply (sizes, dtypes, schema per operation); anything malformed is
+an error Outcome and a fresh child.
+
+CPU time (`Outcome.cpu_seconds`): read by the parent from the kernel's CPU clock of the
+child process (`clock_gettime` on its CPUCLOCK_SCHED clock: nanoseconds, all threads; the
+10 ms ticks of /proc/<pid>/stat only as a fallback) just before the request is sent and
+after the whole reply arrived. For `time_loss` the parent writes W, X, y into shared memory
+after reading the clock (a 12 MB pipe transfer would add ~4 ms of the child's CPU): inputs
+that reached the child earlier could be precomputed outside the window. `repeats` > 1
+divides the window by repeats but trusts the child's loop, which student code can patch;
+with the nanosecond clock, repeats=1 on fresh inputs per call, with each call's returned
+loss checked against the oracle, is both precise and unforgeable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import math
+import mmap
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from autograder import sandbox_child as wire
+from autograder.outcome import Outcome
+
+if TYPE_CHECKING:
+    from autograder.intake import Submission
+
+CHILD_SCRIPT = Path(wire.__file__).resolve()
+CELL_ORDER = ("svm_loss_naive", "svm_loss_vectorized", "linear_classifier",
+              "softmax_loss_naive", "softmax_loss_vectorized")
+NOTEBOOK_OF_CELL = {"svm_loss_naive": "svm.ipynb", "svm_loss_vectorized": "svm.ipynb",
+                    "linear_classifier": "svm.ipynb", "softmax_loss_naive": "softmax.ipynb",
+                    "softmax_loss_vectorized": "softmax.ipynb"}
+# The definition cells an operation needs, by loss function / classifier name.
+CELLS_NEEDED = {
+    **{name: (name,) for name in CELL_ORDER if name != "linear_classifier"},
+    "LinearSVM": ("linear_classifier", "svm_loss_vectorized"),
+    "Softmax": ("linear_classifier", "softmax_loss_vectorized"),
+}
+NPZ_NAMES = ("svm_best.npz", "softmax_best.npz")
+CHILD_DATA_FILES = ("X_train", "y_train", "X_val", "X_test")
+UID_BASE = 1_000_000_000
+MAX_HEADER_BYTES = 1 << 20
+MAX_ERROR_CHARS = 4000
+F_SETPIPE_SZ = 1031
+
+_ids = itertools.count()
+_ids_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one session's child (bytes and seconds)."""
+
+    call_timeout_s: float = 60.0        # wall clock per call, unless op_timeouts says more
+    op_timeouts: Mapping[str, float] = field(
+        default_factory=lambda: {"train": 300.0, "cifar_accuracy": 900.0})
+    start_timeout_s: float = 30.0       # child start-up, and each definition cell
+    cpu_s: int = 1800                   # RLIMIT_CPU of each child
+    session_cpu_s: float = 3600.0       # CPU over all children of the session
+    # Address space, not memory: numpy and OpenBLAS reserve some; 4 GiB leaves room for
+    # training on the 49,000 x 3,073 float32 split (602 MB, memory-mapped) in float64.
+    address_space: int = 4 * 2**30
+    file_size: int = 16 * 2**20
+    scratch_bytes: int = 64 * 2**20     # the working folder (tmpfs) as a whole
+    open_files: int = 64
+    processes: int = 1                  # RLIMIT_NPROC: no fork, no threads
+    reply_bytes: int = 64 * 2**20       # everything the parent reads from one reply
+    timed_input_bytes: int = 64 * 2**20  # W + X + y of one time_loss call (shared memory)
+    output_bytes: int = 64 * 2**10      # tail of the child's stdout+stderr kept for logs
+
+    def timeout_for(self, op: str) -> float:
+        return float(self.op_timeouts.get(op, self.call_timeout_s))
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What confinement took effect in the child (reported before any student code ran)."""
+
+    uid: int
+    dedicated_uid: bool
+    netns: bool
+    mountns: bool
+    hidden: tuple[str, ...]
+    exposed: tuple[str, ...]
+    readonly: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+class _ChildFailure(Exception):
+    """The child died, hung or sent garbage: it is killed and replaced before the next call."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def private_dir(path: str | os.PathLike[str]) -> Path:
+    """Create (or tighten) a folder only its owner can enter (0700): for grader secrets."""
+    folder = Path(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def write_private(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write a file only its owner can read (0600), whatever the umask; no symlink follow."""
+    target = Path(path)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb", closefd=False) as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+    finally:
+        os.close(fd)
+    return target
+
+
+def prepare_child_data(data: Mapping[str, np.ndarray], folder: str | os.PathLike[str]) -> None:
+    """Write the CIFAR-10 arrays the child may see: X_train, y_train, X_val, X_test only.
+
+    `data` is `cs231n_data.get_cifar10_data(...)`; y_val and y_test stay with the parent,
+    which scores the predictions itself. Files are world-readable .npy (memory-mappable).
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    allowed = {f"{name}.npy" for name in CHILD_DATA_FILES}
+    strays = sorted(p.name for p in target.iterdir() if p.name not in allowed)
+    if strays:
+        raise ValueError(f"{target} must hold only the child's data, but also holds "
+                         f"{', '.join(strays)}; use an empty folder")
+    for name in CHILD_DATA_FILES:
+        path = target / f"{name}.npy"
+        np.save(path, np.ascontiguousarray(data[name]), allow_pickle=False)
+        os.chmod(path, 0o644)
+    os.chmod(target, 0o755)
+
+
+def default_hidden_paths() -> list[Path]:
+    """What the child must not see: the kit's hidden material and the raw CIFAR-10 data."""
+    package = Path(__file__).resolve().parent
+    paths = [package]
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file():
+        paths += [checkout / "tests", checkout / "source", checkout / ".git",
+                  checkout / "cs231n_data" / "cifar-10-batches-py"]
+    for var in ("CIFAR10_DIR", "CS231N_CACHE_DIR"):
+        if os.environ.get(var):
+            paths.append(Path(os.environ[var]).expanduser())
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    paths.append((Path(xdg) if xdg else Path.home() / ".cache") / "cs231n_data")
+    return paths
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (all threads) of process `pid`, from the kernel; None if it is gone."""
+    try:
+        # CPUCLOCK_SCHED process clock of another process: ((~pid) << 3) | 2, in ns.
+        return time.clock_gettime_ns(((~pid) << 3) | 2) / 1e9
+    except OSError:
+        pass
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE)
+        if match and int(match.group(1)) == uid:
+            pids.append(int(entry))
+    return pids
+
+
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process running as `uid` (a dedicated sandbox uid), until none is left."""
+    for _ in range(50):
+        pids = _processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _to_wire(value: object, name: str) -> object:
+    """Arguments from the checks as wire values (arrays converted to a wire dtype)."""
+    if isinstance(value, np.ndarray):
+        kind = value.dtype.kind
+        if value.dtype.str in wire.WIRE_DTYPES:
+            return value
+        if kind == "f":
+            return value.astype(np.float64)
+        if kind in "iu":
+            return value.astype(np.int64)
+        raise TypeError(f"argument {name} has dtype {value.dtype}, which cannot be sent")
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"argument {name} is a {type(value).__name__}, which cannot be sent")
+
+
+# What each operation needs (checked in the parent: a mistake here is the grader's bug).
+_ARGS = {
+    "loss": ("fn", "W", "X", "y", "reg"),
+    "time_loss": ("fn", "W", "X", "y", "reg"),
+    "train": ("cls", "X", "y", "learning_rate", "reg", "num_iters", "batch_size", "seed"),
+    "predict": ("cls", "W", "X"),
+    "cifar_accuracy": ("cls", "learning_rate", "reg", "num_iters", "batch_size", "seed"),
+    "saved_weights": ("name",),
+}
+_OPTIONAL = {"time_loss": {"repeats": 1}, "train": {"W0": None}}
+# Reply schema: key -> "array" | "float" | "int".
+_SCHEMA = {
+    "loss": {"loss": "float", "dW": "array", "W_after": "array", "X_after": "array",
+             "y_after": "array"},
+    "time_loss": {"loss": "float"},
+    "train": {"loss_history": "array", "W": "array"},
+    "predict": {"y_pred": "array"},
+    "cifar_accuracy": {"val_pred": "array", "test_pred": "array"},
+    "saved_weights": {"W": "array", "learning_rate": "float", "reg": "float",
+                      "num_iters": "int", "batch_size": "int"},
+}
+
+
+def _check_value(op: str, value: object) -> dict:
+    """The reply value if it matches the operation's schema; _ChildFailure otherwise."""
+    schema = _SCHEMA[op]
+    if not isinstance(value, dict) or set(value) != set(schema):
+        raise _ChildFailure(f"a reply to {op} with the wrong fields")
+    out: dict = {}
+    for key, kind in schema.items():
+        item = value[key]
+        if kind == "array" and isinstance(item, np.ndarray):
+            out[key] = item
+        elif kind == "float" and type(item) in (int, float):
+            out[key] = float(item)
+        elif kind == "int" and type(item) is int:
+            out[key] = item
+        else:
+            raise _ChildFailure(f"a reply to {op} whose {key} is not a {kind}")
+    return out
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class SandboxSession:
+    """One submission's sandboxed child process; implements `autograder.outcome.Session`.
+
+    Use as a context manager::
+
+        with SandboxSession(submission.cells, npz_files=submission.npz) as session:
+            out = session.call("loss", fn="svm_loss_naive", W=W, X=X, y=y, reg=0.1)
+
+    `cells` maps definition-cell grade_ids to their Python source (`Submission.cells`).
+    `data_dir` is a folder made by `prepare_child_data` (needed by `cifar_accuracy`).
+    `hide` adds paths the child must not see to `default_hidden_paths()`.
+    """
+
+    def __init__(self, cells: Mapping[str, str], *,
+                 npz_files: Mapping[str, str | os.PathLike[str]] | None = None,
+                 data_dir: str | os.PathLike[str] | None = None,
+                 limits: Limits | None = None,
+                 hide: Iterable[str | os.PathLike[str]] = ()) -> None:
+        unknown = set(cells) - set(CELL_ORDER)
+        if unknown:
+            raise ValueError(f"not definition cells: {', '.join(sorted(unknown))}")
+        self.cells = dict(cells)
+        self.limits = limits or Limits()
+        self.data_dir = Path(data_dir).resolve() if data_dir else None
+        self._npz_sources = {k: Path(v) for k, v in (npz_files or {}).items()}
+        self._extra_hide = [Path(p) for p in hide]
+        self.root = os.geteuid() == 0
+        with _ids_lock:
+            serial = next(_ids)
+        # Unique among live graders: pids are unique, and one grader runs < 256 at once.
+        self.uid = self.gid = UID_BASE + (os.getpid() % 2**22) * 256 + serial % 256
+        self.isolation: Isolation | None = None
+        self.cell_errors: dict[str, str] = {}   # grade_id -> why it is unusable
+        self.restarts = 0
+        self._fatal: dict[str, str] = {}        # cells that killed the child when run
+        self._cpu_used = 0.0
+        self._last_cpu = 0.0
+        self._proc: subprocess.Popen | None = None
+        self._scratch: Path | None = None
+        self._output = bytearray()
+        self._output_lock = threading.Lock()
+        self._drain: threading.Thread | None = None
+        self._req = self._rep = -1
+        self._next_id = 1
+        self._closed = False
+        self._broken: str | None = None
+        self._limit_s = 0.0
+
+    @classmethod
+    def from_submission(cls, submission: Submission, **options: object) -> SandboxSession:
+        """A session for an `intake.Submission` (its parsed cells and located .npz files)."""
+        return cls(submission.cells, npz_files=submission.npz, **options)  # type: ignore[arg-type]
+
+    # ---- context manager
+    def __enter__(self) -> SandboxSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def output_tail(self) -> str:
+        """The last `Limits.output_bytes` the child printed (stdout and stderr), for logs."""
+        with self._output_lock:
+            return self._output.decode("utf-8", "replace")
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    # ---- public API
+    def start(self) -> None:
+        """Start the child and run the definition cells (done by the first call otherwise).
+
+        Raises RuntimeError only when the child cannot start at all, before any student
+        code ran (a broken installation). A cell that kills the child is remembered and
+        left out of the next child; its targets then fail with that message.
+        """
+        if self._closed:
+            raise RuntimeError("this SandboxSession is closed")
+        if self._scratch is None:
+            self._make_scratch()
+            self._make_shared()
+        while self._proc is None and self._broken is None:
+            try:
+                self._spawn()
+            except _ChildFailure as failure:
+                self._stop()
+                raise RuntimeError(f"the sandbox child failed to start: {failure}; its "
+                                   f"output: {self.output_tail[-2000:]}") from None
+            step = None
+            try:
+                for step in CELL_ORDER:
+                    if step in self.cells and step not in self._fatal:
+                        self._roundtrip("define", {"cell": step, "source": self.cells[step]},
+                                        self.limits.start_timeout_s, label=f"the cell `{step}`")
+                step = "seal"
+                reply = self._roundtrip("seal", {}, self.limits.start_timeout_s,
+                                        label="the subclasses of LinearClassifier")
+                self.cell_errors = {**self._cell_errors(reply), **self._fatal}
+            except _ChildFailure as failure:
+                self._stop()
+                if step == "seal" and "linear_classifier" in self.cells \
+                        and "linear_classifier" not in self._fatal:
+                    # Subclassing runs the student's class machinery (metaclass, ...).
+                    step = "linear_classifier"
+                if step in CELL_ORDER:
+                    self._fatal[step] = (f"the cell `{step}` of {NOTEBOOK_OF_CELL[step]} "
+                                         f"could not be run ({failure})")
+                else:
+                    self._broken = f"the submission's code stops the grader's process ({failure})"
+
+    def call(self, op: str, *, timeout_s: float | None = None, **kwargs: object) -> Outcome:
+        """Run one operation (INTERFACES.md) in the child and return what came back.
+
+        Never raises for anything student code does: a crash, hang, memory blow-up or
+        malformed reply is an Outcome with ok=False and an error naming what happened.
+        A wrong `op` or missing argument is the caller's bug and raises TypeError.
+        """
+        args = self._arguments(op, kwargs)
+        target = args.get("fn", args.get("cls"))
+        for cell in CELLS_NEEDED.get(target, ()):
+            if cell in self._fatal:
+                return Outcome(ok=False, error=f"{target} cannot be run: {self._fatal[cell]}")
+        if self._cpu_used >= self.limits.session_cpu_s:
+            return Outcome(ok=False, error=f"this submission used up its CPU time "
+                                           f"({self.limits.session_cpu_s:g} s)")
+        if self._proc is not None and self._pending():
+            # Died or wrote something between calls: start afresh before this call.
+            self._stop()
+        self.start()
+        if self._broken is not None:
+            return Outcome(ok=False, error=self._broken)
+        timeout = timeout_s if timeout_s is not None else self.limits.timeout_for(op)
+        label = str(target or args.get("name") or op)
+        pid = self._proc.pid
+        before = _cpu_seconds(pid)
+        if op == "time_loss":
+            args = self._timed_inputs(args)
+        try:
+            reply = self._roundtrip(op, args, timeout, label=label)
+        except _ChildFailure as failure:
+            self._stop()
+            return Outcome(ok=False, error=str(failure))
+        after = _cpu_seconds(pid)
+        cpu = None if before is None or after is None else max(0.0, after - before)
+        if cpu is not None and op == "time_loss":
+            cpu /= args["repeats"]
+        if not reply["ok"]:
+            return Outcome(ok=False, error=reply["error"] or f"{label} failed",
+                           cpu_seconds=cpu)
+        try:
+            value = _check_value(op, reply["value"])
+        except _ChildFailure as failure:
+            self._stop()
+            return Outcome(ok=False, error=self._garbage(str(failure)), cpu_seconds=cpu)
+        return Outcome(ok=True, value=value, cpu_seconds=cpu)
+
+    def close(self) -> None:
+        """Stop the child, kill anything left under its uid, delete the scratch folder."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop(graceful=True)
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._shared.close()
+            os.close(self._shared_fd)
+
+    # ---- internals
+    def _arguments(self, op: str, kwargs: dict) -> dict:
+        if op not in _ARGS:
+            raise TypeError(f"unknown operation {op!r}; expected one of {', '.join(_ARGS)}")
+        missing = [k for k in _ARGS[op] if k not in kwargs]
+        extra = set(kwargs) - set(_ARGS[op]) - set(_OPTIONAL.get(op, {}))
+        if missing or extra:
+            raise TypeError(f"{op} needs {', '.join(_ARGS[op])}; missing {missing}, "
+                            f"unexpected {sorted(extra)}")
+        args = {**_OPTIONAL.get(op, {}), **kwargs}
+        if op == "time_loss" and not (type(args["repeats"]) is int
+                                      and 1 <= args["repeats"] <= 1000):
+            raise TypeError("repeats must be an int from 1 to 1000")
+        return {k: _to_wire(v, k) for k, v in args.items()}
+
+    def _cell_errors(self, reply: dict) -> dict[str, str]:
+        value = reply.get("value")
+        errors = value.get("cell_errors") if isinstance(value, dict) else None
+        if not isinstance(errors, dict):
+            raise _ChildFailure("a malformed reply to seal")
+        return {k: str(v)[:MAX_ERROR_CHARS] for k, v in errors.items()
+                if k in CELL_ORDER and isinstance(v, str)}
+
+    def _make_shared(self) -> None:
+        """The memory the inputs of `time_loss` go through (see `_timed_inputs`).
+
+        Sealed against shrinking: student code holds the descriptor too, and a truncated
+        file would make the parent's next write into the mapping a fatal SIGBUS.
+        """
+        size = self.limits.timed_input_bytes
+        fd = os.memfd_create("autograder-timed-inputs", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        os.ftruncate(fd, size)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS,
+                    fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+        self._shared_fd = fd
+        self._shared = mmap.mmap(fd, size)
+
+    def _timed_inputs(self, args: dict) -> dict:
+        """Copy W, X, y into shared memory; the request then carries only where they are.
+
+        Called after the parent read the child's CPU clock: the inputs did not exist in the
+        child before, so nothing can be precomputed outside the timed window, and the copy
+        is the parent's CPU, not the child's (a pipe would add ~4 ms per 12 MB to it).
+        """
+        inputs, offset = {}, 0
+        for key in ("W", "X", "y"):
+            arr = np.ascontiguousarray(args.pop(key))
+            offset += -offset % wire.ALIGN
+            if offset + arr.nbytes > len(self._shared):
+                raise TypeError(f"time_loss inputs exceed Limits.timed_input_bytes "
+                                f"({len(self._shared)} bytes)")
+            np.frombuffer(self._shared, dtype=np.uint8, count=arr.nbytes,
+                          offset=offset)[:] = memoryview(arr).cast("B")
+            inputs[key] = [arr.dtype.str, list(arr.shape), offset]
+            offset += arr.nbytes
+        return {**args, "inputs": inputs}
+
+    def _make_scratch(self) -> None:
+        scratch = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
+        (scratch / "work").mkdir()
+        (scratch / "stage").mkdir(mode=0o700)
+        submission = scratch / "submission"
+        submission.mkdir()
+        for name, source in self._npz_sources.items():
+            if name not in NPZ_NAMES:
+                raise ValueError(f"not a weights file of the assignment: {name}")
+            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as src, open(submission / name, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        if self.root:
+            # Only this session's gid may enter: other sessions' children cannot read it.
+            for path in (scratch, submission, *submission.iterdir()):
+                os.chown(path, 0, self.gid)
+                os.chmod(path, 0o750 if path.is_dir() else 0o640)
+            os.chown(scratch / "work", self.uid, self.gid)
+            os.chmod(scratch / "work", 0o700)
+        self._scratch = scratch
+
+    def _hidden(self) -> list[str]:
+        needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+                  self._scratch, *([self.data_dir] if self.data_dir else [])]
+        hidden = []
+        for path in [*default_hidden_paths(), *self._extra_hide]:
+            path = path.resolve()
+            # Never cover what the child needs (a venv or data folder inside a hidden one).
+            if not any(n == path or path in n.parents for n in needed):
+                hidden.append(str(path))
+        return hidden
+
+    def _config(self) -> dict:
+        lim = self.limits
+        scratch = self._scratch
+        return {
+            "uid": self.uid, "gid": self.gid, "parent": os.getpid(),
+            "scratch": str(scratch), "work": str(scratch / "work"),
+            "stage": str(scratch / "stage"), "work_bytes": lim.scratch_bytes,
+            "data_dir": str(self.data_dir) if self.data_dir else None,
+            "npz": {name: str(scratch / "submission" / name) for name in self._npz_sources},
+            "shared_fd": self._shared_fd, "shared_bytes": lim.timed_input_bytes,
+            "hide": self._hidden(),
+            "readonly": ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"],
+            "limits": {"cpu_s": int(lim.cpu_s), "address_space": int(lim.address_space),
+                       "file_size": int(lim.file_size), "open_files": int(lim.open_files),
+                       "processes": int(lim.processes)},
+        }
+
+    def _spawn(self) -> None:
+        if self.root:
+            _kill_uid(self.uid)
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        out_r, out_w = os.pipe()
+        for fd in (req_w, rep_w):
+            try:
+                # 1 MiB pipes (the default maximum) move arrays in fewer system calls.
+                fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
+            except OSError:
+                pass
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(self._scratch / "work"),
+               "TMPDIR": str(self._scratch / "work"), "LANG": "C.UTF-8",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg"}
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", str(CHILD_SCRIPT), str(req_r), str(rep_w)],
+                stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+                pass_fds=(req_r, rep_w, self._shared_fd),
+                cwd=self._scratch, env=env, start_new_session=True)
+        finally:
+            for fd in (req_r, rep_w, out_w):
+                os.close(fd)
+        self._req, self._rep = req_w, rep_r
+        for fd in (req_w, rep_r):
+            os.set_blocking(fd, False)
+        with self._output_lock:
+            self._output.clear()
+        self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
+        self._drain.start()
+        self._limit_s = self.limits.start_timeout_s
+        self._send(self._config(), time.monotonic() + self.limits.start_timeout_s, "start-up")
+        hello = self._receive(time.monotonic() + self.limits.start_timeout_s, "start-up")
+        report = hello.get("value") if hello.get("id") == 0 else None
+        if not isinstance(report, dict):
+            raise _ChildFailure("no valid hello from the child")
+        self.isolation = Isolation(
+            uid=int(report["uid"]), dedicated_uid=self.root and report["uid"] == self.uid,
+            netns=bool(report["netns"]), mountns=bool(report["mountns"]),
+            hidden=tuple(report["hidden"]), exposed=tuple(report["exposed"]),
+            readonly=tuple(report["readonly"]), notes=tuple(report["notes"]))
+
+    def _drain_output(self, fd: int) -> None:
+        """Keep only the tail of what the child prints, however much it prints."""
+        cap = self.limits.output_bytes
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                with self._output_lock:
+                    self._output += chunk
+                    if len(self._output) > cap:
+                        del self._output[:-cap]
+        finally:
+            os.close(fd)
+
+    def _stop(self, graceful: bool = False) -> None:
+        """End the current child (if any); the next call starts a fresh one."""
+        proc = self._proc
+        if proc is None:
+            return
+        self._proc = None
+        os.close(self._req)
+        if not (graceful and self._wait_exit(proc, 1.0) is not None):
+            if proc.returncode is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self._wait_exit(proc, 5.0)
+        if self.root:
+            _kill_uid(self.uid)
+        os.close(self._rep)
+        self._req = self._rep = -1
+        if self._drain is not None:
+            self._drain.join(timeout=5.0)
+        self.restarts += not graceful
+
+    def _wait_exit(self, proc: subprocess.Popen, timeout: float) -> int | None:
+        """The child's exit code once it has exited (its CPU time is then added to the
+        session's account), or None if it is still running after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while proc.returncode is None:
+            try:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                self._last_cpu = usage.ru_utime + usage.ru_stime
+                self._cpu_used += self._last_cpu
+            elif time.monotonic() >= deadline:
+                return None
+            else:
+                time.sleep(0.005)
+        return proc.returncode
+
+    def _exit_description(self, label: str) -> str:
+        """Why the child is gone (it closed its pipe), for the student."""
+        code = self._wait_exit(self._proc, 2.0) if self._proc is not None else None
+        if code is None:
+            return f"the grader's process closed its pipe during {label}"
+        if code >= 0:
+            return (f"the grader's process exited (status {code}) during {label}: the code "
+                    "called os._exit() or closed the grader's pipe")
+        sig = -code
+        if sig in (signal.SIGXCPU, signal.SIGKILL) and self._last_cpu >= self.limits.cpu_s:
+            sig = signal.SIGXCPU  # killed at the hard limit after ignoring SIGXCPU
+        reason = {
+            signal.SIGKILL: "was killed (SIGKILL), most likely for using too much memory",
+            signal.SIGXCPU: f"used up its CPU time limit ({self.limits.cpu_s} s)",
+            signal.SIGXFSZ: f"wrote a file larger than {self.limits.file_size // 2**20} MiB",
+            signal.SIGSEGV: "crashed (SIGSEGV, segmentation fault)",
+        }.get(sig, f"crashed ({_signal_name(sig)})")
+        return f"the grader's process {reason} during {label}"
+
+    def _garbage(self, what: str) -> str:
+        return (f"the grader's process sent back {what}; student code must not write to the "
+                "grader's pipes")
+
+    def _roundtrip(self, op: str, args: dict, timeout: float, label: str) -> dict:
+        self._limit_s = timeout
+        request_id = self._next_id
+        self._next_id += 1
+        deadline = time.monotonic() + timeout
+        self._send({"id": request_id, "op": op, "args": args}, deadline, label)
+        reply = self._receive(deadline, label)
+        if (not isinstance(reply, dict) or reply.get("id") != request_id
+                or type(reply.get("ok")) is not bool
+                or not isinstance(reply.get("error"), (str, type(None)))):
+            raise _ChildFailure(self._garbage("a reply that does not answer the request"))
+        if reply["error"] is not None:
+            reply["error"] = reply["error"][:MAX_ERROR_CHARS]
+        return reply
+
+    def _pending(self) -> bool:
+        return bool(select.select([self._rep], [], [], 0)[0])
+
+    def _wait(self, fd: int, writable: bool, deadline: float, label: str) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _ChildFailure(self._timeout_text(deadline, label))
+        ready = select.select([], [fd], [], remaining) if writable else \
+            select.select([fd], [], [], remaining)
+        if not (ready[1] if writable else ready[0]):
+            raise _ChildFailure(self._timeout_text(deadline, label))
+
+    def _timeout_text(self, deadline: float, label: str) -> str:
+        return (f"timeout after {self._limit_s:g} s: {label} did not finish in time and was "
+                "stopped (an endless loop, or far too slow)")
+
+    def _send(self, value: object, deadline: float, label: str) -> None:
+        for part in wire.encode(value):
+            view = memoryview(part).cast("B")
+            while len(view):
+                self._wait(self._req, True, deadline, label)
+                try:
+                    view = view[os.write(self._req, view):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    raise _ChildFailure(self._exit_description(label)) from None
+
+    def _read_into(self, view: memoryview, deadline: float, label: str) -> None:
+        got = 0
+        while got < len(view):
+            self._wait(self._rep, False, deadline, label)
+            try:
+                n = os.readv(self._rep, [view[got:]])
+            except BlockingIOError:
+                continue
+            if n == 0:
+                raise _ChildFailure(self._exit_description(label))
+            got += n
+
+    def _receive(self, deadline: float, label: str) -> dict:
+        """Read and validate one frame from the child (untrusted)."""
+        prefix = bytearray(wire.HEADER.size)
+        self._read_into(memoryview(prefix), deadline, label)
+        (length,) = wire.HEADER.unpack(prefix)
+        if length > MAX_HEADER_BYTES:
+            raise _ChildFailure(self._garbage(f"a header of {length} bytes (limit "
+                                              f"{MAX_HEADER_BYTES})"))
+        raw = bytearray(length)
+        self._read_into(memoryview(raw), deadline, label)
+        try:
+            header = json.loads(raw)
+            layout, total = wire.array_layout(header["a"], self.limits.reply_bytes)
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise _ChildFailure(self._garbage(f"a malformed header ({str(exc)[:100]})")) from None
+        payload = np.empty(total, dtype=np.uint8)
+        self._read_into(memoryview(payload), deadline, label)
+        arrays = [payload[off:off + math.prod(shape) * dt.itemsize].view(dt).reshape(shape)
+                  for dt, shape, off in layout]
+        try:
+            value = wire.resolve(header.get("v") if isinstance(header, dict) else None, arrays)
+        except (ValueError, RecursionError) as exc:
+            raise _ChildFailure(self._garbage(f"a malformed value ({exc})")) from None
+        if not isinstance(value, dict):
+            raise _ChildFailure(self._garbage("a reply that is not a message"))
+        return value

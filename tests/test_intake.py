@@ -1,0 +1,318 @@
+"""Intake as a TA meets it: what a submission's notebooks hold, and what is wrong with them.
+
+Submissions are built here from the reference cells (tests/corpus/correct/cells.py) in the
+nbgrader notebook layout; each test breaks one thing and checks the message the student
+gets and which targets become ungradable. Nothing in a submission is ever executed.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from corpus_cells import reference_cells
+
+from autograder import intake
+from autograder.intake import load_submission
+
+SVM_CELLS = ("svm_loss_naive", "svm_loss_vectorized", "linear_classifier")
+SOFTMAX_CELLS = ("softmax_loss_naive", "softmax_loss_vectorized")
+
+
+def code_cell(source: str, grade_id: str | None = None, cell_type: str = "code") -> dict:
+    cell = {"cell_type": cell_type, "metadata": {}, "source": source.splitlines(True)}
+    if cell_type == "code":
+        cell.update(outputs=[], execution_count=None)
+    if grade_id:
+        cell["metadata"]["nbgrader"] = {"grade_id": grade_id, "solution": True, "grade": False,
+                                        "locked": False, "schema_version": 3}
+    return cell
+
+
+def notebook(cells: list[dict], nbformat: int = 4) -> str:
+    return json.dumps({"nbformat": nbformat, "nbformat_minor": 5, "metadata": {},
+                       "cells": cells})
+
+
+def write_submission(folder: Path, cells: dict[str, str] | None = None,
+                     npz: bool = True) -> Path:
+    """A submission folder like a student's: notebooks with other cells around the stubs."""
+    cells = reference_cells() if cells is None else cells
+    folder.mkdir(parents=True, exist_ok=True)
+    svm = [code_cell("# Multiclass SVM", cell_type="markdown"),
+           code_cell("import numpy as np\nX_dev = np.zeros((5, 3))")]
+    svm += [code_cell(cells[g], g) for g in SVM_CELLS if g in cells]
+    # The read-only cell, tampered with: intake must not take it.
+    svm.append(code_cell("class LinearSVM(LinearClassifier):\n    pass\n", "linear_svm"))
+    softmax = [code_cell(cells[g], g) for g in SOFTMAX_CELLS if g in cells]
+    (folder / "svm.ipynb").write_text(notebook(svm))
+    (folder / "softmax.ipynb").write_text(notebook(softmax))
+    if npz:
+        for name in ("svm_best.npz", "softmax_best.npz"):
+            np.savez(folder / name, W=np.ones((4, 3)), learning_rate=1e-7, reg=2.5e4,
+                     num_iters=1500, batch_size=200, val_accuracy=0.39)
+    return folder
+
+
+def zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, prefix + path.name)
+    return target
+
+
+def messages(submission) -> list[str]:
+    return [str(p) for p in submission.problems]
+
+
+# --------------------------------------------------------------------------- good submissions
+
+
+def test_a_complete_folder_has_no_problems(tmp_path):
+    sub = load_submission(write_submission(tmp_path / "alice-linear"))
+    assert sub.problems == []
+    assert set(sub.cells) == {*SVM_CELLS, *SOFTMAX_CELLS}
+    assert sub.cells["svm_loss_naive"] == reference_cells()["svm_loss_naive"]
+    assert set(sub.npz) == {"svm_best.npz", "softmax_best.npz"}
+    assert len(sub.content_hash) == 64 and sub.name == "alice-linear"
+    assert sub.ungradable == set()
+
+
+def test_the_read_only_cells_are_never_taken_from_the_submission(tmp_path):
+    sub = load_submission(write_submission(tmp_path / "s"))
+    assert "linear_svm" not in sub.cells and "softmax_class" not in sub.cells
+
+
+def test_nbgrader_layout_names_the_student(tmp_path):
+    folder = write_submission(tmp_path / "submitted" / "alice" / "linear")
+    sub = load_submission(folder)
+    assert sub.name == "alice" and sub.problems == []
+
+
+def test_a_zip_gives_the_same_submission_as_its_folder(tmp_path):
+    folder = write_submission(tmp_path / "bob")
+    from_folder = load_submission(folder)
+    for prefix in ("", "linear/"):
+        archive = zip_folder(folder, tmp_path / f"bob{len(prefix)}.zip", prefix)
+        sub = load_submission(archive)
+        assert sub.problems == []
+        assert sub.cells == from_folder.cells
+        assert sub.content_hash == from_folder.content_hash
+        assert all(p.read_bytes() == (folder / n).read_bytes() for n, p in sub.npz.items())
+
+
+def test_the_notebooks_may_sit_one_folder_down(tmp_path):
+    write_submission(tmp_path / "carol" / "linear")
+    assert load_submission(tmp_path / "carol").problems == []
+
+
+def test_the_hash_follows_the_code_and_the_weights(tmp_path):
+    base = load_submission(write_submission(tmp_path / "a")).content_hash
+    cells = reference_cells()
+    cells["svm_loss_naive"] += "\n# a comment\n"
+    assert load_submission(write_submission(tmp_path / "b", cells)).content_hash != base
+    folder = write_submission(tmp_path / "c")
+    np.savez(folder / "svm_best.npz", W=np.zeros((4, 3)))
+    assert load_submission(folder).content_hash != base
+    assert load_submission(write_submission(tmp_path / "d")).content_hash == base
+
+
+def test_intake_runs_nothing(tmp_path):
+    marker = tmp_path / "ran"
+    cells = reference_cells()
+    cells["svm_loss_naive"] = f"open({str(marker)!r}, 'w').write('x')\n" + cells["svm_loss_naive"]
+    sub = load_submission(write_submission(tmp_path / "s", cells))
+    assert sub.problems == [] and not marker.exists()
+
+
+# --------------------------------------------------------------------------- broken notebooks
+
+
+def test_invalid_json_names_the_notebook_and_what_to_do(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    (folder / "softmax.ipynb").write_text('{"cells": [')
+    sub = load_submission(folder)
+    assert sub.ungradable == set(SOFTMAX_CELLS)
+    [problem] = sub.problems
+    assert problem.notebook == "softmax.ipynb"
+    assert "is not a valid notebook (not JSON" in problem.message
+    assert "download it again" in problem.message
+    assert set(sub.cells) == set(SVM_CELLS)
+
+
+def test_old_notebook_format_is_refused(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    (folder / "svm.ipynb").write_text(notebook([], nbformat=3))
+    sub = load_submission(folder)
+    assert "uses notebook format 3, but version 4 is needed" in messages(sub)[0]
+    assert sub.ungradable == set(SVM_CELLS)
+
+
+def test_a_deleted_cell_is_reported_with_its_grade_id(tmp_path):
+    cells = reference_cells()
+    del cells["svm_loss_vectorized"]
+    sub = load_submission(write_submission(tmp_path / "s", cells))
+    assert messages(sub) == ["svm.ipynb, cell `svm_loss_vectorized`: is missing (the cell was "
+                             "deleted or its metadata lost): copy the cell from the released "
+                             "notebook and put your code back into it"]
+    assert sub.ungradable == {"svm_loss_vectorized"}
+
+
+def test_a_syntax_error_gives_the_line(tmp_path):
+    cells = reference_cells()
+    cells["softmax_loss_naive"] = "def softmax_loss_naive(W, X, y, reg):\n    loss = (1 +\n"
+    sub = load_submission(write_submission(tmp_path / "s", cells))
+    [problem] = sub.problems
+    assert problem.cell == "softmax_loss_naive" and problem.targets == ("softmax_loss_naive",)
+    assert "is not valid Python: '(' was never closed at line 2" in problem.message
+    assert "softmax_loss_naive" not in sub.cells
+
+
+def test_magics_are_removed_with_a_note(tmp_path):
+    cells = reference_cells()
+    cells["svm_loss_vectorized"] = ("%load_ext autoreload\n!pip list\n"
+                                    + cells["svm_loss_vectorized"].replace(
+                                        "    num_train = X.shape[0]\n",
+                                        "    num_train = X.shape[0]\n    %time 1\n"))
+    sub = load_submission(write_submission(tmp_path / "s", cells))
+    [note] = sub.problems
+    assert note.targets == () and "IPython magic or shell lines removed" in note.message
+    assert "line 1 (`%load_ext autoreload`), 2 (`!pip list`)" in note.message
+    source = sub.cells["svm_loss_vectorized"]
+    assert source.startswith("pass\npass\ndef svm_loss_vectorized") and "    pass\n" in source
+
+
+def test_a_renamed_function_is_a_missing_definition(tmp_path):
+    cells = reference_cells()
+    cells["svm_loss_naive"] = cells["svm_loss_naive"].replace("def svm_loss_naive",
+                                                              "def svm_loss_loops")
+    sub = load_submission(write_submission(tmp_path / "s", cells))
+    assert messages(sub) == ["svm.ipynb, cell `svm_loss_naive`: no longer defines the function "
+                             "`svm_loss_naive`; keep the names and signatures of the release "
+                             "notebook"]
+
+
+def test_a_classifier_without_predict_is_reported(tmp_path):
+    cells = reference_cells()
+    cells["linear_classifier"] = cells["linear_classifier"].replace("def predict",
+                                                                    "def guess")
+    sub = load_submission(write_submission(tmp_path / "s", cells))
+    assert "`LinearClassifier` no longer has the method `predict`" in messages(sub)[0]
+    assert sub.ungradable == {"linear_classifier"}
+
+
+def test_definitions_inside_if_or_try_blocks_count(tmp_path):
+    cells = reference_cells()
+    cells["svm_loss_naive"] = ("try:\n    import scipy\nexcept ImportError:\n    pass\n"
+                               "if True:\n    svm_loss_naive = lambda W, X, y, reg: (0.0, W)\n")
+    assert load_submission(write_submission(tmp_path / "s", cells)).problems == []
+
+
+def test_a_duplicated_or_markdown_cell_is_reported(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    nb = json.loads((folder / "softmax.ipynb").read_text())
+    nb["cells"].append(dict(nb["cells"][0]))
+    nb["cells"][1]["cell_type"] = "markdown"
+    (folder / "softmax.ipynb").write_text(json.dumps(nb))
+    text = messages(load_submission(folder))
+    assert any("cell `softmax_loss_naive`: appears twice" in m for m in text)
+    assert any("cell `softmax_loss_vectorized`: is no longer a code cell" in m for m in text)
+
+
+def test_missing_files_are_named(tmp_path):
+    folder = write_submission(tmp_path / "s", npz=False)
+    (folder / "softmax.ipynb").unlink()
+    sub = load_submission(folder)
+    assert sub.ungradable == {*SOFTMAX_CELLS, "svm_best.npz", "softmax_best.npz"}
+    assert any("softmax.ipynb is missing from the submission" in m for m in messages(sub))
+    assert any("svm_best.npz is missing: run the hyperparameter search cell" in m
+               for m in messages(sub))
+
+
+def test_a_path_that_is_nothing_is_one_clear_problem(tmp_path):
+    sub = load_submission(tmp_path / "nothing-here")
+    [problem] = sub.problems
+    assert "does not exist" in problem.message and len(problem.targets) == 7
+
+
+# --------------------------------------------------------------------------- hostile containers
+
+
+def test_symlinked_files_are_refused(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    secret = tmp_path / "grades.db"
+    secret.write_bytes(b"SQLite")
+    (folder / "svm_best.npz").unlink()
+    (folder / "svm_best.npz").symlink_to(secret)
+    sub = load_submission(folder)
+    assert "svm_best.npz" not in sub.npz
+    assert "svm_best.npz is a link or not a regular file" in messages(sub)[0]
+
+
+def test_zip_path_traversal_is_refused(tmp_path):
+    archive = zip_folder(write_submission(tmp_path / "s"), tmp_path / "s.zip")
+    with zipfile.ZipFile(archive, "a") as z:
+        z.writestr("../../etc/cron.d/evil", "* * * * * root rm -rf /")
+    sub = load_submission(archive)
+    assert sub.cells == {}
+    assert "has a path that leaves the folder (..)" in messages(sub)[0]
+    assert not (tmp_path.parent / "etc").exists()
+
+
+def test_zip_symlink_members_are_refused(tmp_path):
+    archive = zip_folder(write_submission(tmp_path / "s"), tmp_path / "s.zip")
+    with zipfile.ZipFile(archive, "a") as z:
+        link = zipfile.ZipInfo("svm_best.npz.link")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        z.writestr(link, "/etc/shadow")
+    assert "is a symbolic link" in messages(load_submission(archive))[0]
+
+
+def test_zip_bombs_are_refused_by_declared_size_and_member_count(tmp_path, monkeypatch):
+    folder = write_submission(tmp_path / "s")
+    (folder / "padding.bin").write_bytes(bytes(2 * 2**20))
+    archive = zip_folder(folder, tmp_path / "s.zip")
+    assert archive.stat().st_size < 100_000
+    monkeypatch.setattr(intake, "MAX_ZIP_UNCOMPRESSED", 2**20)
+    assert "would unpack to more than 1048576 bytes" in messages(load_submission(archive))[0]
+    monkeypatch.setattr(intake, "MAX_ZIP_UNCOMPRESSED", 2**30)
+    monkeypatch.setattr(intake, "MAX_ZIP_MEMBERS", 3)
+    assert "the .zip holds 5 files (limit 3)" in messages(load_submission(archive))[0]
+
+
+def test_oversized_notebooks_and_weights_are_refused_unread(tmp_path, monkeypatch):
+    folder = write_submission(tmp_path / "s")
+    monkeypatch.setattr(intake, "MAX_NPZ_BYTES", 100)
+    sub = load_submission(folder)
+    assert sub.npz == {} and sub.ungradable == {"svm_best.npz", "softmax_best.npz"}
+    monkeypatch.setattr(intake, "MAX_NOTEBOOK_BYTES", 100)
+    sub = load_submission(zip_folder(folder, tmp_path / "s.zip"))
+    assert any("svm.ipynb is larger than 100 bytes" in m for m in messages(sub))
+
+
+def test_a_damaged_zip_is_one_clear_problem(tmp_path):
+    broken = tmp_path / "s.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    [problem] = load_submission(broken).problems
+    assert "cannot be read as a .zip file" in problem.message
+
+
+def test_zip_members_are_extracted_privately_and_cleaned_up(tmp_path):
+    archive = zip_folder(write_submission(tmp_path / "s"), tmp_path / "s.zip")
+    sub = load_submission(archive)
+    folder = sub.npz["svm_best.npz"].parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    del sub
+    assert not folder.exists()
+
+
+def test_the_sandbox_reads_the_weights_intake_located(tmp_path):
+    from autograder.sandbox import SandboxSession
+
+    sub = load_submission(zip_folder(write_submission(tmp_path / "s"), tmp_path / "s.zip"))
+    with SandboxSession.from_submission(sub) as session:
+        out = session.call("saved_weights", name="svm_best.npz")
+    assert out.ok and out.value["num_iters"] == 1500

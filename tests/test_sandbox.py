@@ -1,0 +1,594 @@
+"""The sandbox as a TA relies on it: correct code is graded, and hostile code is contained.
+
+Each hostile test runs one attack from tests/corpus/hostile/<attack>/cells.py (the reference
+cells with the attack's cells swapped in) and checks three things: the grader survives, the
+attack does not reach its goal, and the student is told clearly what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus_cells import attack_cells, reference_cells
+
+from autograder.sandbox import (
+    Limits,
+    SandboxSession,
+    _processes_of,
+    prepare_child_data,
+    private_dir,
+    write_private,
+)
+
+# Short limits keep the attacks quick; start-up needs a few seconds on a loaded machine.
+FAST = Limits(call_timeout_s=20.0, start_timeout_s=20.0, op_timeouts={})
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(
+    not ROOT, reason="the sandbox switches the child to a dedicated uid only when the grader "
+                     "runs as root (as in CI)")
+
+
+def svm_reference(W, X, y, reg):
+    """Multiclass SVM loss and gradient, written independently of the corpus."""
+    n = X.shape[0]
+    scores = X @ W
+    margins = scores - scores[np.arange(n), y][:, None] + 1.0
+    margins[np.arange(n), y] = 0.0
+    active = (margins > 0).astype(float)
+    active[np.arange(n), y] = -active.sum(axis=1)
+    loss = np.maximum(margins, 0).sum() / n + reg * np.sum(W * W)
+    return loss, X.T @ active / n + 2 * reg * W
+
+
+def softmax_reference(W, X, y, reg):
+    n = X.shape[0]
+    scores = X @ W
+    scores -= scores.max(axis=1, keepdims=True)
+    probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    loss = -np.log(probs[np.arange(n), y]).mean() + reg * np.sum(W * W)
+    probs[np.arange(n), y] -= 1
+    return loss, X.T @ probs / n + 2 * reg * W
+
+
+def rel_error(a, b) -> float:
+    return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
+
+
+@pytest.fixture
+def problem():
+    """A small loss problem: W (20, 4), X (15, 20), y (15,)."""
+    rng = np.random.default_rng(7)
+    return {"W": rng.standard_normal((20, 4)) * 0.1, "X": rng.standard_normal((15, 20)),
+            "y": rng.integers(0, 4, 15), "reg": 0.1}
+
+
+def session(cells, **options) -> SandboxSession:
+    options.setdefault("limits", FAST)
+    return SandboxSession(cells, **options)
+
+
+def error_json(outcome) -> dict:
+    """The JSON report an attack smuggles out in its exception message."""
+    assert not outcome.ok
+    return json.loads(outcome.error.split("RuntimeError: ", 1)[1].rsplit(" (svm.ipynb", 1)[0])
+
+
+# --------------------------------------------------------------------------- correct code
+
+
+def test_correct_submission_gives_the_reference_losses_and_gradients(problem):
+    with session(reference_cells()) as s:
+        assert s.cell_errors == {}
+        for fn, reference in (("svm_loss_naive", svm_reference),
+                              ("svm_loss_vectorized", svm_reference),
+                              ("softmax_loss_naive", softmax_reference),
+                              ("softmax_loss_vectorized", softmax_reference)):
+            out = s.call("loss", fn=fn, **problem)
+            assert out.ok, out.error
+            loss, dW = reference(**problem)
+            assert abs(out.value["loss"] - loss) < 1e-10
+            assert rel_error(out.value["dW"], dW) < 1e-10
+            assert np.array_equal(out.value["W_after"], problem["W"])
+            assert np.array_equal(out.value["X_after"], problem["X"])
+            assert np.array_equal(out.value["y_after"], problem["y"])
+            assert out.cpu_seconds is not None and out.cpu_seconds > 0
+
+
+def test_time_loss_tells_the_naive_loop_from_the_vectorized_loss():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((3073, 10)) * 1e-3
+    X = rng.standard_normal((500, 3073)).astype(np.float32)
+    y = rng.integers(0, 10, 500)
+    with session(reference_cells()) as s:
+        times = {}
+        for fn in ("svm_loss_naive", "svm_loss_vectorized"):
+            outs = [s.call("time_loss", fn=fn, W=W, X=X, y=y, reg=0.1) for _ in range(3)]
+            assert all(o.ok for o in outs), [o.error for o in outs]
+            times[fn] = float(np.median([o.cpu_seconds for o in outs]))
+            assert abs(outs[0].value["loss"] - svm_reference(W, X.astype(float), y, 0.1)[0]) < 1e-3
+    assert times["svm_loss_naive"] > 5 * times["svm_loss_vectorized"] > 0
+
+
+def test_train_and_predict_are_seeded_and_reproducible():
+    rng = np.random.default_rng(3)
+    centers = rng.standard_normal((3, 10)) * 3
+    y = rng.integers(0, 3, 300)
+    X = np.hstack([centers[y] + rng.standard_normal((300, 10)), np.ones((300, 1))])
+    args = {"X": X, "y": y, "learning_rate": 1e-2, "reg": 1e-4, "num_iters": 60,
+            "batch_size": 50, "seed": 11}
+    with session(reference_cells()) as s:
+        first = s.call("train", cls="LinearSVM", **args)
+        again = s.call("train", cls="LinearSVM", **args)
+        assert first.ok, first.error
+        history = first.value["loss_history"]
+        assert history.shape == (60,) and history[-5:].mean() < history[:5].mean()
+        assert np.array_equal(first.value["W"], again.value["W"])
+        pred = s.call("predict", cls="LinearSVM", W=first.value["W"], X=X)
+        assert pred.ok and (pred.value["y_pred"] == y).mean() > 0.9
+        soft = s.call("train", cls="Softmax", **args)
+        assert soft.ok and soft.value["W"].shape == (11, 3)
+
+
+def test_saved_weights_are_read_without_pickles(tmp_path):
+    good = tmp_path / "svm_best.npz"
+    np.savez(good, W=np.ones((3073, 10)), learning_rate=np.array(1e-7), reg=np.array(2.5e4),
+             num_iters=np.array(1500), batch_size=np.array(200), val_accuracy=np.array(0.39))
+    bad = tmp_path / "softmax_best.npz"
+    np.savez(bad, W=np.array([{"a": 1}], dtype=object), learning_rate=1, reg=1, num_iters=1,
+             batch_size=1)
+    with session(reference_cells(), npz_files={"svm_best.npz": good,
+                                               "softmax_best.npz": bad}) as s:
+        out = s.call("saved_weights", name="svm_best.npz")
+        assert out.ok, out.error
+        assert out.value["W"].shape == (3073, 10)
+        assert out.value["learning_rate"] == 1e-7 and out.value["num_iters"] == 1500
+        out = s.call("saved_weights", name="softmax_best.npz")
+        assert not out.ok and "softmax_best.npz cannot be read" in out.error
+    with session(reference_cells()) as s:
+        out = s.call("saved_weights", name="svm_best.npz")
+        assert not out.ok and "svm_best.npz is not in the submission" in out.error
+
+
+def test_cifar_accuracy_sees_images_but_never_the_test_labels(tmp_path):
+    rng = np.random.default_rng(5)
+    centers = rng.standard_normal((10, 30)) * 2
+
+    def split(n):
+        y = rng.integers(0, 10, n)
+        X = np.hstack([centers[y] + rng.standard_normal((n, 30)), np.ones((n, 1))])
+        return X.astype(np.float32), y
+
+    data = {}
+    data["X_train"], data["y_train"] = split(2000)
+    data["X_val"], data["y_val"] = split(200)
+    data["X_test"], data["y_test"] = split(200)
+    folder = tmp_path / "child-data"
+    prepare_child_data(data, folder)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "X_test.npy", "X_train.npy", "X_val.npy", "y_train.npy"]
+    assert all(p.stat().st_mode & stat.S_IROTH for p in folder.iterdir())
+    with session(reference_cells(), data_dir=folder) as s:
+        out = s.call("cifar_accuracy", cls="LinearSVM", learning_rate=1e-3, reg=1e-4,
+                     num_iters=200, batch_size=100, seed=0)
+        assert out.ok, out.error
+        assert (out.value["val_pred"] == data["y_val"]).mean() > 0.8
+        assert (out.value["test_pred"] == data["y_test"]).mean() > 0.8
+
+
+def test_prepare_child_data_refuses_a_folder_holding_other_files(tmp_path):
+    (tmp_path / "y_test.npy").write_bytes(b"labels")
+    with pytest.raises(ValueError, match="y_test.npy"):
+        prepare_child_data({}, tmp_path)
+
+
+def test_private_helpers_make_owner_only_files(tmp_path):
+    folder = private_dir(tmp_path / "store")
+    secret = write_private(folder / "grades.db", "scores")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_reference_svm_reaches_cs231n_accuracy_on_real_cifar10(cifar10_env, tmp_path):
+    from cs231n_data import get_cifar10_data
+
+    data = get_cifar10_data()
+    folder = tmp_path / "child-data"
+    prepare_child_data(data, folder)
+    with SandboxSession(reference_cells(), data_dir=folder) as s:
+        out = s.call("cifar_accuracy", cls="LinearSVM", learning_rate=1e-7, reg=2.5e4,
+                     num_iters=1500, batch_size=200, seed=0)
+    assert out.ok, out.error
+    assert (out.value["val_pred"] == data["y_val"]).mean() > 0.35
+
+
+@needs_root
+def test_isolation_in_effect_as_root():
+    with session(reference_cells()) as s:
+        iso = s.isolation
+    assert iso.dedicated_uid and iso.uid != 0
+    assert iso.netns and iso.mountns
+    assert any(h.endswith("/autograder") for h in iso.hidden)
+
+
+# --------------------------------------------------------------------------- student mistakes
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("return 'a lot', W", "the loss from svm_loss_naive is a str, expected a float"),
+    ("return (1.0,)", "svm_loss_naive returned a tuple of 1 items, expected (loss, dW)"),
+    ("return None", "svm_loss_naive returned None, expected (loss, dW)"),
+    ("return 1.0, 'dW'", "is a str, expected a numpy array"),
+    ("raise NotImplementedError('write svm_loss_naive')",
+     "svm_loss_naive raised NotImplementedError: write svm_loss_naive (svm.ipynb, cell "
+     "svm_loss_naive, line 3)"),
+])
+def test_wrong_returns_are_explained(problem, body, message):
+    cells = {**reference_cells(),
+             "svm_loss_naive": f"def svm_loss_naive(W, X, y, reg):\n    x = 1\n    {body}\n"}
+    with session(cells) as s:
+        out = s.call("loss", fn="svm_loss_naive", **problem)
+    assert not out.ok
+    assert message in out.error
+
+
+def test_numpy_scalars_and_0d_arrays_count_as_floats(problem):
+    cells = {**reference_cells(),
+             "svm_loss_naive": "def svm_loss_naive(W, X, y, reg):\n"
+                               "    return np.array(2.0), np.zeros_like(W)\n",
+             "svm_loss_vectorized": "def svm_loss_vectorized(W, X, y, reg):\n"
+                                    "    return np.float32(3.0), np.zeros(W.shape, np.float32)\n"}
+    with session(cells) as s:
+        assert s.call("loss", fn="svm_loss_naive", **problem).value["loss"] == 2.0
+        out = s.call("loss", fn="svm_loss_vectorized", **problem)
+        assert out.value["loss"] == 3.0 and out.value["dW"].dtype == np.float32
+
+
+def test_cell_errors_at_definition_name_the_cell(problem):
+    cells = {**reference_cells(),
+             "svm_loss_naive": "def svm_loss_naive(W, X, y, reg):\n    return 0.0, W\n"
+                               "print(undefined_name)\n",
+             "linear_classifier": "LinearClassifier = 3\n"}
+    with session(cells) as s:
+        assert "NameError: name 'undefined_name' is not defined (svm.ipynb, cell " \
+               "svm_loss_naive, line 3)" in s.cell_errors["svm_loss_naive"]
+        # Defined before the error: still callable, as in the notebook.
+        assert s.call("loss", fn="svm_loss_naive", **problem).ok
+        out = s.call("train", cls="LinearSVM", X=problem["X"], y=problem["y"],
+                     learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=5, seed=0)
+        assert not out.ok and "LinearClassifier must stay a class" in out.error
+
+
+def test_missing_cells_are_reported_per_target(problem):
+    cells = reference_cells()
+    del cells["softmax_loss_vectorized"]
+    with session(cells) as s:
+        out = s.call("loss", fn="softmax_loss_vectorized", **problem)
+        assert not out.ok and "the cell `softmax_loss_vectorized` of softmax.ipynb is " \
+                              "missing" in out.error
+        out = s.call("train", cls="Softmax", X=problem["X"], y=problem["y"],
+                     learning_rate=1e-3, reg=0.0, num_iters=2, batch_size=5, seed=0)
+        assert not out.ok and "Softmax cannot train: its loss calls" in out.error
+        assert s.call("loss", fn="softmax_loss_naive", **problem).ok
+
+
+def test_read_only_subclasses_come_from_the_grader_not_the_submission(problem):
+    cheat = reference_cells()["linear_classifier"] + (
+        "\n\nclass LinearSVM(LinearClassifier):\n"
+        "    def loss(self, X_batch, y_batch, reg):\n"
+        "        return 0.0, np.zeros_like(self.W)\n")
+    with session({**reference_cells(), "linear_classifier": cheat}) as s:
+        out = s.call("train", cls="LinearSVM", X=problem["X"], y=problem["y"],
+                     learning_rate=1e-3, reg=0.1, num_iters=3, batch_size=5, seed=0)
+    assert out.ok and out.value["loss_history"].min() > 0.5
+
+
+# --------------------------------------------------------------------------- hostile code
+
+
+def test_monkeypatched_numpy_does_not_reach_the_grader(problem):
+    with session(attack_cells("monkeypatch_numpy")) as s:
+        out = s.call("loss", fn="svm_loss_vectorized", **problem)
+        naive = s.call("loss", fn="svm_loss_naive", **problem)
+    assert out.ok and out.value["loss"] == 0.0
+    true_loss, true_dW = svm_reference(**problem)
+    assert not np.allclose(out.value["loss"], true_loss)
+    assert rel_error(out.value["dW"], true_dW) == 1.0
+    assert np.linalg.norm(np.ones(4)) == 2.0 and abs(-1) == 1
+    # The naive loss, run in the patched child, is still computed correctly.
+    assert abs(naive.value["loss"] - true_loss) < 1e-10
+
+
+def test_frozen_clocks_do_not_fake_the_timing():
+    W, X, y = np.zeros((5, 3)), np.ones((4, 5)), np.zeros(4, dtype=np.int64)
+    with session(attack_cells("patch_timers")) as s:
+        out = s.call("time_loss", fn="svm_loss_vectorized", W=W, X=X, y=y, reg=0.0)
+    assert out.ok
+    assert out.cpu_seconds >= 0.25
+
+
+def test_a_forged_harness_cannot_return_the_right_loss(problem):
+    with session(attack_cells("forge_harness")) as s:
+        out = s.call("time_loss", fn="svm_loss_vectorized", **problem)
+    # The forged reply is fast but wrong: checks compare each timed call's loss with the oracle.
+    assert out.ok and out.value["loss"] == 0.0
+    assert abs(svm_reference(**problem)[0] - out.value["loss"]) > 1.0
+
+
+@needs_root
+def test_grader_files_and_other_sessions_stay_unreadable(tmp_path):
+    planted = Path(f"/tmp/autograder-planted-{os.getpid()}")
+    planted.mkdir(mode=0o755, exist_ok=True)
+    try:
+        secret = write_private(planted / "secret.txt", "TOP-SECRET-ANSWERS")
+        other_npz = tmp_path / "svm_best.npz"
+        np.savez(other_npz, W=np.full((2, 2), 42.0))
+        with session(reference_cells(), npz_files={"svm_best.npz": other_npz}) as other:
+            other.start()
+            other_copy = other._scratch / "submission" / "svm_best.npz"
+            paths = f"{secret}\n{other_copy}\n{other_npz}"
+            X = np.frombuffer(paths.encode(), dtype=np.uint8).reshape(1, -1)
+            with session(attack_cells("read_secrets")) as s:
+                out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
+                             y=np.zeros(1, dtype=np.int64), reg=0.0)
+    finally:
+        (planted / "secret.txt").unlink(missing_ok=True)
+        planted.rmdir()
+    report = error_json(out)
+    assert "TOP-SECRET" not in out.error
+    assert report[str(secret)] == "failed: PermissionError"
+    assert report[str(other_copy)] == "failed: PermissionError"
+    assert report[str(other_npz)].startswith("failed")
+    stolen = [p for p, result in report.items() if result.startswith("read")]
+    assert stolen == []
+
+
+def test_kit_sources_are_hidden_from_the_child(problem):
+    X = np.frombuffer(b"/nonexistent", dtype=np.uint8).reshape(1, -1)
+    with session(attack_cells("read_secrets")) as s:
+        if not s.isolation.mountns:
+            pytest.skip(f"no mount namespace here: {s.isolation.notes}")
+        out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
+                     y=np.zeros(1, dtype=np.int64), reg=0.0)
+    report = error_json(out)
+    kit = {p: r for p, r in report.items() if "/autograder/" in p or "/tests/" in p
+           or "/source/" in p or "/.git/" in p}
+    assert kit and all(r == "failed: FileNotFoundError" for r in kit.values()), kit
+
+
+def test_hidden_folders_cannot_be_uncovered(problem):
+    with session(attack_cells("unmount_hidden")) as s:
+        if not s.isolation.mountns:
+            pytest.skip(f"no mount namespace here: {s.isolation.notes}")
+        out = s.call("loss", fn="svm_loss_naive", **problem)
+    steps = out.error.split("RuntimeError: ", 1)[1]
+    assert "umount: Operation not permitted" in steps
+    assert "read" not in steps and steps.count("FileNotFoundError") == 2
+    assert "bind the checkout: done" not in steps
+
+
+def test_test_labels_are_out_of_reach(tmp_path, monkeypatch):
+    raw = tmp_path / "cifar-10-batches-py"
+    raw.mkdir()
+    (raw / "test_batch").write_text("LABELS-OF-THE-TEST-SET")
+    os.chmod(raw / "test_batch", 0o644)
+    monkeypatch.setenv("CIFAR10_DIR", str(raw))
+    data = {k: np.zeros((4, 3), np.float32) for k in ("X_train", "X_val", "X_test")}
+    data.update(y_train=np.zeros(4, np.int64), y_val=np.ones(4), y_test=np.ones(4))
+    folder = tmp_path / "child-data"
+    prepare_child_data(data, folder)
+    X = np.frombuffer(str(raw / "test_batch").encode(), dtype=np.uint8).reshape(1, -1)
+    with session(attack_cells("steal_labels"), data_dir=folder) as s:
+        if not s.isolation.mountns:
+            pytest.skip(f"no mount namespace here: {s.isolation.notes}")
+        out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
+                     y=np.zeros(1, dtype=np.int64), reg=0.0)
+    report = error_json(out)
+    assert "LABELS" not in out.error
+    assert report["env"] == []
+    assert report["data_dir"] == ["X_test.npy", "X_train.npy", "X_val.npy", "y_train.npy"]
+    assert report[str(raw / "test_batch")] == "failed: FileNotFoundError"
+    assert report[str(folder / "y_test.npy")] == "failed: FileNotFoundError"
+
+
+def test_no_network_not_even_localhost():
+    received = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    done = threading.Event()
+
+    def accept():
+        # The attack connects, if it can, before its call returns.
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+                received.append(conn.recv(100))
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    try:
+        with session(attack_cells("network")) as s:
+            if not s.isolation.netns:
+                pytest.skip(f"no network namespace here: {s.isolation.notes}")
+            out = s.call("loss", fn="svm_loss_naive", W=np.zeros((2, 2)), X=np.zeros((1, 2)),
+                         y=np.zeros(1, dtype=np.int64), reg=float(port))
+    finally:
+        done.set()
+        thread.join()
+        listener.close()
+    assert received == []
+    assert not out.ok and "sent" not in out.error
+    assert "Network is unreachable" in out.error
+
+
+def test_fork_bomb_cannot_fork_spawn_or_thread(problem):
+    with session(attack_cells("fork_bomb")) as s:
+        out = s.call("loss", fn="svm_loss_naive", **problem)
+        uid = s.isolation.uid
+        assert s.call("loss", fn="svm_loss_vectorized", **problem).ok
+    assert "forked 0, failed 200" in out.error
+    assert "subprocess: BlockingIOError" in out.error
+    assert "thread: RuntimeError: can't start new thread" in out.error
+    if ROOT:
+        assert _processes_of(uid) == []
+
+
+def test_endless_loop_times_out_and_the_next_call_gets_a_fresh_child(problem):
+    with session(attack_cells("infinite_loop")) as s:
+        first_pid = s.pid
+        start = time.monotonic()
+        out = s.call("loss", fn="svm_loss_naive", timeout_s=1.0, **problem)
+        assert time.monotonic() - start < 5
+        assert not out.ok
+        assert out.error.startswith("timeout after 1 s: svm_loss_naive did not finish")
+        after = s.call("loss", fn="svm_loss_vectorized", **problem)
+        assert after.ok, after.error
+        assert s.pid != first_pid and s.restarts == 1
+
+
+def test_ignored_signals_do_not_stop_the_timeout(problem):
+    with session(attack_cells("signals")) as s:
+        out = s.call("loss", fn="svm_loss_naive", timeout_s=1.5, **problem)
+        assert not out.ok and out.error.startswith("timeout after 1.5 s")
+        assert s.call("loss", fn="svm_loss_vectorized", **problem).ok
+
+
+def test_memory_bombs_hit_the_memory_limit(problem):
+    with session(attack_cells("memory_bomb")) as s:
+        at_once = s.call("loss", fn="svm_loss_naive", **problem)
+        step_by_step = s.call("loss", fn="softmax_loss_naive", **problem)
+        assert s.call("loss", fn="svm_loss_vectorized", **problem).ok
+    for out in (at_once, step_by_step):
+        assert not out.ok
+        assert "ran out of memory (MemoryError; the memory limit is 4.0 GiB" in out.error
+
+
+def test_exits_and_crashes_inside_a_call_cost_only_that_call(problem):
+    with session(attack_cells("exit_in_loss")) as s:
+        exited = s.call("loss", fn="svm_loss_naive", **problem)
+        crashed = s.call("loss", fn="softmax_loss_naive", **problem)
+        fine = s.call("loss", fn="softmax_loss_vectorized", **problem)
+    assert exited.error == ("the grader's process exited (status 0) during svm_loss_naive: "
+                            "the code called os._exit() or closed the grader's pipe")
+    assert crashed.error == ("the grader's process crashed (SIGSEGV, segmentation fault) "
+                             "during softmax_loss_naive")
+    assert fine.ok
+
+
+def test_exits_while_defining_cost_only_their_cells(problem):
+    with session(attack_cells("exit_at_definition")) as s:
+        assert "called sys.exit(3)" in s.cell_errors["svm_loss_naive"]
+        assert s.cell_errors["softmax_loss_naive"] == (
+            "the cell `softmax_loss_naive` of softmax.ipynb could not be run (the grader's "
+            "process exited (status 1) during the cell `softmax_loss_naive`: the code called "
+            "os._exit() or closed the grader's pipe)")
+        out = s.call("loss", fn="softmax_loss_naive", **problem)
+        assert not out.ok and out.error.startswith(
+            "softmax_loss_naive cannot be run: the cell `softmax_loss_naive` of softmax.ipynb "
+            "could not be run")
+        out = s.call("loss", fn="svm_loss_naive", **problem)
+        assert not out.ok and "called sys.exit(3)" in out.error
+        for fn in ("svm_loss_vectorized", "softmax_loss_vectorized"):
+            assert s.call("loss", fn=fn, **problem).ok
+
+
+def test_a_cell_that_hangs_while_defining_costs_only_its_targets(problem):
+    cells = {**reference_cells(), "softmax_loss_vectorized": "while True:\n    pass\n"}
+    with session(cells, limits=Limits(start_timeout_s=1.0)) as s:
+        assert "timeout after 1 s: the cell `softmax_loss_vectorized` did not finish" in \
+            s.cell_errors["softmax_loss_vectorized"]
+        out = s.call("loss", fn="softmax_loss_vectorized", **problem)
+        assert not out.ok and "could not be run (timeout after 1 s" in out.error
+        assert s.call("loss", fn="softmax_loss_naive", **problem).ok
+
+
+def test_a_1gb_file_stops_at_the_file_size_limit(problem):
+    with session(attack_cells("huge_file")) as s:
+        out = s.call("loss", fn="svm_loss_naive", **problem)
+        readonly = s.isolation.readonly
+    assert "big.bin: stopped after 16777216 bytes: File too large" in out.error
+    if "/tmp" in readonly:
+        assert "/tmp/autograder-hostile-big.bin: stopped after 0 bytes: Read-only" in out.error
+        assert not Path("/tmp/autograder-hostile-big.bin").exists()
+    else:
+        assert "/tmp/autograder-hostile-big.bin: stopped after 16777216 bytes" in out.error
+        Path("/tmp/autograder-hostile-big.bin").unlink()
+
+
+@pytest.mark.parametrize("fn", ["svm_loss_naive", "softmax_loss_naive", "svm_loss_vectorized"])
+def test_garbage_on_the_protocol_pipe_is_an_error_not_a_crash(problem, fn):
+    with session(attack_cells("protocol_garbage")) as s:
+        out = s.call("loss", fn=fn, **problem)
+        assert not out.ok
+        assert "student code must not write to the grader's pipes" in out.error
+        assert s.call("loss", fn="softmax_loss_vectorized", **problem).ok
+
+
+def test_printing_100mb_is_harmless(problem):
+    with session(attack_cells("print_flood")) as s:
+        out = s.call("loss", fn="svm_loss_vectorized", **problem)
+        tail = s.output_tail
+    assert out.ok, out.error
+    assert abs(out.value["loss"] - svm_reference(**problem)[0]) < 1e-10
+    assert 0 < len(tail) <= FAST.output_bytes and "spam" in tail
+
+
+@needs_root
+def test_the_child_cannot_kill_the_grader(problem):
+    with session(attack_cells("kill_parent")) as s:
+        assert s.isolation.dedicated_uid
+        out = s.call("loss", fn="svm_loss_naive", **problem)
+    assert "sent" not in out.error
+    assert out.error.count("PermissionError") == 3
+
+
+def test_background_threads_cannot_start_and_old_inputs_are_not_shared(problem):
+    with session(attack_cells("background_thread")) as s:
+        out = s.call("loss", fn="svm_loss_naive", **problem)
+        assert not out.ok and "can't start new thread" in out.error
+        first = s.call("loss", fn="svm_loss_vectorized", **problem)
+        second = s.call("loss", fn="svm_loss_vectorized", **problem)
+    loss, dW = svm_reference(**problem)
+    for result in (first, second):
+        assert result.ok and abs(result.value["loss"] - loss) < 1e-10
+        assert rel_error(result.value["dW"], dW) < 1e-10
+    assert np.any(problem["X"] != 0)
+
+
+def test_weird_return_values_are_converted_or_refused_in_the_child(problem):
+    with session(attack_cells("weird_returns")) as s:
+        subclass = s.call("loss", fn="svm_loss_naive", **problem)
+        objects = s.call("loss", fn="svm_loss_vectorized", **problem)
+        huge = s.call("loss", fn="softmax_loss_naive", **problem)
+        if s.isolation.dedicated_uid:
+            lazy = s.call("loss", fn="softmax_loss_vectorized", **problem)
+            assert lazy.ok and lazy.value["loss"] == 2.5
+    assert subclass.ok and type(subclass.value["dW"]) is np.ndarray
+    assert subclass.value["loss"] == 1.5
+    assert "has dtype object, expected a numeric array" in objects.error
+    assert "has shape (10000000, 10000000)" in huge.error and "too large" in huge.error
+
+
+def test_one_submissions_crash_does_not_touch_the_next(problem):
+    with session(attack_cells("exit_in_loss")) as bad:
+        assert not bad.call("loss", fn="svm_loss_naive", **problem).ok
+        with session(reference_cells()) as good:
+            out = good.call("loss", fn="svm_loss_naive", **problem)
+            assert good.restarts == 0
+    assert out.ok and abs(out.value["loss"] - svm_reference(**problem)[0]) < 1e-10
+    with session(reference_cells()) as after:
+        assert after.call("loss", fn="svm_loss_naive", **problem).ok
