@@ -71,3 +71,34 @@ def tiny_cifar10_dir(tmp_path: Path) -> Path:
     }
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
     return folder
+
+
+@pytest.fixture(scope="session")
+def grading_data(cifar10_path: Path, cifar10_cache: Path):
+    """The grader's CIFAR-10 for the whole session (`autograder.grade.GradingData`):
+    prepared once, with the run's reference timing, and cleaned up at the end."""
+    from autograder.grade import GradingData
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
+        data = GradingData(cifar10_path)
+    with data:
+        yield data
+
+
+@pytest.fixture(scope="session")
+def trained_models(cifar10_path: Path, cifar10_cache: Path,
+                   tmp_path_factory: pytest.TempPathFactory):
+    """svm_best.npz / softmax_best.npz trained once per session by the reference solution
+    (the source notebooks' cells, the search cells' hyperparameters) on the real CIFAR-10;
+    other hyperparameters on demand (`submissions.ModelStore.get`)."""
+    from submissions import ModelStore
+
+    from cs231n_data.cifar10 import get_cifar10_data
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
+        split = get_cifar10_data(cifar10_path, num_dev=0)
+    store = ModelStore(split, tmp_path_factory.mktemp("trained-models"))
+    store.reference()
+    return store

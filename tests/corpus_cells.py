@@ -1,8 +1,9 @@
 """The definition cells the corpus is built from, by nbgrader grade_id.
 
 The reference cells are read from the instructor notebooks (source/linear/*.ipynb), the one
-source of truth for what a correct student writes. A corpus entry (`tests/corpus/buggy/<bug>/`,
-`tests/corpus/hostile/<attack>/`, ...) overrides some of them with a `cells.py` made of blocks
+source of truth for what a correct student writes (`tests/corpus/correct/` holds no copy).
+A corpus entry (`tests/corpus/buggy/<bug>/`, `tests/corpus/broken/<case>/`,
+`tests/corpus/hostile/<attack>/`) overrides some of them with a `cells.py` made of blocks
 that each start with a line `# --- cell: <grade_id>`. Text before the first marker belongs to
 no cell.
 """
@@ -63,7 +64,7 @@ def attack_cells(attack: str) -> dict[str, str]:
     return {**reference_cells(), **read_cells(CORPUS / "hostile" / attack / "cells.py")}
 
 
-def entry_cells(kind: str, name: str) -> dict[str, str]:
-    """The reference cells with those of `tests/corpus/<kind>/<name>/cells.py` (if any)."""
-    cells_py = CORPUS / kind / name / "cells.py"
+def entry_cells(entry: str) -> dict[str, str]:
+    """The reference cells with those of `tests/corpus/<entry>/cells.py` (if any) swapped in."""
+    cells_py = CORPUS / entry / "cells.py"
     return {**reference_cells(), **(read_cells(cells_py) if cells_py.is_file() else {})}

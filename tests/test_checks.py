@@ -367,7 +367,7 @@ def rubric_text() -> str:
      "[points.svm_loss_naive] is missing the key 'gradient'"),
     (("saved_val = 0.35", "saved_val = 0.35\nsave_val = 0.35"),
      "[accuracy.Softmax] has an unknown key 'save_val'"),
-    (("val = 0.385", "val = 38.5"), "[accuracy.LinearSVM] val must be between"),
+    (("\nval = 0.37\n", "\nval = 38.5\n"), "[accuracy.LinearSVM] val must be between"),
     (("loss = 20", "loss = \"20 s\""), "[timeouts] loss must be a number"),
 ])
 def test_rubric_errors_name_the_key(tmp_path, edit, words):

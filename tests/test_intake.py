@@ -1,6 +1,6 @@
 """Intake as a TA meets it: what a submission's notebooks hold, and what is wrong with them.
 
-Submissions are built here from the reference cells (tests/corpus/correct/cells.py) in the
+Submissions are built here from the reference cells (the source notebooks' definition cells) in the
 nbgrader notebook layout; each test breaks one thing and checks the message the student
 gets and which targets become ungradable. Nothing in a submission is ever executed.
 """

@@ -28,7 +28,7 @@ def svm_loss_naive(W, X, y, reg):
                  "sandbox_child.py", "store.py"):
         paths.append(os.path.join(harness_dir, name))
     repo = os.path.dirname(harness_dir)
-    for name in ("tests/test_sandbox.py", "tests/corpus/correct/cells.py",
+    for name in ("tests/test_sandbox.py", "tests/corpus/correct/expected.toml",
                  "source/linear/svm.ipynb", ".git/HEAD"):
         paths.append(os.path.join(repo, name))
     paths += [f"/proc/{os.getppid()}/environ", "/root/.bash_history", "/etc/shadow"]

@@ -1,0 +1,326 @@
+"""Grade one submission: intake -> sandbox session -> hidden checks -> GradeResult.
+
+    with GradingData() as data:              # CIFAR-10 prepared once per grading run
+        for path in submissions:
+            result = grade_submission(path, data=data)
+
+What a grading run shares between submissions lives in `GradingData`: the CIFAR-10 split
+(the child's folder holds train images and labels and the val/test images; the labels of
+val and test stay here, in the parent) and the reference timing (`ReferenceTiming`: the
+trusted reference losses of autograder/reference.py, run in a sandbox session with the
+same limits as a student's and measured once per run).
+
+A submission that cannot be parsed (invalid JSON, a deleted or broken cell, a missing
+.npz) still gets every check of the rubric: what intake could not read scores 0 with the
+reason, so totals stay comparable across students. Nothing here raises for a bad
+submission; a missing data set or a broken installation is an error for the instructor.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder import intake, reference
+from autograder import rubric as rubric_module
+from autograder.checks import TARGETS, CheckResult, build_checks, run_checks
+from autograder.outcome import Outcome
+from autograder.result import GradeResult
+from autograder.rubric import Rubric
+from autograder.sandbox import Limits, SandboxSession, prepare_child_data
+
+# Intake targets (definition cells, .npz files) -> the check targets they make ungradable.
+# A cell's problem blocks only its own checks; checks that merely use it (the train checks
+# use svm_loss_vectorized, the CIFAR-10 checks use linear_classifier) still run and say
+# in their own message that the code they need is unavailable. An .npz holds what all
+# three checks of its classifier need (the hyperparameters and the saved weights).
+BLOCKS = {
+    "svm_loss_naive": ("svm_loss_naive",),
+    "svm_loss_vectorized": ("svm_loss_vectorized",),
+    "softmax_loss_naive": ("softmax_loss_naive",),
+    "softmax_loss_vectorized": ("softmax_loss_vectorized",),
+    "linear_classifier": ("linear_classifier",),
+    "svm_best.npz": ("LinearSVM",),
+    "softmax_best.npz": ("Softmax",),
+}
+CIFAR_TARGETS = ("LinearSVM", "Softmax")
+VISIBILITY = "visible"
+
+
+class GradingError(RuntimeError):
+    """The grader cannot run (no data set, a broken rubric): the instructor's problem."""
+
+
+def limits_for(rubric: Rubric) -> Limits:
+    """Sandbox limits with the per-operation timeouts of the rubric."""
+    return Limits(op_timeouts=dict(rubric.timeouts))
+
+
+def seed_of(content_hash: str) -> int:
+    """The hidden inputs' seed: 32 bits of the submission's content hash (regrades match)."""
+    return int(content_hash[:8], 16)
+
+
+# --------------------------------------------------------------------------- reference timing
+
+
+class ReferenceTiming:
+    """The trusted reference vectorized losses, timed in their own sandbox session.
+
+    Same `Limits`, same machine, same protocol as a student's session, so the "speed vs
+    the reference" checks compare like with like. Each timed call is made once per grading
+    run and replayed for every later submission (`session()`): the reference's time on the
+    dev-set shape does not depend on the values of the inputs, and one number for the
+    whole run is fairer than a new, noisy one for every student.
+    """
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._live: SandboxSession | None = None
+        self._recorded: dict[tuple, list[Outcome]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def cells() -> dict[str, str]:
+        """The reference functions as definition cells (the child's namespaces have np)."""
+        return {name: inspect.getsource(getattr(reference, name))
+                for name in ("svm_loss_vectorized", "softmax_loss_vectorized")}
+
+    def session(self) -> _ReplayingSession:
+        """A Session for one submission's checks: recorded timings first, then live ones."""
+        return _ReplayingSession(self)
+
+    def _call(self, key: tuple, index: int, op: str, kwargs: dict[str, Any]) -> Outcome:
+        with self._lock:
+            recorded = self._recorded.setdefault(key, [])
+            if index < len(recorded):
+                return recorded[index]
+            if self._live is None:
+                self._live = SandboxSession(self.cells(), limits=self.limits)
+                self._live.start()
+            out = self._live.call(op, **kwargs)
+            if out.ok and index == len(recorded):
+                recorded.append(out)
+            return out
+
+    def close(self) -> None:
+        with self._lock:
+            if self._live is not None:
+                self._live.close()
+                self._live = None
+
+    def __enter__(self) -> ReferenceTiming:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _ReplayingSession:
+    """The reference session as one submission's checks see it (see ReferenceTiming)."""
+
+    def __init__(self, owner: ReferenceTiming) -> None:
+        self._owner = owner
+        self._count: dict[tuple, int] = {}
+
+    def call(self, op: str, **kwargs: Any) -> Outcome:
+        arrays = tuple((k, np.shape(v), str(np.asarray(v).dtype)) for k, v in
+                       sorted(kwargs.items()) if isinstance(v, np.ndarray))
+        scalars = tuple((k, v) for k, v in sorted(kwargs.items())
+                        if not isinstance(v, np.ndarray))
+        key = (op, arrays, scalars)
+        index = self._count.get(key, 0)
+        self._count[key] = index + 1
+        return self._owner._call(key, index, op, kwargs)
+
+
+# --------------------------------------------------------------------------- CIFAR-10
+
+
+class GradingData:
+    """CIFAR-10 for one grading run, prepared once in the trusted parent.
+
+    `child_dir` is the folder the sandbox maps into the child: X_train, y_train and the
+    val/test IMAGES (`sandbox.prepare_child_data`). `parent` keeps what the child never
+    sees and the checks need: y_val, y_test, and X_val (to score the saved weights here).
+    Also owns the run's `ReferenceTiming`. Use as a context manager; `close()` deletes
+    the folder and stops the reference session.
+
+    Raises GradingError naming CIFAR10_DIR and the download command when the data set is
+    missing or damaged: grading never falls back to made-up data.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, rubric: Rubric | None = None,
+                 num_training: int = 49000, num_validation: int = 1000,
+                 num_test: int = 1000) -> None:
+        from cs231n_data.cifar10 import CIFAR10Error, get_cifar10_data
+
+        try:
+            data = get_cifar10_data(path, num_training=num_training,
+                                    num_validation=num_validation, num_test=num_test,
+                                    num_dev=0)
+        except CIFAR10Error as exc:
+            advice = "" if "CIFAR10_DIR" in str(exc) and "cs231n_data.download" in str(exc) \
+                else (" Set CIFAR10_DIR to the cifar-10-batches-py folder, or download it "
+                      "with `python -m cs231n_data.download`.")
+            raise GradingError(f"cannot grade without the real CIFAR-10 data set: {exc}"
+                               + advice) from None
+        self.parent: dict[str, np.ndarray] = {k: data[k] for k in ("X_val", "y_val", "y_test")}
+        self._tmp = Path(tempfile.mkdtemp(prefix="autograder-cifar10-"))
+        self.child_dir = self._tmp / "child"
+        try:
+            prepare_child_data(data, self.child_dir)
+        except BaseException:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
+        del data
+        self.reference_timing = ReferenceTiming(limits_for(rubric or rubric_module.load()))
+
+    def close(self) -> None:
+        self.reference_timing.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> GradingData:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- grading
+
+
+def blocked_targets(submission: intake.Submission) -> dict[str, list[str]]:
+    """Check target -> the intake problems (as text) that keep it from being graded."""
+    blocked: dict[str, list[str]] = {}
+    for problem in submission.problems:
+        for target in problem.targets:
+            for check_target in BLOCKS.get(target, ()):
+                reasons = blocked.setdefault(check_target, [])
+                if str(problem) not in reasons:
+                    reasons.append(str(problem))
+    return blocked
+
+
+def grade_submission(path: str | Path, *, data: GradingData | None = None,
+                     rubric: Rubric | None = None,
+                     reference_timing: ReferenceTiming | None = None,
+                     targets: Iterable[str] | None = None) -> GradeResult:
+    """Grade the submission at `path` (folder or .zip) and return its GradeResult.
+
+    - `data`: the run's CIFAR-10 (`GradingData`); without it the CIFAR-10 checks appear
+      with 0 points and say they were not graded.
+    - `reference_timing`: defaults to `data.reference_timing`, else a session started for
+      this submission alone.
+    - `targets`: grade only the checks of these targets (default: all); for tests.
+
+    The hidden inputs' seed comes from the submission's content hash, so regrading gives
+    the same inputs. Never raises for anything in the submission; raises RuntimeError only
+    when the sandbox cannot start at all (a broken installation, before student code runs).
+    """
+    started = time.monotonic()
+    rubric = rubric or rubric_module.load()
+    wanted = list(TARGETS if targets is None else targets)
+    unknown = set(wanted) - set(TARGETS)
+    if unknown:
+        raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
+    submission = intake.load_submission(path)
+    seed = seed_of(submission.content_hash)
+    blocked = blocked_targets(submission)
+    runnable = [t for t in wanted if t not in blocked]
+    if data is None:
+        runnable = [t for t in runnable if t not in CIFAR_TARGETS]
+
+    results: dict[str, CheckResult] = {}
+    if runnable:
+        timing = reference_timing or (data.reference_timing if data else None)
+        own_timing = ReferenceTiming(limits_for(rubric)) if timing is None else None
+        try:
+            with SandboxSession.from_submission(
+                    submission, data_dir=data.child_dir if data else None,
+                    limits=limits_for(rubric)) as session:
+                for result in run_checks(session, seed, rubric, targets=runnable,
+                                         data=data.parent if data else None,
+                                         reference_session=(timing or own_timing).session()):
+                    results[result.name] = result
+        finally:
+            if own_timing is not None:
+                own_timing.close()
+
+    ordered = list(results.values())
+    if runnable != wanted:
+        # Some targets were not run: list their checks too, in the rubric's order, at 0.
+        ordered = []
+        for check in build_checks(seed, rubric):
+            if check.target not in wanted:
+                continue
+            result = results.get(check.name)
+            if result is None:
+                if check.target in blocked:
+                    output = "not graded: " + "; ".join(blocked[check.target])
+                else:
+                    output = "not graded: the grader ran without the CIFAR-10 data set"
+                result = CheckResult(check.name, 0.0, check.points, output, False,
+                                     check.target)
+            ordered.append(result)
+    tests = [{"name": r.name, "score": r.score, "max_score": r.max_score, "output": r.output,
+              "visibility": VISIBILITY, "target": r.target} for r in ordered]
+    return GradeResult(
+        submission=submission.name,
+        content_hash=submission.content_hash,
+        score=round(sum(t["score"] for t in tests), 4),
+        max_score=round(sum(t["max_score"] for t in tests), 4),
+        tests=tests,
+        problems=[str(p) for p in submission.problems],
+        elapsed_s=time.monotonic() - started,
+    )
+
+
+# --------------------------------------------------------------------------- report
+
+
+def format_table(result: GradeResult, width: int = 100) -> str:
+    """A readable per-check table and the total, as a TA reads it in a terminal."""
+    lines = [f"{result.submission}  (content {result.content_hash[:12]})"]
+    if result.problems:
+        lines.append("Problems found in the submission:")
+        lines += [f"  - {p}" for p in result.problems]
+    score_width = max(len(_points(t["score"], t["max_score"])) for t in result.tests) \
+        if result.tests else 0
+    for test in result.tests:
+        mark = "ok  " if test["score"] >= test["max_score"] else "FAIL"
+        points = _points(test["score"], test["max_score"]).rjust(score_width)
+        lines.append(f"{mark} {points}  {test['name']}")
+        if test["score"] < test["max_score"]:
+            lines.append(_indent(test["output"], width))
+    lines.append(f"Total: {_number(result.score)} / {_number(result.max_score)} "
+                 f"({result.elapsed_s:.1f} s)")
+    return "\n".join(lines)
+
+
+def _points(score: float, max_score: float) -> str:
+    return f"{_number(score)}/{_number(max_score)}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _indent(text: str, width: int) -> str:
+    return textwrap.fill(text, width=width, initial_indent="       ",
+                         subsequent_indent="       ")
+
+
+def log(message: str) -> None:
+    """Progress for the person at the terminal: stderr, so stdout stays one JSON document."""
+    print(message, file=sys.stderr, flush=True)

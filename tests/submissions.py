@@ -1,0 +1,213 @@
+"""Build submission folders the way a student makes them, for the grader's tests.
+
+A submission is the two RELEASE notebooks (release/linear/*.ipynb, as nbgrader generated
+them) with the definition cells filled in (by grade_id), plus svm_best.npz and
+softmax_best.npz. The weights come from really training the reference solution (the
+SOURCE notebooks' cells, run with `cs231n_data.notebook.load_definitions`, saved with
+`save_best_model`) on the real CIFAR-10, exactly as the search cells of the notebooks do.
+
+`corrupt_notebook` damages a notebook at the JSON level (what a broken download or a hand
+edit does), for the corpus's broken submissions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tomllib
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from corpus_cells import CORPUS, DEFINITION_CELLS, ROOT, SOURCE, entry_cells, read_cells
+
+from autograder.inkernel import one_blas_thread
+from cs231n_data.notebook import load_definitions, save_best_model
+
+RELEASE = ROOT / "release" / "linear"
+NOTEBOOKS = tuple(DEFINITION_CELLS)
+NPZ_OF = {"LinearSVM": "svm_best.npz", "Softmax": "softmax_best.npz"}
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """What the notebooks' search cells settle on, and save with save_best_model."""
+
+    learning_rate: float
+    reg: float
+    num_iters: int
+    batch_size: int = 200
+
+
+# The reference solution's choices (source/linear/*.ipynb, search cells).
+REFERENCE = {"LinearSVM": Hyperparameters(1e-7, 5e3, 3000),
+             "Softmax": Hyperparameters(1e-6, 1e3, 1500)}
+
+
+def write_submission(folder: Path, cells: Mapping[str, str],
+                     npz: Mapping[str, Path] | None = None) -> Path:
+    """Write a submission folder: the release notebooks with `cells` put in by grade_id.
+
+    `npz` maps "svm_best.npz" / "softmax_best.npz" to files copied in beside them. A
+    definition cell not in `cells` keeps the release's stub.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for notebook in NOTEBOOKS:
+        nb = json.loads((RELEASE / notebook).read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id in cells and grade_id in DEFINITION_CELLS[notebook]:
+                cell["source"] = cells[grade_id].splitlines(keepends=True)
+        (folder / notebook).write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    for name, path in (npz or {}).items():
+        shutil.copyfile(path, folder / name)
+    return folder
+
+
+def corrupt_notebook(path: Path, how: str, grade_id: str | None = None) -> None:
+    """Damage one notebook file at the JSON level.
+
+    - "truncate": cut the file in the middle (not JSON any more);
+    - "delete_cell": remove the cell with nbgrader id `grade_id`;
+    - "old_format": claim nbformat 3.
+    """
+    text = path.read_text(encoding="utf-8")
+    if how == "truncate":
+        path.write_text(text[: len(text) // 2], encoding="utf-8")
+        return
+    nb = json.loads(text)
+    if how == "delete_cell":
+        before = len(nb["cells"])
+        nb["cells"] = [c for c in nb["cells"]
+                       if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != grade_id]
+        if len(nb["cells"]) == before:
+            raise ValueError(f"{path.name} has no cell {grade_id!r} to delete")
+    elif how == "old_format":
+        nb["nbformat"] = 3
+    else:
+        raise ValueError(f"unknown corruption {how!r}")
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+
+def zip_submission(folder: Path, target: Path) -> Path:
+    """Zip a submission folder as students do (the files inside one top folder)."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, f"{folder.name}/{path.name}")
+    return target
+
+
+def reference_classifier(cls: str) -> type:
+    """`LinearSVM` or `Softmax` built from the SOURCE notebooks' cells, as the notebooks do."""
+    svm = load_definitions(SOURCE / "svm.ipynb",
+                           ["svm_loss_vectorized", "linear_classifier", "linear_svm"])
+    if cls == "LinearSVM":
+        return svm["LinearSVM"]
+    # softmax.ipynb's read-only cell loads LinearClassifier from "svm.ipynb" beside it.
+    namespace: dict[str, Any] = {
+        "np": np,
+        "load_definitions": lambda path, ids: load_definitions(SOURCE / path, ids),
+    }
+    load_definitions(SOURCE / "softmax.ipynb", ["softmax_loss_vectorized", "softmax_class"],
+                     namespace)
+    return namespace["Softmax"]
+
+
+def train_best_model(cls: str, data: Mapping[str, np.ndarray], hyper: Hyperparameters,
+                     target: Path, seed: int = 0) -> float:
+    """Train the reference `cls` on data["X_train"] as the search cell does (np.random.seed
+    first), save it to `target` with save_best_model; return its validation accuracy."""
+    np.random.seed(seed)
+    model = reference_classifier(cls)()
+    # One BLAS thread: on these small products more threads only wait for each other
+    # (measured: ~5 s instead of ~40 s on the 2-core machine).
+    with one_blas_thread():
+        model.train(data["X_train"], data["y_train"], learning_rate=hyper.learning_rate,
+                    reg=hyper.reg, num_iters=hyper.num_iters, batch_size=hyper.batch_size)
+    val_accuracy = float(np.mean(model.predict(data["X_val"]) == data["y_val"]))
+    save_best_model(target, model, learning_rate=hyper.learning_rate, reg=hyper.reg,
+                    num_iters=hyper.num_iters, batch_size=hyper.batch_size,
+                    val_accuracy=val_accuracy)
+    return val_accuracy
+
+
+class ModelStore:
+    """Trained .npz files by (classifier, hyperparameters), each trained once per session."""
+
+    def __init__(self, data: Mapping[str, np.ndarray], folder: Path) -> None:
+        self.data = data
+        self.folder = folder
+        self.val_accuracy: dict[Path, float] = {}
+
+    def get(self, cls: str, hyper: Hyperparameters | None = None) -> Path:
+        hyper = hyper or REFERENCE[cls]
+        name = (f"{cls}-lr{hyper.learning_rate:g}-reg{hyper.reg:g}-"
+                f"it{hyper.num_iters}-bs{hyper.batch_size}.npz")
+        path = self.folder / name
+        if not path.exists():
+            self.val_accuracy[path] = train_best_model(cls, self.data, hyper, path)
+            _fixed_timestamps(path)
+        return path
+
+    def reference(self) -> dict[str, Path]:
+        """svm_best.npz and softmax_best.npz of the reference solution."""
+        return {NPZ_OF[cls]: self.get(cls) for cls in NPZ_OF}
+
+
+def _fixed_timestamps(npz: Path) -> None:
+    """Give the .npz (a zip) fixed member timestamps: the same training then gives the same
+    bytes in every test session, hence the same content hash and grader's seed."""
+    with zipfile.ZipFile(npz) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(npz, "w", zipfile.ZIP_STORED) as archive:
+        for info, data in members:
+            info.date_time = (1980, 1, 1, 0, 0, 0)
+            archive.writestr(info, data)
+
+
+def entry_spec(entry: str) -> dict[str, Any]:
+    """The parsed expected.toml of the corpus entry `tests/corpus/<entry>/`."""
+    with (CORPUS / entry / "expected.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
+    """Build the corpus entry `tests/corpus/<entry>/` (e.g. "buggy/train_never_samples") as
+    a submission folder under `target` (named after the entry's last part).
+
+    Its expected.toml's [build] table says how (all optional):
+    - cells = "reference" (default) or "release": what the cells not in its cells.py hold
+      (the reference solution, or the release's untouched stubs);
+    - npz = true (default) or false: include svm_best.npz and softmax_best.npz, trained
+      with the reference hyperparameters updated by [build.hyperparameters];
+    - edit = [[grade_id, old, new], ...]: text replaced in a cell (e.g. a syntax error,
+      which cannot live in a cells.py the linter reads);
+    - corrupt = [[notebook, how, grade_id?], ...]: `corrupt_notebook` steps;
+    - zip = true: return a .zip of the folder instead.
+    """
+    build = entry_spec(entry).get("build", {})
+    cells = entry_cells(entry)
+    name = Path(entry).name
+    if build.get("cells", "reference") == "release":
+        cells_py = CORPUS / entry / "cells.py"
+        cells = read_cells(cells_py) if cells_py.is_file() else {}
+    for grade_id, old, new in build.get("edit", []):
+        if old not in cells[grade_id]:
+            raise ValueError(f"{entry}: the cell {grade_id} has no {old!r} to edit")
+        cells[grade_id] = cells[grade_id].replace(old, new)
+    npz = None
+    if build.get("npz", True):
+        changes = build.get("hyperparameters", {})
+        npz = {NPZ_OF[cls]: models.get(cls, dataclasses.replace(REFERENCE[cls], **changes))
+               for cls in NPZ_OF}
+    folder = write_submission(target / name, cells, npz)
+    for step in build.get("corrupt", []):
+        corrupt_notebook(folder / step[0], step[1], *step[2:])
+    if build.get("zip", False):
+        return zip_submission(folder, target / f"{name}.zip")
+    return folder
+

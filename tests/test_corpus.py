@@ -1,0 +1,75 @@
+"""The corpus, graded as a TA would check it: each submission gets its score and its messages.
+
+Every entry of tests/corpus/{correct,buggy,broken}/ is built as a real submission (the
+release notebooks with the entry's cells, weights trained on the real CIFAR-10) and graded
+through the real pipeline: intake, the sandbox, the hidden checks, CIFAR-10 retraining.
+Its expected.toml says the total it must get, exactly which checks fail (`fail`: name
+prefixes), and what their messages must say (`says`: for each name prefix, words every
+failing check's message contains; a list inside means one of those words). Entries whose
+bug lies outside what CIFAR-10 training runs set `cifar = false` and are graded without
+the 30 CIFAR-10 points, which keeps the corpus affordable on two cores (the reference,
+the training bugs and the hyperparameter bug all go through CIFAR-10).
+"""
+
+from __future__ import annotations
+
+import pytest
+from corpus_cells import CORPUS
+from submissions import build_entry, entry_spec
+
+from autograder.checks import TARGETS
+from autograder.grade import CIFAR_TARGETS, grade_submission
+
+ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken")
+                               for path in (CORPUS / kind).iterdir()
+                               if (path / "expected.toml").is_file())
+WITHOUT_CIFAR = [t for t in TARGETS if t not in CIFAR_TARGETS]
+
+
+def test_the_corpus_has_a_dozen_buggy_submissions_and_the_broken_cases():
+    buggy = [e for e in ENTRIES if e.startswith("buggy/")]
+    broken = {e.split("/")[1] for e in ENTRIES if e.startswith("broken/")}
+    assert len(buggy) >= 12
+    assert {"invalid_json", "deleted_cell", "syntax_error", "renamed_function",
+            "infinite_loop", "huge_allocation", "stubs_unchanged"} <= broken
+
+
+def _matches(name: str, prefixes: list[str]) -> bool:
+    return any(name.startswith(p) for p in prefixes)
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_corpus_entry_gets_its_score_and_messages(entry, grading_data, trained_models,
+                                                  tmp_path):
+    spec = entry_spec(entry)
+    submission = build_entry(entry, tmp_path, trained_models)
+    cifar = spec.get("cifar", True)
+    result = grade_submission(submission, data=grading_data,
+                              targets=None if cifar else WITHOUT_CIFAR)
+
+    report = "\n".join(f"{t['score']:g}/{t['max_score']:g} {t['name']}: {t['output']}"
+                       for t in result.tests if t["score"] < t["max_score"])
+    assert result.max_score == (100.0 if cifar else 70.0)
+    expected = spec["score"]
+    low, high = expected if isinstance(expected, list) else (expected, expected)
+    assert low <= result.score <= high, f"{entry}: {result.score}, expected {expected}\n{report}"
+
+    failing = {t["name"] for t in result.tests if t["score"] < t["max_score"]}
+    should_fail = {t["name"] for t in result.tests if _matches(t["name"], spec["fail"])}
+    assert failing == should_fail, (f"{entry}: unexpected failures {failing - should_fail}, "
+                                    f"unexpected passes {should_fail - failing}\n{report}")
+    for prefix in spec["fail"]:
+        assert any(name.startswith(prefix) for name in failing), f"{entry}: {prefix!r}"
+
+    for prefix, words in spec.get("says", {}).items():
+        outputs = [t["output"] for t in result.tests
+                   if t["name"].startswith(prefix) and t["name"] in failing]
+        assert outputs, f"{entry}: no failing check starts with {prefix!r}"
+        for output in outputs:
+            for word in words:
+                # A list: one of these (where the hidden inputs decide which symptom shows).
+                options = word if isinstance(word, list) else [word]
+                assert any(w in output for w in options), \
+                    f"{entry}: {prefix!r} should say {' or '.join(options)!r}: {output}"

@@ -1,0 +1,196 @@
+"""Grading one submission as an instructor runs it: `python -m autograder grade PATH`.
+
+What a TA relies on: a regrade gives the same score; `--json` prints exactly one Gradescope
+results.json document; a broken submission is graded (exit status 0) with every check of
+the rubric listed; a missing data set stops the grader with a message saying what to do.
+The corpus (test_corpus.py) checks the scores and messages of many submissions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus_cells import reference_cells
+from submissions import build_entry, write_submission
+
+from autograder import inputs, rubric
+from autograder.checks import build_checks
+from autograder.grade import (
+    GradingData,
+    GradingError,
+    ReferenceTiming,
+    grade_submission,
+    seed_of,
+)
+from autograder.sandbox import CHILD_DATA_FILES
+
+ROOT = Path(__file__).resolve().parent.parent
+GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+RUBRIC = rubric.load()
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=ROOT,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          timeout=600)
+
+
+def every_check_name(content_hash: str) -> list[str]:
+    return [check.name for check in build_checks(seed_of(content_hash), RUBRIC)]
+
+
+# --------------------------------------------------------------------------- without CIFAR-10
+
+
+def test_a_path_that_is_nothing_still_lists_every_check_with_the_reason(tmp_path):
+    result = grade_submission(tmp_path / "nobody.zip", data=None)
+    assert result.score == 0 and result.max_score == 100
+    assert [t["name"] for t in result.tests] == every_check_name(result.content_hash)
+    assert all(t["output"].startswith("not graded: nobody.zip: ") and "does not exist"
+               in t["output"] for t in result.tests)
+    assert result.problems and all("does not exist" in p for p in result.problems)
+
+
+def test_stubs_are_graded_zero_without_data_and_the_cifar_checks_say_why(tmp_path):
+    # The untouched release notebooks: every function raises NotImplementedError.
+    result = grade_submission(write_submission(tmp_path / "stubs", {}), data=None)
+    assert result.score == 0 and result.max_score == 100
+    by_name = {t["name"]: t for t in result.tests}
+    assert "fill in the stub" in by_name["svm_loss_naive: loss, N=7 D=5 C=10, reg=0"]["output"]
+    assert by_name["LinearSVM: CIFAR-10 validation accuracy"]["output"] == (
+        "not graded: svm_best.npz: svm_best.npz is missing: run the hyperparameter search "
+        "cell, which saves it with save_best_model, and submit it with the notebooks")
+    assert all(t["visibility"] == "visible" and t["target"] for t in result.tests)
+
+
+def test_without_data_the_cifar_checks_are_listed_as_not_graded(tmp_path):
+    npz = {}
+    for name in ("svm_best.npz", "softmax_best.npz"):
+        npz[name] = tmp_path / name
+        np.savez(npz[name], W=np.zeros((3073, 10)), learning_rate=1e-7, reg=5e3,
+                 num_iters=10, batch_size=200, val_accuracy=0.1)
+    folder = write_submission(tmp_path / "student", reference_cells(), npz)
+    result = grade_submission(folder, data=None, targets=["linear_classifier", "LinearSVM"])
+    assert result.max_score == 10 + 15
+    cifar = [t for t in result.tests if t["target"] == "LinearSVM"]
+    assert len(cifar) == 3 and all(t["score"] == 0 and t["output"] == (
+        "not graded: the grader ran without the CIFAR-10 data set") for t in cifar)
+    assert result.score == 10
+
+
+def test_the_seed_is_the_content_hash_so_regrades_see_the_same_inputs():
+    digest = "9f" * 32
+    assert seed_of(digest) == seed_of(digest) == int("9f9f9f9f", 16)
+    assert np.array_equal(inputs.loss_cases("svm", seed_of(digest))[0].X,
+                          inputs.loss_cases("svm", seed_of(digest))[0].X)
+
+
+def test_the_reference_is_timed_once_per_run_and_replayed_for_every_submission():
+    case = inputs.dev_case("svm", 7)
+    args = dict(fn="svm_loss_vectorized", X=case.X, y=case.y, reg=case.reg, repeats=1)
+    with ReferenceTiming() as timing:
+        first = timing.session()
+        measured = [first.call("time_loss", W=case.W * (1 + 0.01 * i), **args)
+                    for i in range(3)]
+        assert all(out.ok and out.cpu_seconds > 0 for out in measured)
+        second = timing.session()
+        replayed = [second.call("time_loss", W=case.W * (1 + 0.01 * i), **args)
+                    for i in range(3)]
+        assert [o.cpu_seconds for o in replayed] == [o.cpu_seconds for o in measured]
+        # One call more than the first submission made: measured live, then kept too.
+        extra = second.call("time_loss", W=case.W, **args)
+        assert extra.ok and timing.session().call("time_loss", W=case.W, **args) is measured[0]
+
+
+def test_a_missing_data_set_is_an_error_that_says_what_to_do(tmp_path):
+    with pytest.raises(GradingError) as info:
+        GradingData(tmp_path / "no-such-folder")
+    assert "CIFAR10_DIR" in str(info.value)
+    assert "python -m cs231n_data.download" in str(info.value)
+
+
+def test_cli_missing_data_set_exits_nonzero_with_the_fix(tmp_path):
+    done = cli("grade", str(write_submission(tmp_path / "student", {})),
+               env={"CIFAR10_DIR": str(tmp_path / "nowhere")})
+    assert done.returncode == 1 and done.stdout == ""
+    assert "CIFAR10_DIR" in done.stderr and "python -m cs231n_data.download" in done.stderr
+
+
+def test_cli_usage_errors(tmp_path):
+    assert cli("grade").returncode == 2
+    done = cli("grade", str(tmp_path / "typo"))
+    assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+# --------------------------------------------------------------------------- with CIFAR-10
+
+
+@pytest.mark.cifar
+def test_grading_data_gives_the_child_images_and_keeps_the_labels(cifar10_env):
+    with GradingData(num_training=500, num_validation=100, num_test=100) as data:
+        files = sorted(p.name for p in data.child_dir.iterdir())
+        assert files == sorted(f"{name}.npy" for name in CHILD_DATA_FILES)
+        assert "y_val.npy" not in files and "y_test.npy" not in files
+        assert set(data.parent) == {"X_val", "y_val", "y_test"}
+        assert np.load(data.child_dir / "X_train.npy", mmap_mode="r").dtype == np.float32
+        folder = data.child_dir
+    assert not folder.exists()
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_regrading_the_same_submission_gives_the_identical_score(grading_data,
+                                                                 trained_models, tmp_path):
+    folder = write_submission(tmp_path / "alice", reference_cells(), trained_models.reference())
+    first = grade_submission(folder, data=grading_data)
+    again = grade_submission(folder, data=grading_data)
+    assert first.content_hash == again.content_hash
+    assert first.score == again.score == 100
+    assert [(t["name"], t["score"]) for t in first.tests] == \
+        [(t["name"], t["score"]) for t in again.tests]
+    assert first.elapsed_s < 60
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_cli_json_is_one_gradescope_document_even_for_a_broken_submission(
+        cifar10_env, trained_models, tmp_path):
+    submission = build_entry("broken/invalid_json", tmp_path, trained_models)
+    done = cli("grade", str(submission), "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # the whole of stdout: one document, nothing else
+    assert set(doc) <= {"score", "tests", "output", "execution_time", "visibility",
+                        "stdout_visibility", "extra_data", "leaderboard"}
+    assert isinstance(doc["score"], float | int) and isinstance(doc["execution_time"], float)
+    for test in doc["tests"]:
+        assert set(test) == {"name", "score", "max_score", "output", "visibility"}
+        assert test["visibility"] in GRADESCOPE_VISIBILITY
+        assert 0 <= test["score"] <= test["max_score"]
+    assert doc["score"] == pytest.approx(sum(t["score"] for t in doc["tests"]))
+    assert sum(t["max_score"] for t in doc["tests"]) == 100
+    assert doc["score"] == 40
+    assert "svm.ipynb: is not a valid notebook" in doc["output"]
+    assert "grading" in done.stderr
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_cli_table_shows_each_check_the_failures_and_the_total(cifar10_env, trained_models,
+                                                               tmp_path):
+    submission = build_entry("broken/missing_npz", tmp_path, trained_models)
+    done = cli("grade", str(submission))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("missing_npz")
+    assert any(line.startswith("ok   1/1  svm_loss_naive: loss, N=7 D=5 C=10, reg=0")
+               for line in lines)
+    failed = lines.index(next(line for line in lines if line.startswith(
+        "FAIL 0/6  LinearSVM: CIFAR-10 validation accuracy")))
+    assert "svm_best.npz is missing" in lines[failed + 1]
+    assert lines[-1].startswith("Total: 70 / 100")
