@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 from autograder import release
@@ -15,8 +17,61 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    # Imported here: grading loads torch and the data set, which `release` does not need.
+    from autograder import grade
+    from autograder import rubric as rubric_module
+    from cs231n_data.cifar10 import cifar10_dir
+
+    if not args.path.exists():
+        print(f"error: {args.path} does not exist: give a submission folder or .zip",
+              file=sys.stderr)
+        return 2
+    try:
+        rubric = rubric_module.load(args.rubric)
+        grade.log(f"preparing CIFAR-10 from {cifar10_dir(args.cifar10_dir)} ...")
+        with grade.GradingData(args.cifar10_dir, rubric=rubric) as data:
+            grade.log(f"grading {args.path} ...")
+            result = grade.grade_submission(args.path, data=data, rubric=rubric)
+    except (grade.GradingError, rubric_module.RubricError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.to_gradescope(), indent=2))
+    else:
+        print(grade.format_table(result))
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from autograder import batch
+
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    return batch.main(args.folder, store_path=args.store, workers=args.workers,
+                      regrade=args.regrade, rubric_path=args.rubric,
+                      assignment=args.assignment, cifar10_dir=args.cifar10_dir)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from autograder import export
+
+    return export.main(args.store, csv_path=args.csv, gradescope=args.gradescope,
+                       gradebook=args.gradebook, course=args.course,
+                       assignment=args.assignment)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from autograder import report
+
+    return report.main(args.store, args.out)
+
+
 def _demo(args: argparse.Namespace) -> int:
-    return _release(args)
+    from autograder import demo
+
+    return demo.run(args.out, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +83,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundle", type=Path, default=bundle_default, help="where to write the zip")
     p.set_defaults(func=_release)
 
+    p = sub.add_parser("grade", help="grade one submission (folder or .zip) in the sandbox")
+    p.add_argument("path", type=Path, help="the submission: a folder or a .zip holding "
+                   "svm.ipynb, softmax.ipynb, svm_best.npz, softmax_best.npz")
+    p.add_argument("--json", action="store_true",
+                   help="print only the Gradescope results.json document on stdout")
+    p.add_argument("--rubric", type=Path, default=None,
+                   help="rubric file (default: autograder/rubric.toml)")
+    p.add_argument("--cifar10-dir", type=Path, default=None,
+                   help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+    p.set_defaults(func=_grade)
+
+    store_default = Path("out") / "grades" / "grades.sqlite"
+    p = sub.add_parser("batch", help="grade every submission of a folder into the grade store")
+    p.add_argument("folder", type=Path, help="nbgrader's submitted/ folder "
+                   "(<student>/<assignment>/) or a folder of <student>.zip files")
+    p.add_argument("--workers", type=int, default=2, help="parallel grading processes")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade again submissions already graded with the same content and rubric")
+    p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
+    p.add_argument("--assignment", default=release.ASSIGNMENT, help="nbgrader assignment name")
+    p.add_argument("--rubric", type=Path, default=None,
+                   help="rubric file (default: autograder/rubric.toml)")
+    p.add_argument("--cifar10-dir", type=Path, default=None,
+                   help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+    p.set_defaults(func=_batch)
+
+    p = sub.add_parser("export", help="grade store -> CSV, Gradescope results.json, nbgrader")
+    p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
+    p.add_argument("--csv", type=Path, help="write one row per student to this CSV file")
+    p.add_argument("--gradescope", type=Path, metavar="DIR",
+                   help="write DIR/<student>/results.json")
+    p.add_argument("--gradebook", action="store_true",
+                   help="write the autograded scores into the course's nbgrader gradebook")
+    p.add_argument("--course", type=Path, default=release.ROOT,
+                   help="nbgrader course folder with nbgrader_config.py (default: this kit)")
+    p.add_argument("--assignment", default=release.ASSIGNMENT, help="nbgrader assignment name")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("report", help="HTML feedback per student and a class report")
+    p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
+    p.add_argument("--out", type=Path, default=Path("out") / "report",
+                   help="folder for index.html and students/<student>.html")
+    p.set_defaults(func=_report)
+
     p = sub.add_parser("demo", help="release the assignment and grade the sample submissions")
-    p.add_argument("--bundle", type=Path, default=bundle_default, help="where to write the zip")
+    p.add_argument("--out", type=Path, default=release.ROOT / "out" / "demo",
+                   help="folder for the bundle, submissions, grade store, exports and reports")
+    p.add_argument("--workers", type=int, default=2, help="parallel grading processes")
     p.set_defaults(func=_demo)
     return parser
 

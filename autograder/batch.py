@@ -1,0 +1,359 @@
+"""Grade a whole class in parallel worker processes, into the grade store.
+
+    python -m autograder batch FOLDER [--workers N] [--regrade] [--store PATH]
+
+FOLDER is either nbgrader's `submitted/` folder (`FOLDER/<student>/<assignment>/`) or a
+flat folder of zips (`FOLDER/<student>.zip`); both may be mixed, and a plain
+`FOLDER/<student>/` holding the notebooks works too. The submission id is the student.
+
+How a run goes:
+
+1. The parent reads every submission with `intake` (as data, nothing runs) for its content
+   hash, and skips those the store already holds graded with the same content and rubric
+   (`--regrade` grades everything again).
+2. It prepares CIFAR-10 once (`GradingData`: the child's read-only folder of train images
+   and val/test images, and the val/test labels that stay with the grader), then starts
+   `--workers` processes (spawn). Each worker attaches to that same folder (no copy per
+   worker) and keeps its own reference timing session for the whole run.
+3. As each submission finishes, the PARENT writes it to the store in one transaction.
+   A batch killed at any point loses at most the submissions in flight; rerunning grades
+   exactly those (and anything new or changed), and counts nothing twice.
+
+A worker that dies (killed, out of memory) breaks the process pool, which fails every
+submission in flight at that moment: those are graded again one at a time in a fresh pool,
+so the one that kills its worker again is found; it is recorded as an `error` result with
+the reason (retried by the next run) and the batch goes on. Student code itself never
+runs in a worker: it runs in each submission's sandbox child, whose crashes are already
+ordinary failed checks.
+
+Workers die with the parent (PR_SET_PDEATHSIG), so a killed batch leaves nothing grading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from autograder import intake
+from autograder import rubric as rubric_module
+from autograder.grade import GradingData, GradingError, ReferenceTiming, limits_for
+from autograder.release import ASSIGNMENT
+from autograder.result import GradeResult
+from autograder.rubric import Rubric
+from autograder.store import ERROR, GRADED, GradeStore, rubric_hash
+
+PR_SET_PDEATHSIG = 1
+SKIPPED = "skipped"   # unchanged since it was graded: not graded again
+
+
+@dataclass(frozen=True)
+class Found:
+    """One submission in the batch folder."""
+
+    submission: str            # the student (or zip / folder stem)
+    path: Path                 # what grade_submission reads: a folder or a .zip
+    submitted_at: str | None   # nbgrader's timestamp.txt, when there is one
+
+
+class LayoutError(ValueError):
+    """FOLDER is not a folder of submissions; the message says what was expected."""
+
+
+def discover(folder: Path, assignment: str = ASSIGNMENT) -> tuple[list[Found], list[str]]:
+    """The submissions in `folder` (sorted by id) and a note for each entry ignored."""
+    if not folder.is_dir():
+        raise LayoutError(f"{folder} is not a folder: give nbgrader's submitted/ folder or a "
+                          "folder of <student>.zip files")
+    if any((folder / name).exists() for name in intake.NOTEBOOKS):
+        raise LayoutError(f"{folder} is one submission, not a folder of them: grade it with "
+                          f"`python -m autograder grade {folder}`")
+    found: dict[str, Found] = {}
+    ignored = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        item = None
+        if entry.is_file() and entry.suffix.lower() == ".zip":
+            item = Found(entry.stem, entry, None)
+        elif entry.is_dir() and (entry / assignment).is_dir():
+            stamp = entry / assignment / "timestamp.txt"
+            submitted = stamp.read_text().strip()[:64] if stamp.is_file() else None
+            item = Found(entry.name, entry / assignment, submitted or None)
+        elif entry.is_dir() and any(entry.glob("*.ipynb")):
+            item = Found(entry.name, entry, None)
+        if item is None:
+            ignored.append(f"ignored {entry.name}: not <student>/{assignment}/, a folder of "
+                           "notebooks, or a .zip")
+        elif item.submission in found:
+            raise LayoutError(f"two submissions for {item.submission!r}: "
+                              f"{found[item.submission].path} and {item.path}; keep one")
+        else:
+            found[item.submission] = item
+    return list(found.values()), ignored
+
+
+# ------------------------------------------------------------------------- the workers
+
+
+class SharedGradingData(GradingData):
+    """A worker's view of the run's GradingData: the parent's prepared child folder and
+    labels, attached rather than prepared again (N workers, one copy of CIFAR-10), and the
+    worker's own reference timing session."""
+
+    def __init__(self, child_dir: Path, parent: Mapping[str, np.ndarray],
+                 rubric: Rubric) -> None:
+        self.child_dir = Path(child_dir)
+        self.parent = dict(parent)
+        self.reference_timing = ReferenceTiming(limits_for(rubric))
+
+    def close(self) -> None:
+        # The folder belongs to the parent's GradingData, which deletes it.
+        self.reference_timing.close()
+
+
+_worker: dict[str, object] = {}
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL this worker when the batch's parent dies (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _init_worker(parent_pid: int, child_dir: str, parent: Mapping[str, np.ndarray],
+                 rubric: Rubric) -> None:
+    from multiprocessing.util import Finalize
+
+    _die_with_parent(parent_pid)
+    data = SharedGradingData(Path(child_dir), parent, rubric)
+    _worker.update(data=data, rubric=rubric)
+    Finalize(data, data.close, exitpriority=10)
+
+
+def _grade_in_worker(path: str, submission: str) -> str:
+    from autograder.grade import grade_submission
+
+    result = grade_submission(Path(path), data=_worker["data"], rubric=_worker["rubric"])
+    return replace(result, submission=submission).to_json()
+
+
+# ------------------------------------------------------------------------- the parent
+
+
+@dataclass
+class Attempt:
+    """What happened to one submission in this run."""
+
+    found: Found
+    content_hash: str
+    action: str                       # "graded", "skipped" (unchanged), "error"
+    message: str = ""                 # why, for an error
+    result: GradeResult | None = None
+
+
+@dataclass
+class BatchRun:
+    """Everything a run did, for the table and the exit status."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def errors(self) -> list[Attempt]:
+        return [o for o in self.attempts if o.action == ERROR]
+
+
+def _error_result(item: Found, content_hash: str, message: str) -> GradeResult:
+    return GradeResult(submission=item.submission, content_hash=content_hash, score=0.0,
+                       max_score=0.0, tests=[], problems=[f"not graded: {message}"])
+
+
+class _Progress:
+    """tqdm on stderr (or nothing), counting finished submissions."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self._bar = None
+        if enabled and total:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="submission", desc="grading", file=sys.stderr,
+                             dynamic_ncols=True)
+
+    def done(self, name: str) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(name, refresh=False)
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: bool = False,
+              rubric: Rubric | None = None, assignment: str = ASSIGNMENT,
+              cifar10_dir: Path | None = None, progress: bool = True) -> BatchRun:
+    """Grade the submissions of `folder` that the store lacks; see the module docstring.
+
+    Raises LayoutError for a folder that holds no submissions layout, and GradingError
+    when the grader cannot run at all (no CIFAR-10).
+    """
+    started = time.monotonic()
+    rubric = rubric or rubric_module.load()
+    rhash = rubric_hash(rubric)
+    found, ignored = discover(folder, assignment)
+    run = BatchRun(ignored=ignored)
+    todo: list[tuple[Found, str]] = []
+    for item in found:
+        content_hash = intake.load_submission(item.path).content_hash
+        if not regrade and store.is_current(item.submission, content_hash, rhash):
+            run.attempts.append(Attempt(item, content_hash, SKIPPED))
+        else:
+            todo.append((item, content_hash))
+    if todo:
+        with GradingData(cifar10_dir, rubric=rubric) as data:
+            bar = _Progress(len(todo), progress)
+            try:
+                for attempt in _grade_all(todo, data, rubric, workers):
+                    item = attempt.found
+                    result = attempt.result or _error_result(item, attempt.content_hash,
+                                                             attempt.message)
+                    store.record(result, rubric_hash=rhash, status=attempt.action,
+                                 source=str(item.path), submitted_at=item.submitted_at)
+                    run.attempts.append(attempt)
+                    bar.done(item.submission)
+            finally:
+                bar.close()
+    run.attempts.sort(key=lambda o: o.found.submission)
+    run.elapsed_s = time.monotonic() - started
+    return run
+
+
+def _grade_all(todo: Sequence[tuple[Found, str]], data: GradingData, rubric: Rubric,
+               workers: int) -> Iterator[Attempt]:
+    """Yield an Attempt per submission as each finishes."""
+    context = multiprocessing.get_context("spawn")
+    initargs = (os.getpid(), str(data.child_dir), data.parent, rubric)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                   initializer=_init_worker, initargs=initargs)
+
+    pending = deque(todo)
+    suspects: deque[tuple[Found, str]] = deque()   # re-run alone after a worker died
+    in_flight: dict[Future, tuple[Found, str]] = {}
+    pool = new_pool()
+
+    def submit(item: tuple[Found, str]) -> None:
+        nonlocal pool
+        args = (_grade_in_worker, str(item[0].path), item[0].submission)
+        try:
+            future = pool.submit(*args)
+        except BrokenProcessPool:
+            # A worker died while idle (nothing in flight was lost): start a fresh pool.
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = new_pool()
+            future = pool.submit(*args)
+        in_flight[future] = item
+
+    try:
+        while pending or suspects or in_flight:
+            if suspects:
+                if not in_flight:
+                    submit(suspects.popleft())
+            else:
+                while pending and len(in_flight) < workers:
+                    submit(pending.popleft())
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                # A dead worker fails everything in flight: collect all of it first.
+                wait(in_flight)
+                done = set(in_flight)
+            broken = []
+            for future in done:
+                item = in_flight.pop(future)
+                error = future.exception()
+                if error is None:
+                    result = GradeResult.from_json(future.result())
+                    yield Attempt(item[0], result.content_hash, GRADED, result=result)
+                elif isinstance(error, BrokenProcessPool):
+                    broken.append(item)
+                else:
+                    yield Attempt(item[0], item[1], ERROR,
+                                  f"the grader failed on this submission "
+                                  f"({type(error).__name__}: {error})")
+            if broken:
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = new_pool()
+                if len(broken) == 1:
+                    yield Attempt(*broken[0], ERROR,
+                                  "the grading process was killed while grading this "
+                                  "submission (out of memory, or killed by a signal); "
+                                  "the next batch run will try again")
+                else:
+                    suspects.extend(sorted(broken, key=lambda i: i[0].submission))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------------- the table
+
+
+def format_table(run: BatchRun, store: GradeStore) -> str:
+    """student, score, max, %, what happened: one line per submission, then a summary."""
+    rows = [("student", "score", "max", "%", "status")]
+    for attempt in run.attempts:
+        record = store.get(attempt.found.submission)
+        if attempt.action == ERROR or record is None or not record.graded:
+            note = (attempt.message or "grading failed").splitlines()[0]
+            note = note if len(note) <= 160 else note[:159] + "…"
+            rows.append((attempt.found.submission, "", "", "", f"error: {note}"))
+            continue
+        percent = 100 * record.score / record.max_score if record.max_score else 0.0
+        status = "graded" if attempt.action == GRADED else "unchanged (already graded)"
+        rows.append((attempt.found.submission, f"{record.score:g}", f"{record.max_score:g}",
+                     f"{percent:.0f}", status))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in
+                                                   zip(row[1:4], widths[1:], strict=True)),
+                        row[4]]) for row in rows]
+    counts = {a: sum(o.action == a for o in run.attempts) for a in (GRADED, SKIPPED, ERROR)}
+    lines.append(f"{len(run.attempts)} submissions: {counts[GRADED]} graded, "
+                 f"{counts[SKIPPED]} unchanged, {counts[ERROR]} failed "
+                 f"({run.elapsed_s:.0f} s)")
+    return "\n".join(lines)
+
+
+def main(folder: Path, *, store_path: Path, workers: int, regrade: bool,
+         rubric_path: Path | None, assignment: str, cifar10_dir: Path | None = None,
+         progress: bool = True) -> int:
+    """The `batch` subcommand: 0 when every submission is graded, 1 when some failed."""
+    try:
+        rubric = rubric_module.load(rubric_path)
+        with GradeStore(store_path) as store:
+            run = run_batch(folder, store, workers=workers, regrade=regrade, rubric=rubric,
+                            assignment=assignment, cifar10_dir=cifar10_dir,
+                            progress=progress)
+            for note in run.ignored:
+                print(note, file=sys.stderr)
+            print(format_table(run, store))
+    except (LayoutError, GradingError, rubric_module.RubricError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1 if run.errors else 0

@@ -1,0 +1,95 @@
+"""The kit's main job, end to end: release the assignment, grade the sample submissions.
+
+The sample submissions are the graded corpus the tests hold (`tests/corpus/`: the
+reference solution, realistic bugs, broken and hostile submissions), built the way a
+student makes them (the release notebooks with cells filled in, plus the .npz files of
+models really trained on CIFAR-10) into nbgrader's `submitted/<student>/linear/` layout.
+They are graded in parallel into a grade store, exported (CSV, Gradescope results.json)
+and reported (HTML), and the score table is printed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder import batch, export, release, report
+from autograder.release import ROOT
+from autograder.store import GradeStore
+
+TESTS = ROOT / "tests"
+# A cross-section of the corpus: every kind of outcome, about two minutes on 2 cores.
+SAMPLES = (
+    "correct",
+    "buggy/svm_naive_no_average",
+    "buggy/svm_vectorized_reg_grad_no_factor_2",
+    "buggy/softmax_naive_unstable",
+    "buggy/softmax_vectorized_missing_minus_one",
+    "buggy/softmax_vectorized_mutates_X",
+    "buggy/train_never_samples",
+    "buggy/predict_returns_scores",
+    "buggy/undertrained_hyperparameters",
+    "broken/invalid_json",
+    "broken/deleted_cell",
+    "broken/syntax_error",
+    "broken/missing_npz",
+    "hostile/read_secrets",
+    "hostile/fork_bomb",
+    "hostile/monkeypatch_numpy",
+)
+
+
+def build_samples(submitted: Path, entries: tuple[str, ...] = SAMPLES) -> list[Path]:
+    """Write each corpus entry as submitted/<student>/linear/ and return the folders."""
+    if not (TESTS / "submissions.py").is_file():
+        raise FileNotFoundError(f"{TESTS} is missing: the demo's samples are the test corpus "
+                                "of a kit checkout")
+    sys.path.insert(0, str(TESTS))
+    from corpus_cells import attack_cells
+    from submissions import ModelStore, build_entry, write_submission
+
+    from cs231n_data import get_cifar10_data
+
+    folders = []
+    with tempfile.TemporaryDirectory(prefix="demo-") as scratch:
+        models = ModelStore(get_cifar10_data(), Path(scratch))
+        for entry in entries:
+            student = entry.replace("/", "-")
+            if entry.startswith("hostile/"):
+                # Attacks are sandbox tests, not graded corpus entries: the reference
+                # solution with the attack's cells swapped in.
+                built = write_submission(Path(scratch) / "built" / student,
+                                         attack_cells(entry.split("/", 1)[1]),
+                                         models.reference())
+            else:
+                built = build_entry(entry, Path(scratch) / "built", models)
+            target = submitted / student / release.ASSIGNMENT
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(built, target)
+            folders.append(target)
+    return folders
+
+
+def run(out: Path, workers: int = 2) -> int:
+    """Release, build the samples, grade them, export and report; print the score table."""
+    folder = release.generate_release()
+    bundle = release.build_student_bundle(out / "linear-student.zip")
+    print(f"1. released {folder.relative_to(ROOT)} with nbgrader; student bundle {bundle}")
+
+    submitted = out / "submitted"
+    samples = build_samples(submitted)
+    print(f"2. built {len(samples)} sample submissions in {submitted}")
+
+    print(f"3. grading them with {workers} workers (student code runs in the sandbox)")
+    store_path = out / "grades" / "grades.sqlite"
+    with GradeStore(store_path) as store:
+        run_ = batch.run_batch(submitted, store, workers=workers)
+        print(batch.format_table(run_, store))
+        records = store.records()
+    lines = export.export(records, csv_path=out / "grades.csv", gradescope=out / "gradescope")
+    index = report.write_report(records, out / "report")
+    print("4. " + "; ".join(lines) + f"; HTML class report {index}")
+    return 1 if run_.errors else 0

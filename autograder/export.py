@@ -1,0 +1,229 @@
+"""Export: the grade store -> CSV, Gradescope results.json, and nbgrader's gradebook.
+
+    python -m autograder export --store PATH [--csv FILE] [--gradescope DIR] [--gradebook]
+
+Only rows whose grading finished (`status = graded`) are exported to Gradescope and the
+gradebook; a row whose grading failed (`error`, e.g. a killed worker) appears in the CSV
+with its status and no total, and is named on stderr: rerun `batch` to grade it.
+
+nbgrader gradebook
+------------------
+The scores go into nbgrader's own database through its API (`nbgrader.api.Gradebook`),
+so `nbgrader export` and formgrader show them like scores from `nbgrader autograde`. The
+assignment must already be in the gradebook, with its notebooks and grade cells: that is
+what `python -m autograder release` (i.e. `nbgrader generate_assignment linear`) records,
+with the course's `db_url` (nbgrader_config.py: `$NBGRADER_DB_URL`, else gradebook.db at
+the course root). Export does not create it, so the grade cells and their points always
+come from the instructor's source notebooks.
+
+Our checks are grouped by `target`; each target maps to one autograded grade cell of the
+source notebooks (`GRADE_CELLS`). The cell's `auto_score` is the target's share of its
+points, scaled to the cell's own max points as recorded in the gradebook:
+
+    target                   notebook        grade cell                      points
+    svm_loss_naive           svm.ipynb       test_svm_loss_naive             10
+    svm_loss_vectorized      svm.ipynb       test_svm_loss_vectorized        10
+    linear_classifier        svm.ipynb       test_linear_classifier          10
+    LinearSVM                svm.ipynb       test_svm_accuracy                5
+    softmax_loss_naive       softmax.ipynb   test_softmax_loss_naive         10
+    softmax_loss_vectorized  softmax.ipynb   test_softmax_loss_vectorized    10
+    Softmax                  softmax.ipynb   test_softmax_accuracy            5
+
+    auto_score = cell max points * (sum of the target's check scores / their max)
+
+A cell whose target has no checks in the result (e.g. graded without CIFAR-10) is left
+untouched. Manual grade cells (the inline questions) are never written: they stay
+"needs manual grade" for formgrader. As in `nbgrader autograde`, a cell that already has a
+manual score keeps it (nbgrader reports the manual score) and is flagged for review.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.release import ASSIGNMENT, ROOT
+from autograder.store import Record, path_component
+
+GRADE_CELLS: dict[str, tuple[str, str]] = {
+    "svm_loss_naive": ("svm", "test_svm_loss_naive"),
+    "svm_loss_vectorized": ("svm", "test_svm_loss_vectorized"),
+    "linear_classifier": ("svm", "test_linear_classifier"),
+    "LinearSVM": ("svm", "test_svm_accuracy"),
+    "softmax_loss_naive": ("softmax", "test_softmax_loss_naive"),
+    "softmax_loss_vectorized": ("softmax", "test_softmax_loss_vectorized"),
+    "Softmax": ("softmax", "test_softmax_accuracy"),
+}
+
+
+def check_names(records: Iterable[Record]) -> list[str]:
+    """Every check name, in the order the grader ran them (first seen first)."""
+    names: dict[str, None] = {}
+    for record in records:
+        for test in record.result.tests:
+            names.setdefault(test["name"], None)
+    return list(names)
+
+
+def write_csv(records: Sequence[Record], path: Path) -> Path:
+    """One row per submission: student, total, max, status, then one column per check."""
+    columns = check_names(records)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student", "total", "max", "status", *columns])
+        for record in records:
+            scores = {t["name"]: t["score"] for t in record.result.tests}
+            total = (_number(record.score), _number(record.max_score)) if record.graded \
+                else ("", "")
+            writer.writerow([record.submission, *total, record.status,
+                             *(_number(scores[c]) if c in scores else "" for c in columns)])
+    return path
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+
+
+def write_gradescope(records: Sequence[Record], folder: Path) -> list[Path]:
+    """DIR/<student>/results.json (Gradescope's schema) for every graded submission."""
+    written = []
+    for record in records:
+        if not record.graded:
+            continue
+        target = folder / path_component(record.submission)
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / "results.json"
+        path.write_text(json.dumps(record.result.to_gradescope(), indent=2) + "\n")
+        written.append(path)
+    return written
+
+
+# ------------------------------------------------------------------ nbgrader gradebook
+
+
+@dataclass(frozen=True)
+class Course:
+    """What nbgrader's configuration says about the course: its id and its gradebook."""
+
+    root: Path
+    course_id: str
+    db_url: str
+
+
+def course_settings(root: Path = ROOT) -> Course:
+    """Read `root/nbgrader_config.py` the way nbgrader does (db_url, course_id)."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config_file = root / "nbgrader_config.py"
+    if not config_file.is_file():
+        raise FileNotFoundError(f"{config_file} not found: --course must be an nbgrader "
+                                "course folder (the kit's repository is one)")
+    config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
+    coursedir = CourseDirectory(config=config)
+    return Course(root=Path(coursedir.root or root), course_id=coursedir.course_id,
+                  db_url=coursedir.db_url)
+
+
+def target_fractions(record: Record) -> dict[str, float]:
+    """Share of points earned per target (0..1), for targets that had checks."""
+    earned: dict[str, list[float]] = {}
+    for test in record.result.tests:
+        target = test.get("target")
+        if target in GRADE_CELLS:
+            pair = earned.setdefault(target, [0.0, 0.0])
+            pair[0] += float(test["score"])
+            pair[1] += float(test["max_score"])
+    return {t: (s / m if m > 0 else 0.0) for t, (s, m) in earned.items()}
+
+
+def write_gradebook(records: Sequence[Record], db_url: str, course_id: str,
+                    assignment: str = ASSIGNMENT) -> dict[str, dict[str, float]]:
+    """Set the auto_score of each autograded cell of each graded submission.
+
+    Returns {student: {grade cell: auto_score}} as written. Raises LookupError when the
+    assignment (or one of its grade cells) is not in the gradebook.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    written: dict[str, dict[str, float]] = {}
+    with Gradebook(db_url, course_id=course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+            cells = {target: gb.find_grade_cell(cell, notebook, assignment)
+                     for target, (notebook, cell) in GRADE_CELLS.items()}
+        except MissingEntry as exc:
+            raise LookupError(
+                f"the gradebook {db_url} lacks the assignment {assignment!r} or one of its "
+                f"grade cells ({exc}): run `python -m autograder release` (nbgrader "
+                f"generate_assignment {assignment}) with the same NBGRADER_DB_URL first"
+            ) from None
+        max_points = {target: float(cell.max_score) for target, cell in cells.items()}
+        for record in records:
+            if not record.graded:
+                continue
+            student = record.submission
+            gb.update_or_create_student(student)
+            extra = {"timestamp": record.submitted_at} if record.submitted_at else {}
+            gb.update_or_create_submission(assignment, student, **extra)
+            scores = {}
+            for target, fraction in target_fractions(record).items():
+                notebook, cell = GRADE_CELLS[target]
+                grade = gb.find_grade(cell, notebook, assignment, student)
+                grade.auto_score = round(max_points[target] * fraction, 4)
+                # nbgrader's rule (SaveAutoGrades): a manual score wins and needs review.
+                grade.needs_manual_grade = grade.manual_score is not None
+                scores[cell] = grade.auto_score
+            gb.db.commit()
+            written[student] = scores
+    return written
+
+
+def export(records: Sequence[Record], *, csv_path: Path | None = None,
+           gradescope: Path | None = None, gradebook: Course | None = None,
+           assignment: str = ASSIGNMENT) -> list[str]:
+    """Write the requested outputs; returns one line per output for the user."""
+    lines = []
+    if csv_path is not None:
+        write_csv(records, csv_path)
+        lines.append(f"CSV: {csv_path} ({len(records)} rows)")
+    if gradescope is not None:
+        written = write_gradescope(records, gradescope)
+        lines.append(f"Gradescope: {len(written)} results.json under {gradescope}")
+    if gradebook is not None:
+        written_gb = write_gradebook(records, gradebook.db_url, gradebook.course_id, assignment)
+        lines.append(f"nbgrader gradebook {gradebook.db_url}: autograded scores of "
+                     f"{len(written_gb)} submissions of {assignment!r}")
+    return lines
+
+
+def main(store_path: Path, *, csv_path: Path | None, gradescope: Path | None,
+         gradebook: bool, course: Path, assignment: str) -> int:
+    """The `export` subcommand."""
+    from autograder.store import open_store
+
+    if csv_path is None and gradescope is None and not gradebook:
+        print("nothing to export: give --csv FILE, --gradescope DIR and/or --gradebook",
+              file=sys.stderr)
+        return 2
+    with open_store(store_path) as store:
+        records = store.records()
+    failed = [r.submission for r in records if not r.graded]
+    if failed:
+        print(f"not graded (grading failed; rerun batch): {', '.join(failed)}", file=sys.stderr)
+    settings = course_settings(course) if gradebook else None
+    try:
+        lines = export(records, csv_path=csv_path, gradescope=gradescope, gradebook=settings,
+                       assignment=assignment)
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0

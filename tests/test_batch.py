@@ -1,0 +1,332 @@
+"""Grading a class: the batch survives being killed, a dead worker, and reruns.
+
+The end-to-end tests grade real submissions (the release notebooks with the reference
+cells, reference weights trained on the real CIFAR-10) through `python -m autograder
+batch` in a subprocess, kill it or its workers with SIGKILL as a crash or the OOM killer
+would, and read the grade store as a TA would afterwards. They then export the class to
+nbgrader (read back with the real `nbgrader export`) and render the report in Chromium.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from corpus_cells import attack_cells, reference_cells
+from submissions import ModelStore, write_submission, zip_submission
+
+from autograder.batch import LayoutError, discover
+from autograder.release import ASSIGNMENT, ROOT, nbgrader_env
+from autograder.store import open_store
+
+# ------------------------------------------------------------------ finding submissions
+
+
+def touch_submission(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for name in ("svm.ipynb", "softmax.ipynb"):
+        (folder / name).write_text("{}")
+    return folder
+
+
+def test_discovers_nbgrader_layout_zips_and_plain_folders(tmp_path: Path) -> None:
+    submitted = tmp_path / "submitted"
+    touch_submission(submitted / "alice" / "linear")
+    (submitted / "alice" / "linear" / "timestamp.txt").write_text("2026-03-01 10:00:00 UTC\n")
+    touch_submission(submitted / "bob" / "linear")
+    touch_submission(submitted / "bob" / "other-assignment")
+    with zipfile.ZipFile(submitted / "carol.zip", "w") as zf:
+        zf.writestr("carol/svm.ipynb", "{}")
+    touch_submission(submitted / "dave")
+    (submitted / "notes.txt").write_text("not a submission")
+    (submitted / ".DS_Store").write_text("")
+    found, ignored = discover(submitted)
+    assert [(f.submission, f.path.relative_to(submitted).as_posix()) for f in found] == [
+        ("alice", "alice/linear"), ("bob", "bob/linear"), ("carol", "carol.zip"),
+        ("dave", "dave")]
+    assert found[0].submitted_at == "2026-03-01 10:00:00 UTC"
+    assert found[1].submitted_at is None
+    assert ignored == [f"ignored notes.txt: not <student>/{ASSIGNMENT}/, a folder of "
+                       "notebooks, or a .zip"]
+
+
+def test_layout_mistakes_are_explained(tmp_path: Path) -> None:
+    touch_submission(tmp_path / "class" / "alice" / "linear")
+    (tmp_path / "class" / "alice.zip").write_bytes(b"")
+    with pytest.raises(LayoutError, match="two submissions for 'alice'"):
+        discover(tmp_path / "class")
+    single = touch_submission(tmp_path / "one")
+    with pytest.raises(LayoutError, match="autograder grade"):
+        discover(single)
+    with pytest.raises(LayoutError, match="not a folder"):
+        discover(tmp_path / "missing")
+
+
+# ------------------------------------------------------------------ end to end
+
+
+STUDENTS = ("alice", "bob", "carol", "dave", "erin")
+
+
+@dataclass
+class Classroom:
+    submitted: Path
+    env: dict[str, str]
+    base: Path
+
+    def batch(self, store: Path, *args: str, folder: Path | None = None) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "autograder", "batch", str(folder or self.submitted),
+             "--store", str(store), *args],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def run(self, store: Path, *args: str, folder: Path | None = None
+            ) -> tuple[int, str, str]:
+        proc = self.batch(store, *args, folder=folder)
+        out, err = proc.communicate(timeout=600)
+        return proc.returncode, out, err
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory: pytest.TempPathFactory, cifar10_path: Path
+              ) -> Iterator[Classroom]:
+    """nbgrader's submitted/ folder with five students, mixing folders and zips."""
+    from cs231n_data.cifar10 import get_cifar10_data
+
+    base = tmp_path_factory.mktemp("classroom")
+    models = ModelStore(get_cifar10_data(cifar10_path), base / "models")
+    models.folder.mkdir()
+    npz = models.reference()
+    submitted = base / "submitted"
+    write_submission(submitted / "alice" / ASSIGNMENT, reference_cells(), npz)
+    (submitted / "alice" / ASSIGNMENT / "timestamp.txt").write_text(
+        "2026-03-01 10:00:00.000000 UTC")
+    svm_only = {k: v for k, v in reference_cells().items() if not k.startswith("softmax")}
+    write_submission(submitted / "bob" / ASSIGNMENT, svm_only, npz)
+    # carol forgot the .npz files; dave's loss calls os._exit(); erin is correct.
+    zip_submission(write_submission(base / "zips" / "carol", reference_cells()),
+                   submitted / "carol.zip")
+    zip_submission(write_submission(base / "zips" / "dave", attack_cells("exit_in_loss"), npz),
+                   submitted / "dave.zip")
+    write_submission(submitted / "erin" / ASSIGNMENT, reference_cells(), npz)
+    # The grader's temporary files (CIFAR-10 for the sandbox, scratch folders) go in a folder
+    # of their own, removed at the end: a batch killed with SIGKILL cannot clean up after
+    # itself. It must be traversable by the sandbox's uid, as /tmp is.
+    scratch = Path(tempfile.mkdtemp(prefix="cs231n-batch-test-", dir="/tmp"))
+    scratch.chmod(0o711)
+    env = nbgrader_env()
+    env.update(CIFAR10_DIR=str(cifar10_path), TMPDIR=str(scratch))
+    try:
+        yield Classroom(submitted, env, base)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def stored(store: Path) -> dict[str, str]:
+    """submission -> status, read without disturbing a running batch (WAL readers)."""
+    if not store.exists():
+        return {}
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=10)
+    try:
+        return dict(db.execute("SELECT submission, status FROM grades"))
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return {}
+    finally:
+        db.close()
+
+
+def wait_for(condition, timeout: float, what: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"batch ended before {what}: rc={proc.returncode}\n{out}\n{err[-3000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat_line = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat_line.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture(scope="module")
+def graded_class(classroom: Classroom, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Three batch runs over the class: killed halfway, resumed, then after bob resubmits."""
+    store = tmp_path_factory.mktemp("store") / "grades" / "grades.sqlite"
+    proc = classroom.batch(store, "--workers", "2")
+    wait_for(lambda: len(stored(store)) >= 1, 600, "the first result", proc)
+    workers = [p for p in children(proc.pid) if "spawn_main" in cmdline(p)]
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    at_kill = stored(store)
+    time.sleep(1.0)
+    runs = {"at_kill": at_kill, "workers": workers,
+            "workers_alive": [p for p in workers if alive(p)]}
+    runs["resume"] = classroom.run(store, "--workers", "2")
+    # bob resubmits a changed svm.ipynb; nothing else changes.
+    bob = classroom.submitted / "bob" / ASSIGNMENT
+    cells = {k: v for k, v in reference_cells().items() if not k.startswith("softmax")}
+    cells["svm_loss_naive"] += "\n# checked my loops again\n"
+    write_submission(bob, cells)
+    runs["third"] = classroom.run(store, "--workers", "2")
+    runs["store"] = store
+    return runs
+
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_killed_batch_resumes_without_losing_or_double_counting(graded_class: dict) -> None:
+    at_kill = graded_class["at_kill"]
+    assert 1 <= len(at_kill) < len(STUDENTS), (
+        f"the batch was to be killed halfway, but {len(at_kill)} results were in the store")
+    # The workers died with the batch's parent: nothing kept grading unrecorded.
+    assert len(graded_class["workers"]) == 2
+    assert graded_class["workers_alive"] == []
+    rc, out, err = graded_class["resume"]
+    assert rc == 0, out + err
+    for student in at_kill:   # already in the store: not graded again
+        assert any(line.startswith(student) and "unchanged" in line
+                   for line in out.splitlines()), out
+    with open_store(graded_class["store"]) as store:
+        history = store.history()
+        first_two_runs = [h["submission"] for h in history][:len(STUDENTS)]
+        # Across the killed run and the resumed one, each submission was graded once.
+        assert sorted(first_two_runs) == list(STUDENTS)
+        records = {r.submission: r for r in store.records()}
+    assert all(r.graded for r in records.values())
+    assert records["alice"].score == records["alice"].max_score == 100
+    assert records["erin"].score == 100
+    assert records["alice"].submitted_at == "2026-03-01 10:00:00.000000 UTC"
+    # carol's missing weights cost exactly the CIFAR-10 checks (30 points).
+    assert records["carol"].score == 70
+    assert records["bob"].score < 100 and records["dave"].score < 100
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_third_run_regrades_only_the_changed_submission(graded_class: dict) -> None:
+    rc, out, err = graded_class["third"]
+    assert rc == 0, out + err
+    assert "1 graded, 4 unchanged, 0 failed" in out, out
+    with open_store(graded_class["store"]) as store:
+        counts = {s: len(store.history(s)) for s in STUDENTS}
+    assert counts == {"alice": 1, "bob": 2, "carol": 1, "dave": 1, "erin": 1}
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_a_killed_worker_costs_only_its_submission(classroom: Classroom,
+                                                   tmp_path: Path) -> None:
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for student in ("alice", "erin"):
+        shutil.copytree(classroom.submitted / student, folder / student)
+    store = tmp_path / "grades" / "grades.sqlite"
+    proc = classroom.batch(store, "--workers", "1", folder=folder)
+    wait_for(lambda: len(stored(store)) == 1, 600, "the first result", proc)
+    time.sleep(1.0)   # the worker is now grading the second submission
+    workers = [p for p in children(proc.pid) if "spawn_main" in cmdline(p)]
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1, out + err   # finished, reporting one failure
+    status = stored(store)
+    second = next(s for s in ("alice", "erin") if status[s] == "error")
+    assert list(status.values()).count("graded") == 1
+    assert f"{second}" in out and "the grading process was killed" in out
+    with open_store(store) as s:
+        assert "was killed" in s.get(second).result.problems[0]
+    # The next run retries it, and only it.
+    rc, out, err = classroom.run(store, "--workers", "1", folder=folder)
+    assert rc == 0, out + err
+    assert "1 graded, 1 unchanged, 0 failed" in out
+    assert set(stored(store).values()) == {"graded"}
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_graded_class_exports_to_nbgrader_and_gradescope(graded_class: dict,
+                                                         tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    env = nbgrader_env(tmp_path / "gradebook.db")
+
+    def run(*args: str) -> None:
+        proc = subprocess.run([sys.executable, "-m", *args], cwd=course, env=env,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    run("nbgrader", "generate_assignment", ASSIGNMENT, "--force")
+    run("autograder", "export", "--store", str(graded_class["store"]), "--gradebook",
+        "--course", str(course), "--gradescope", str(tmp_path / "gs"),
+        "--csv", str(tmp_path / "grades.csv"))
+    run("nbgrader", "export", "--to", "nbgrader.csv")
+    with (course / "nbgrader.csv").open() as fh:
+        nbgrader_scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
+    # Full marks on every autograded cell (60 of the assignment's 68 points; the other 8
+    # are the inline questions, graded by hand); carol loses the two accuracy cells (10).
+    assert nbgrader_scores["alice"] == nbgrader_scores["erin"] == 60.0
+    assert nbgrader_scores["carol"] == 50.0
+    assert set(nbgrader_scores) == set(STUDENTS)
+    assert sorted(p.name for p in (tmp_path / "gs").iterdir()) == sorted(STUDENTS)
+    with (tmp_path / "grades.csv").open() as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["alice"]["total"] == "100" and rows["carol"]["total"] == "70"
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_graded_class_report_shows_cifar_accuracies(graded_class: dict, tmp_path: Path) -> None:
+    from test_report import chromium
+
+    proc = subprocess.run([sys.executable, "-m", "autograder", "report", "--store",
+                           str(graded_class["store"]), "--out", str(tmp_path / "report")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    index = tmp_path / "report" / "index.html"
+    html = index.read_text()
+    assert "No CIFAR-10 accuracy results" not in html
+    dom = chromium(tmp_path, index.as_uri(), "--dump-dom")
+    assert 'data-images="ok"' in dom
+    for student in STUDENTS:
+        assert f'data-student="{student}"' in dom
