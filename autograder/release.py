@@ -2,14 +2,18 @@
 
 `generate_release` runs nbgrader's own `generate_assignment` with the course configuration
 at the repository root; `build_student_bundle` zips what a student needs and nothing else.
+`scratch_course` releases the assignment into a copy of the course with its own gradebook,
+where `nbgrader autograde` can run on submissions without touching the repository.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,26 +32,50 @@ def nbgrader_env(db_path: Path | None = None) -> dict[str, str]:
     return env
 
 
+def run_nbgrader(course: Path, *args: str, db_path: Path | None = None,
+                 env: Mapping[str, str] | None = None) -> str:
+    """Run `nbgrader <args>` in the course folder `course`; returns its log.
+
+    `db_path` is the gradebook to use instead of the one nbgrader_config.py names; `env`
+    adds environment variables (the kernels nbgrader starts inherit them). Raises
+    RuntimeError with nbgrader's log when it fails.
+    """
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
+                          env={**nbgrader_env(db_path), **(env or {})},
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed in {course}:\n"
+                           f"{proc.stdout}{proc.stderr}")
+    return proc.stdout + proc.stderr
+
+
 def generate_release(root: Path = ROOT, assignment: str = ASSIGNMENT) -> Path:
     """Run `nbgrader generate_assignment` in the course at ``root``; returns the release folder.
 
     Raises RuntimeError with nbgrader's log when generation fails (e.g. a solution region
     without its END marker in a source notebook).
     """
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-        cwd=root,
-        env=nbgrader_env(),
-        capture_output=True,
-        text=True,
-    )
+    run_nbgrader(root, "generate_assignment", assignment, "--force")
     release = root / "release" / assignment
-    if proc.returncode != 0 or not release.is_dir():
-        raise RuntimeError(
-            f"nbgrader generate_assignment {assignment} failed in {root}:\n"
-            f"{proc.stdout}{proc.stderr}"
-        )
+    if not release.is_dir():
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} made no {release}")
     return release
+
+
+def scratch_course(folder: Path, root: Path = ROOT, assignment: str = ASSIGNMENT) -> Path:
+    """A copy of the course in `folder`, ready for `nbgrader autograde`; returns `folder`.
+
+    It holds nbgrader_config.py and source/<assignment> (without the instructor's trained
+    .npz) and its own gradebook, `folder/gradebook.db` (pass it as `db_path` to
+    `run_nbgrader`), which knows the assignment and its grade cells: generate_assignment
+    has run. Put submissions in folder/submitted/<student>/<assignment>/.
+    """
+    shutil.copytree(root / "source" / assignment, folder / "source" / assignment,
+                    ignore=shutil.ignore_patterns("*_best.npz", ".ipynb_checkpoints"))
+    shutil.copy(root / "nbgrader_config.py", folder)
+    run_nbgrader(folder, "generate_assignment", assignment, "--force",
+                 db_path=folder / "gradebook.db")
+    return folder
 
 
 def bundle_members(root: Path = ROOT, assignment: str = ASSIGNMENT) -> dict[str, Path]:

@@ -7,12 +7,15 @@ One run, side by side, on the same completed submission (the release notebooks w
 solution cell filled in from the source notebooks, as a student who solved everything
 would hand them in):
 
-1. `nbgrader autograde linear` in a temporary course (the weaker same-kernel mode): the
+1. `nbgrader autograde linear` in a scratch course (the weaker same-kernel mode): the
    whole notebooks run top to bottom (data loading, the hyperparameter searches, the
-   visible tests, the hidden test cells calling autograder.inkernel). Its score is printed
-   too: nbgrader runs softmax.ipynb before svm.ipynb and writes each notebook into
-   autograded/ only after running it, so softmax.ipynb's cell that loads LinearClassifier
-   from svm.ipynb beside it fails there, and so do the cells after it.
+   visible tests, the hidden test cells calling autograder.inkernel), with one BLAS thread
+   in the kernel (tests/submissions.py `nbgrader_autograde`, as
+   tests/test_nbgrader_mode.py runs it). Its score is printed too: 60 of the 60 autograded
+   points (the 8 points of inline answers are graded by hand). softmax.ipynb runs before
+   svm.ipynb is copied into autograded/; its cell that loads LinearClassifier from
+   svm.ipynb then reads the student's copy in submitted/
+   (`cs231n_data.notebook.load_definitions`).
 2. `grade_submission` (sandboxed, every hidden check incl. retraining on CIFAR-10 with the
    saved hyperparameters), `--repeats` times with one `GradingData`; median wall time.
    Preparing CIFAR-10 (`GradingData`) is timed separately: it is paid once per run. The
@@ -28,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shutil
 import statistics
 import subprocess
@@ -37,66 +39,35 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.release import ASSIGNMENT, ROOT, nbgrader_env
+from autograder.release import ASSIGNMENT, ROOT, scratch_course
 
-SOURCE = ROOT / "source" / ASSIGNMENT
-RELEASE = ROOT / "release" / ASSIGNMENT
-NOTEBOOKS = ("svm.ipynb", "softmax.ipynb")
-
-
-def completed_notebook(name: str, note: str = "") -> str:
-    """The release notebook `name` with every solution cell taken from the source."""
-    def grade_id(cell: dict) -> str | None:
-        return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-    solutions = {grade_id(c): c["source"] for c in
-                 json.loads((SOURCE / name).read_text())["cells"]
-                 if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-    nb = json.loads((RELEASE / name).read_text())
-    for cell in nb["cells"]:
-        if grade_id(cell) in solutions:
-            cell["source"] = solutions[grade_id(cell)]
-            if note and cell["cell_type"] == "code":
-                text = "".join(cell["source"]) if isinstance(cell["source"], list) \
-                    else cell["source"]
-                cell["source"] = text + f"\n# {note}\n"
-                note = ""
-    return json.dumps(nb, indent=1)
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 def write_notebooks(folder: Path, note: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in NOTEBOOKS:
-        (folder / name).write_text(completed_notebook(name, note))
-    return folder
+    """The release notebooks with every solution cell filled in from the source notebooks;
+    `note`, if given, as a comment at the end of the first one."""
+    from corpus_cells import solved_cells
+    from submissions import write_submission
+
+    cells = solved_cells()
+    if note:
+        cells["svm_loss_naive"] += f"\n# {note}\n"
+    return write_submission(folder, cells)
 
 
 def nbgrader_autograde(work: Path) -> tuple[float, str]:
     """Autograde one submission with nbgrader; (wall seconds, score)."""
     from nbgrader.api import Gradebook
+    from submissions import nbgrader_autograde as autograde
 
     from autograder.export import course_settings
 
-    course = work / "course"
-    shutil.copytree(SOURCE, course / "source" / ASSIGNMENT,
-                    ignore=shutil.ignore_patterns("*_best.npz"))
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    db = work / "gradebook.db"
-    env = nbgrader_env(db)
-
-    def nbgrader(*args: str) -> float:
-        started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader {args[0]} failed:\n{proc.stdout}{proc.stderr}")
-        return time.perf_counter() - started
-
-    nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    course = scratch_course(work / "course")
     write_notebooks(course / "submitted" / "student" / ASSIGNMENT)
-    # nbgrader stops a cell after 30 s by default; the searches train for minutes.
-    seconds = nbgrader("autograde", ASSIGNMENT, "--Execute.timeout=3600")
-    with Gradebook(f"sqlite:///{db}", course_id=course_settings(course).course_id) as gb:
+    seconds = autograde(course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}",
+                   course_id=course_settings(course).course_id) as gb:
         submission = gb.find_submission(ASSIGNMENT, "student")
         score = f"{submission.score:g}/{submission.max_score:g} (max: 60 auto + 8 manual)"
     return seconds, score
@@ -110,7 +81,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT / "tests"))
     from submissions import ModelStore
 
     from autograder.batch import run_batch

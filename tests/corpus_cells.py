@@ -59,6 +59,20 @@ def reference_cells() -> dict[str, str]:
     return cells
 
 
+def solved_cells() -> dict[str, str]:
+    """Every solution cell of the source notebooks: the definitions, the hyperparameter
+    searches and the inline answers, as a student who did the whole assignment has them."""
+    cells: dict[str, str] = {}
+    for notebook in DEFINITION_CELLS:
+        for cell in json.loads((SOURCE / notebook).read_text(encoding="utf-8"))["cells"]:
+            nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+            if nbgrader.get("solution"):
+                source = cell["source"]
+                cells[nbgrader["grade_id"]] = "".join(source) if isinstance(source, list) \
+                    else source
+    return cells
+
+
 def attack_cells(attack: str) -> dict[str, str]:
     """The reference cells with those of `tests/corpus/hostile/<attack>/cells.py` swapped in."""
     return {**reference_cells(), **read_cells(CORPUS / "hostile" / attack / "cells.py")}

@@ -7,7 +7,8 @@ SOURCE notebooks' cells, run with `cs231n_data.notebook.load_definitions`, saved
 `save_best_model`) on the real CIFAR-10, exactly as the search cells of the notebooks do.
 
 `corrupt_notebook` damages a notebook at the JSON level (what a broken download or a hand
-edit does), for the corpus's broken submissions.
+edit does), for the corpus's broken submissions. `nbgrader_autograde` runs the real
+`nbgrader autograde` on the submissions of a scratch course (`autograder.release`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import time
 import tomllib
 import zipfile
 from collections.abc import Mapping
@@ -26,6 +28,7 @@ import numpy as np
 from corpus_cells import CORPUS, DEFINITION_CELLS, ROOT, SOURCE, entry_cells, read_cells
 
 from autograder.inkernel import one_blas_thread
+from autograder.release import ASSIGNMENT, run_nbgrader
 from cs231n_data.notebook import load_definitions, save_best_model
 
 RELEASE = ROOT / "release" / "linear"
@@ -52,16 +55,17 @@ def write_submission(folder: Path, cells: Mapping[str, str],
                      npz: Mapping[str, Path] | None = None) -> Path:
     """Write a submission folder: the release notebooks with `cells` put in by grade_id.
 
-    `npz` maps "svm_best.npz" / "softmax_best.npz" to files copied in beside them. A
-    definition cell not in `cells` keeps the release's stub.
+    `cells` fills the cells a student writes (the nbgrader solution cells: definitions,
+    searches, answers); a solution cell not in it keeps the release's stub. `npz` maps
+    "svm_best.npz" / "softmax_best.npz" to files copied in beside them.
     """
     folder.mkdir(parents=True, exist_ok=True)
     for notebook in NOTEBOOKS:
         nb = json.loads((RELEASE / notebook).read_text(encoding="utf-8"))
         for cell in nb["cells"]:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if grade_id in cells and grade_id in DEFINITION_CELLS[notebook]:
-                cell["source"] = cells[grade_id].splitlines(keepends=True)
+            nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+            if nbgrader.get("solution") and nbgrader.get("grade_id") in cells:
+                cell["source"] = cells[nbgrader["grade_id"]].splitlines(keepends=True)
         (folder / notebook).write_text(json.dumps(nb, indent=1), encoding="utf-8")
     for name, path in (npz or {}).items():
         shutil.copyfile(path, folder / name)
@@ -211,3 +215,16 @@ def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
         return zip_submission(folder, target / f"{name}.zip")
     return folder
 
+
+
+def nbgrader_autograde(course: Path) -> float:
+    """Run the real `nbgrader autograde linear` in `course`, an `autograder.release.
+    scratch_course` with submissions in submitted/<student>/linear/; returns wall seconds."""
+    started = time.perf_counter()
+    # nbgrader stops a cell after 30 s by default; the searches train for minutes. One BLAS
+    # thread in the kernels: with two, on a 2-core machine with one other busy process,
+    # OpenBLAS's threads wait for each other (measured: svm.ipynb's 1500-iteration training
+    # cell took 21 s instead of 2 s).
+    run_nbgrader(course, "autograde", ASSIGNMENT, "--Execute.timeout=1800",
+                 db_path=course / "gradebook.db", env={"OPENBLAS_NUM_THREADS": "1"})
+    return time.perf_counter() - started

@@ -312,7 +312,7 @@ def test_train_checks_name_a_broken_loss():
     failed = failing(grade(namespace, "linear_classifier"))
     train_checks = [name for name in failed if "train" in name or "initialised" in name]
     assert len(train_checks) == 4
-    assert all("LinearSVM.loss calls your svm_loss_vectorized" in failed[n] for n in train_checks)
+    assert all("LinearSVM's loss uses your svm_loss_vectorized" in failed[n] for n in train_checks)
     assert "linear_classifier: predict returns argmax labels" not in failed
 
 
