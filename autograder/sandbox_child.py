@@ -167,15 +167,19 @@ def resolve(tree: object, arrays: list[np.ndarray], depth: int = 0) -> object:
     return tree
 
 
-def _read_exact(fd: int, n: int) -> bytearray:
-    buf = bytearray(n)
-    view = memoryview(buf)
+def _read_into(fd: int, view: memoryview) -> None:
+    """Fill `view` (bytes) from `fd`; EOFError if the parent closes the pipe first."""
     got = 0
-    while got < n:
+    while got < len(view):
         k = os.readv(fd, [view[got:]])
         if k == 0:
             raise EOFError
         got += k
+
+
+def _read_exact(fd: int, n: int) -> bytearray:
+    buf = bytearray(n)
+    _read_into(fd, memoryview(buf))
     return buf
 
 
@@ -189,13 +193,7 @@ def read_request(fd: int) -> dict:
     header = json.loads(_read_exact(fd, length))
     layout, total = array_layout(header["a"], 2**40)
     payload = np.empty(total, dtype=np.uint8)
-    view = memoryview(payload)
-    got = 0
-    while got < total:
-        k = os.readv(fd, [view[got:]])
-        if k == 0:
-            raise EOFError
-        got += k
+    _read_into(fd, memoryview(payload))
     return resolve(header["v"], [payload[off:off + math.prod(shape) * dt.itemsize]
                                  .view(dt).reshape(shape) for dt, shape, off in layout])
 

@@ -3,16 +3,20 @@
 The reference cells are read from the instructor notebooks (source/linear/*.ipynb), the one
 source of truth for what a correct student writes (`tests/corpus/correct/` holds no copy).
 A corpus entry (`tests/corpus/buggy/<bug>/`, `tests/corpus/broken/<case>/`,
-`tests/corpus/hostile/<attack>/`) overrides some of them with a `cells.py` made of blocks
-that each start with a line `# --- cell: <grade_id>`. Text before the first marker belongs to
-no cell.
+`tests/corpus/hostile/<attack>/`) changes some of them. Its expected.toml's [build] `edit`
+list states a bug as text replaced in the reference cells, so the entry reads as a diff
+against the instructor's solution and follows it when it changes. Code that is not a small
+change of a reference cell lives in a `cells.py` made of blocks that each start with a line
+`# --- cell: <grade_id>`. Text before the first marker belongs to no cell.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source" / "linear"
@@ -78,7 +82,27 @@ def attack_cells(attack: str) -> dict[str, str]:
     return {**reference_cells(), **read_cells(CORPUS / "hostile" / attack / "cells.py")}
 
 
+def entry_spec(entry: str) -> dict[str, Any]:
+    """The parsed expected.toml of the corpus entry `tests/corpus/<entry>/`."""
+    with (CORPUS / entry / "expected.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
 def entry_cells(entry: str) -> dict[str, str]:
-    """The reference cells with those of `tests/corpus/<entry>/cells.py` (if any) swapped in."""
+    """The cells the student of `tests/corpus/<entry>/` wrote, by grade_id.
+
+    The reference cells (or none, where its [build] says cells = "release": the other
+    cells keep the release's stubs), with those of its cells.py (if any) swapped in, then
+    its [build] edits made: each [grade_id, old, new] replaces the one `old` in that cell.
+    """
+    build = entry_spec(entry).get("build", {})
     cells_py = CORPUS / entry / "cells.py"
-    return {**reference_cells(), **(read_cells(cells_py) if cells_py.is_file() else {})}
+    base = reference_cells() if build.get("cells", "reference") == "reference" else {}
+    cells = {**base, **(read_cells(cells_py) if cells_py.is_file() else {})}
+    for grade_id, old, new in build.get("edit", []):
+        found = cells.get(grade_id, "").count(old)
+        if found != 1:
+            raise ValueError(f"{CORPUS / entry / 'expected.toml'}: the edit of cell {grade_id} "
+                             f"needs exactly one {old!r} there, found {found}")
+        cells[grade_id] = cells[grade_id].replace(old, new)
+    return cells

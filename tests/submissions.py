@@ -17,7 +17,6 @@ import dataclasses
 import json
 import shutil
 import time
-import tomllib
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from corpus_cells import CORPUS, DEFINITION_CELLS, ROOT, SOURCE, entry_cells, read_cells
+from corpus_cells import DEFINITION_CELLS, ROOT, SOURCE, entry_cells, entry_spec
 
 from autograder.inkernel import one_blas_thread
 from autograder.release import ASSIGNMENT, run_nbgrader
@@ -173,12 +172,6 @@ def _fixed_timestamps(npz: Path) -> None:
             archive.writestr(info, data)
 
 
-def entry_spec(entry: str) -> dict[str, Any]:
-    """The parsed expected.toml of the corpus entry `tests/corpus/<entry>/`."""
-    with (CORPUS / entry / "expected.toml").open("rb") as f:
-        return tomllib.load(f)
-
-
 def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
     """Build the corpus entry `tests/corpus/<entry>/` (e.g. "buggy/train_never_samples") as
     a submission folder under `target` (named after the entry's last part).
@@ -186,35 +179,26 @@ def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
     Its expected.toml's [build] table says how (all optional):
     - cells = "reference" (default) or "release": what the cells not in its cells.py hold
       (the reference solution, or the release's untouched stubs);
+    - edit = [[grade_id, old, new], ...]: the bug, as text replaced in the reference cells
+      (`corpus_cells.entry_cells`);
     - npz = true (default) or false: include svm_best.npz and softmax_best.npz, trained
       with the reference hyperparameters updated by [build.hyperparameters];
-    - edit = [[grade_id, old, new], ...]: text replaced in a cell (e.g. a syntax error,
-      which cannot live in a cells.py the linter reads);
     - corrupt = [[notebook, how, grade_id?], ...]: `corrupt_notebook` steps;
     - zip = true: return a .zip of the folder instead.
     """
     build = entry_spec(entry).get("build", {})
-    cells = entry_cells(entry)
     name = Path(entry).name
-    if build.get("cells", "reference") == "release":
-        cells_py = CORPUS / entry / "cells.py"
-        cells = read_cells(cells_py) if cells_py.is_file() else {}
-    for grade_id, old, new in build.get("edit", []):
-        if old not in cells[grade_id]:
-            raise ValueError(f"{entry}: the cell {grade_id} has no {old!r} to edit")
-        cells[grade_id] = cells[grade_id].replace(old, new)
     npz = None
     if build.get("npz", True):
         changes = build.get("hyperparameters", {})
         npz = {NPZ_OF[cls]: models.get(cls, dataclasses.replace(REFERENCE[cls], **changes))
                for cls in NPZ_OF}
-    folder = write_submission(target / name, cells, npz)
+    folder = write_submission(target / name, entry_cells(entry), npz)
     for step in build.get("corrupt", []):
         corrupt_notebook(folder / step[0], step[1], *step[2:])
     if build.get("zip", False):
         return zip_submission(folder, target / f"{name}.zip")
     return folder
-
 
 
 def nbgrader_autograde(course: Path) -> float:

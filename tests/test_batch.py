@@ -28,7 +28,7 @@ from corpus_cells import attack_cells, reference_cells
 from submissions import ModelStore, write_submission, zip_submission
 
 from autograder.batch import LayoutError, discover
-from autograder.release import ASSIGNMENT, ROOT, nbgrader_env
+from autograder.release import ASSIGNMENT, nbgrader_env, scratch_course
 from autograder.store import open_store
 
 # ------------------------------------------------------------------ finding submissions
@@ -286,17 +286,14 @@ def test_a_killed_worker_costs_only_its_submission(classroom: Classroom,
 @pytest.mark.slow
 def test_graded_class_exports_to_nbgrader_and_gradescope(graded_class: dict,
                                                          tmp_path: Path) -> None:
-    course = tmp_path / "course"
-    shutil.copytree(ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    env = nbgrader_env(tmp_path / "gradebook.db")
+    course = scratch_course(tmp_path / "course")
+    env = nbgrader_env(course / "gradebook.db")
 
     def run(*args: str) -> None:
         proc = subprocess.run([sys.executable, "-m", *args], cwd=course, env=env,
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
-    run("nbgrader", "generate_assignment", ASSIGNMENT, "--force")
     run("autograder", "export", "--store", str(graded_class["store"]), "--gradebook",
         "--course", str(course), "--gradescope", str(tmp_path / "gs"),
         "--csv", str(tmp_path / "grades.csv"))

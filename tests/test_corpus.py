@@ -14,8 +14,8 @@ the training bugs and the hyperparameter bug all go through CIFAR-10).
 from __future__ import annotations
 
 import pytest
-from corpus_cells import CORPUS
-from submissions import build_entry, entry_spec
+from corpus_cells import CORPUS, entry_spec
+from submissions import build_entry
 
 from autograder.checks import TARGETS
 from autograder.grade import CIFAR_TARGETS, grade_submission

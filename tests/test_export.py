@@ -20,7 +20,7 @@ import pytest
 from autograder import rubric as rubric_module
 from autograder.checks import TARGETS, build_checks
 from autograder.export import GRADE_CELLS, write_csv, write_gradescope
-from autograder.release import ASSIGNMENT, ROOT, nbgrader_env
+from autograder.release import ASSIGNMENT, ROOT, nbgrader_env, run_nbgrader, scratch_course
 from autograder.result import GradeResult
 from autograder.store import ERROR, GradeStore, open_store
 
@@ -107,32 +107,17 @@ def test_every_check_target_maps_to_a_source_grade_cell() -> None:
     assert set(GRADE_CELLS.values()) == set(cells)
 
 
-def nbgrader(course: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
-                          env=nbgrader_env(db), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
-
-
 @pytest.fixture(scope="module")
-def released_course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the course whose gradebook knows the assignment (generate_assignment)."""
-    base = tmp_path_factory.mktemp("released")
-    course = base / "course"
-    shutil.copytree(ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    db = base / "gradebook.db"
-    nbgrader(course, db, "generate_assignment", ASSIGNMENT, "--force")
-    return course, db
+def released_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course whose own gradebook (gradebook.db in it) knows the assignment."""
+    return scratch_course(tmp_path_factory.mktemp("released") / "course")
 
 
 @pytest.fixture
-def course(released_course: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+def course(released_course: Path, tmp_path: Path) -> tuple[Path, Path]:
     """A fresh copy of the released course and its gradebook for one test."""
-    course, db = released_course
-    shutil.copytree(course, tmp_path / "course")
-    shutil.copy(db, tmp_path / "gradebook.db")
-    return tmp_path / "course", tmp_path / "gradebook.db"
+    course = shutil.copytree(released_course, tmp_path / "course")
+    return course, course / "gradebook.db"
 
 
 def export_to_gradebook(store: Path, course: Path, db: Path) -> str:
@@ -145,7 +130,7 @@ def export_to_gradebook(store: Path, course: Path, db: Path) -> str:
 
 
 def nbgrader_export(course: Path, db: Path) -> dict[str, dict[str, str]]:
-    nbgrader(course, db, "export", "--to", "grades.csv")
+    run_nbgrader(course, "export", "--to", "grades.csv", db_path=db)
     with (course / "grades.csv").open() as fh:
         return {row["student_id"]: row for row in csv.DictReader(fh)}
 
