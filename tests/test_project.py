@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 
 import yaml
@@ -40,3 +42,9 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert re.search(r"^\./kit test\b", ci, re.MULTILINE), (
         ".ci/run must call the README's test command"
     )
+
+
+def test_code_is_ruff_clean() -> None:
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
