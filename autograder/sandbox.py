@@ -209,6 +209,12 @@ def default_hidden_paths() -> list[Path]:
     return paths
 
 
+def _reachable_by_others(folder: str | os.PathLike[str]) -> bool:
+    """Whether a user with no special rights can enter `folder` (x for others all the way)."""
+    path = Path(folder).resolve()
+    return all(os.stat(p).st_mode & 0o001 for p in (path, *path.parents))
+
+
 def _cpu_seconds(pid: int) -> float | None:
     """CPU time (all threads) of process `pid`, from the kernel; None if it is gone."""
     try:
@@ -554,7 +560,7 @@ class SandboxSession:
         return {**args, "inputs": inputs}
 
     def _make_scratch(self) -> None:
-        scratch = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
+        scratch = Path(tempfile.mkdtemp(prefix="autograder-sandbox-", dir=self._scratch_base()))
         (scratch / "work").mkdir()
         (scratch / "stage").mkdir(mode=0o700)
         submission = scratch / "submission"
@@ -573,6 +579,21 @@ class SandboxSession:
             os.chown(scratch / "work", self.uid, self.gid)
             os.chmod(scratch / "work", 0o700)
         self._scratch = scratch
+
+    def _scratch_base(self) -> str:
+        """A temp folder the child's uid can reach: $TMPDIR, else /tmp.
+
+        As root the child runs as its own uid, which must be able to enter every folder on
+        the way to its scratch folder; a $TMPDIR inside a private folder (mode 0700, e.g.
+        pytest's tmp_path or a home folder) would stop every child at start.
+        """
+        base = tempfile.gettempdir()
+        if not self.root or _reachable_by_others(base):
+            return base
+        if _reachable_by_others("/tmp"):
+            return "/tmp"
+        raise RuntimeError(f"the sandbox needs a temp folder other users can enter: {base} "
+                           "($TMPDIR) and /tmp are closed to them; set TMPDIR to one")
 
     def _hidden(self) -> list[str]:
         needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),

@@ -593,3 +593,15 @@ def test_one_submissions_crash_does_not_touch_the_next(problem):
     assert out.ok and abs(out.value["loss"] - svm_reference(**problem)[0]) < 1e-10
     with session(reference_cells()) as after:
         assert after.call("loss", fn="svm_loss_naive", **problem).ok
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the child runs as its own uid only as root")
+def test_a_private_tmpdir_does_not_stop_the_child(problem, tmp_path, monkeypatch):
+    """pytest's tmp_path (0700) as TMPDIR: the sandbox's uid could not reach a scratch
+    folder there, so the session makes it where it can (/tmp) and grades as usual."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr("tempfile.tempdir", str(private))
+    with session(reference_cells()) as s:
+        assert s.call("loss", fn="svm_loss_naive", **problem).ok
+    assert not any(private.iterdir())
