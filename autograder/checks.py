@@ -51,22 +51,26 @@ class CheckResult:
     passed: bool
     target: str
     visibility: str = "visible"
+    # The quantity the check measured, where it has one (a CIFAR-10 accuracy), for reports.
+    value: float | None = None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a check concluded: the fraction of its points earned and the message."""
+    """What a check concluded: the fraction of its points earned, the message, and the
+    measured value behind it (if any)."""
 
     fraction: float
     message: str
+    value: float | None = None
 
 
-def passed(message: str) -> Verdict:
-    return Verdict(1.0, message)
+def passed(message: str, value: float | None = None) -> Verdict:
+    return Verdict(1.0, message, value)
 
 
-def failed(message: str) -> Verdict:
-    return Verdict(0.0, message)
+def failed(message: str, value: float | None = None) -> Verdict:
+    return Verdict(0.0, message, value)
 
 
 @dataclass(frozen=True)
@@ -644,7 +648,7 @@ def accuracy_check(cls: str, split: str, points: float) -> Check:
         settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
         message = (f"{'validation' if split == 'val' else 'test'} accuracy {accuracy:.3f} "
                    f"(needs {threshold:g}) after training with {settings}{note}")
-        return passed(message) if accuracy >= threshold else failed(message)
+        return (passed if accuracy >= threshold else failed)(message, accuracy)
 
     name = "validation" if split == "val" else "test"
     return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, points, evaluate, needs=("data",))
@@ -671,7 +675,7 @@ def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
             return failed(f"the W saved in {weights_file} contains nan or inf")
         accuracy = float(np.mean(np.argmax(X_val @ W, axis=1) == y_val))
         message = f"validation accuracy {accuracy:.3f} (needs {rule.saved_val:g})"
-        return passed(message) if accuracy >= rule.saved_val else failed(message)
+        return (passed if accuracy >= rule.saved_val else failed)(message, accuracy)
 
     return Check(f"{cls}: saved best weights ({weights_file}) validation accuracy", cls,
                  points, evaluate, needs=("data",))
@@ -738,6 +742,6 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
         results.append(CheckResult(
             name=check.name, score=round(check.points * fraction, 4),
             max_score=check.points, output=verdict.message, passed=fraction >= 1.0,
-            target=check.target,
+            target=check.target, value=verdict.value,
         ))
     return results

@@ -274,7 +274,8 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                                      check.target)
             ordered.append(result)
     tests = [{"name": r.name, "score": r.score, "max_score": r.max_score, "output": r.output,
-              "visibility": VISIBILITY, "target": r.target} for r in ordered]
+              "visibility": VISIBILITY, "target": r.target,
+              **({} if r.value is None else {"value": r.value})} for r in ordered]
     return GradeResult(
         submission=submission.name,
         content_hash=submission.content_hash,

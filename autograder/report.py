@@ -47,7 +47,6 @@ window.addEventListener("load", function () {
 SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(IMAGES_SCRIPT.encode()).digest()).decode()
 # The CIFAR-10 checks' messages start with the accuracy measured by the parent (checks.py).
 _ACCURACY_CHECK = re.compile(r"^(LinearSVM|Softmax): CIFAR-10 validation accuracy$")
-_ACCURACY_VALUE = re.compile(r"^validation accuracy (\d+(?:\.\d+)?)\b")
 
 
 def fmt(value: float) -> str:
@@ -107,19 +106,12 @@ def group_tests(tests: Sequence[dict[str, Any]]) -> list[Group]:
 
 
 def validation_accuracy(test: dict[str, Any]) -> float | None:
-    """The CIFAR-10 validation accuracy a check measured, or None for other checks.
-
-    Uses a numeric `value` field when the grader provides one; otherwise reads the number
-    at the start of the message that checks.accuracy_check writes
-    ("validation accuracy 0.393 (needs 0.385) after ...").
-    """
+    """The CIFAR-10 validation accuracy a retraining check measured (its `value`), or None
+    for other checks and for a retraining that produced no predictions."""
     if not _ACCURACY_CHECK.match(str(test.get("name", ""))):
         return None
     value = test.get("value")
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = _ACCURACY_VALUE.match(str(test.get("output", "")))
-    return float(match.group(1)) if match else None
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def cifar_accuracies(records: Sequence[Record]) -> dict[str, list[float]]:
