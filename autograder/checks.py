@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograder import diagnose, inputs
-from autograder.diagnose import rel_error
 from autograder.inputs import LossCase
 from autograder.oracle import kind_of, oracle_for
 from autograder.outcome import Outcome, Session
 from autograder.rubric import CLASSIFIERS, LOSS_FUNCTIONS, Rubric
+from cs231n_data.gradient_check import rel_error
 
 TARGETS = (*LOSS_FUNCTIONS, "linear_classifier", *CLASSIFIERS)
 NOTEBOOK = {

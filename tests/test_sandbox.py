@@ -26,6 +26,7 @@ from autograder.sandbox import (
     private_dir,
     write_private,
 )
+from cs231n_data.gradient_check import rel_error
 
 # Short limits keep the attacks quick; start-up needs a few seconds on a loaded machine.
 FAST = Limits(call_timeout_s=20.0, start_timeout_s=20.0, op_timeouts={})
@@ -55,10 +56,6 @@ def softmax_reference(W, X, y, reg):
     loss = -np.log(probs[np.arange(n), y]).mean() + reg * np.sum(W * W)
     probs[np.arange(n), y] -= 1
     return loss, X.T @ probs / n + 2 * reg * W
-
-
-def rel_error(a, b) -> float:
-    return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
 
 
 @pytest.fixture
