@@ -49,7 +49,7 @@ import numpy as np
 
 from autograder import intake
 from autograder import rubric as rubric_module
-from autograder.grade import GradingData, GradingError, ReferenceTiming, limits_for
+from autograder.grade import GradingData, GradingError
 from autograder.release import ASSIGNMENT
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
@@ -108,22 +108,6 @@ def discover(folder: Path, assignment: str = ASSIGNMENT) -> tuple[list[Found], l
 # ------------------------------------------------------------------------- the workers
 
 
-class SharedGradingData(GradingData):
-    """A worker's view of the run's GradingData: the parent's prepared child folder and
-    labels, attached rather than prepared again (N workers, one copy of CIFAR-10), and the
-    worker's own reference timing session."""
-
-    def __init__(self, child_dir: Path, parent: Mapping[str, np.ndarray],
-                 rubric: Rubric) -> None:
-        self.child_dir = Path(child_dir)
-        self.parent = dict(parent)
-        self.reference_timing = ReferenceTiming(limits_for(rubric))
-
-    def close(self) -> None:
-        # The folder belongs to the parent's GradingData, which deletes it.
-        self.reference_timing.close()
-
-
 _worker: dict[str, object] = {}
 
 
@@ -141,7 +125,7 @@ def _init_worker(parent_pid: int, child_dir: str, parent: Mapping[str, np.ndarra
     from multiprocessing.util import Finalize
 
     _die_with_parent(parent_pid)
-    data = SharedGradingData(Path(child_dir), parent, rubric)
+    data = GradingData.attach(Path(child_dir), parent, rubric)
     _worker.update(data=data, rubric=rubric)
     Finalize(data, data.close, exitpriority=10)
 
