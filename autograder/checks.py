@@ -130,8 +130,9 @@ class Grading:
     _broken: dict[str, Outcome] = field(default_factory=dict)
     _called: set[str] = field(default_factory=set)
     _oracle: dict[tuple, tuple[float, np.ndarray]] = field(default_factory=dict)
-    _timings: dict[tuple, tuple[float | None, str]] = field(default_factory=dict)
+    _speed: dict[str, tuple[list[SpeedRound], str | None]] = field(default_factory=dict)
     _loss_cases: dict[str, list[LossCase]] = field(default_factory=dict)
+    _mutations: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
 
     def call(self, subject: str, op: str, memo: tuple | None = None,
              session: Session | None = None, **kwargs: object) -> Outcome:
@@ -155,16 +156,22 @@ class Grading:
             self._loss_cases[kind] = inputs.loss_cases(kind, self.seed)
         return self._loss_cases[kind]
 
-    def loss(self, fn: str, case: LossCase) -> Outcome:
-        return self.call(fn, "loss", memo=("loss", fn, case.label),
-                         fn=fn, W=case.W, X=case.X, y=case.y, reg=case.reg)
+    def loss(self, fn: str, case: LossCase, memo: bool = True,
+             session: Session | None = None, subject: str | None = None) -> Outcome:
+        """One call of loss function `fn` on `case`. Checked or timed, every call is the
+        same operation, and the inputs it changed (seen by the session, not reported by
+        the child) are recorded for the mutation check."""
+        out = self.call(subject or fn, "loss", memo=("loss", fn, case.label) if memo else None,
+                        session=session, fn=fn, W=case.W, X=case.X, y=case.y, reg=case.reg)
+        if session is None and out.ok and isinstance(out.value, Mapping):
+            calls = self._mutations.setdefault(fn, [])
+            if (case.label, out.value.get("mutated")) not in calls:
+                calls.append((case.label, list(out.value.get("mutated") or [])))
+        return out
 
-    def loss_outcomes(self, fn: str) -> list[tuple[LossCase, Outcome]]:
-        """Every loss call made on `fn` so far (for the mutation check)."""
-        known = {case.label: case for case in self.cases(fn)}
-        known[inputs.large_scores_case(self.seed).label] = inputs.large_scores_case(self.seed)
-        return [(known[key[2]], out) for key, out in self._memo.items()
-                if key[:2] == ("loss", fn) and key[2] in known]
+    def mutations(self, fn: str) -> list[tuple[str, list[str]]]:
+        """(case label, inputs it changed) for every successful call of `fn` so far."""
+        return self._mutations.get(fn, [])
 
     def oracle(self, fn: str, case: LossCase) -> tuple[float, np.ndarray]:
         key = (kind_of(fn), case.label)
@@ -172,49 +179,90 @@ class Grading:
             self._oracle[key] = oracle_for(fn)(case.W, case.X, case.y, case.reg)
         return self._oracle[key]
 
-    def cpu_per_call(self, fn: str, case: LossCase, reference: bool = False
-                     ) -> tuple[float | None, str]:
-        """Median CPU seconds of one call of `fn` on `case`, or (None, why not)."""
-        key = (fn, case.label, reference)
-        if key not in self._timings:
-            self._timings[key] = self._measure(fn, case, reference)
-        return self._timings[key]
+    def speed(self, fn: str) -> tuple[list[SpeedRound], str | None]:
+        """Timing rounds of vectorized `fn` (see SpeedRound), or why there are none."""
+        if fn not in self._speed:
+            self._speed[fn] = self._measure(fn)
+        return self._speed[fn]
 
-    def _measure(self, fn: str, case: LossCase, reference: bool) -> tuple[float | None, str]:
-        rule = self.rubric.speed
-        session = self.reference_session if reference else self.session
+    def _timed(self, fn: str, case: LossCase, reference: bool = False,
+               checked: bool = False) -> tuple[float | None, str | None]:
+        """CPU seconds of one ordinary loss call, or (None, why not). `checked`: the
+        answer (loss and gradient) must be right for the time to count."""
+        session = self.reference_session if reference else None
         subject = f"reference {fn}" if reference else fn
-        samples: list[float] = []
+        out = self.loss(fn, case, memo=False, session=session, subject=subject)
+        if not out.ok:
+            if reference:
+                raise RuntimeError(f"the reference session failed to time {fn}: {out.error}")
+            return None, failure_message(fn, out.error)
+        if out.cpu_seconds is None:
+            return None, "the grader could not read the CPU time of the call"
+        if checked:
+            wrong = _wrong_answer(self, fn, case, out)
+            if wrong:
+                return None, (f"{fn} {wrong} on one of its timed calls (every timed call is "
+                              f"an ordinary call on a fresh {case.shape_label} input, and is "
+                              "checked like any other)")
+        return max(out.cpu_seconds, 0.0), None
+
+    def _measure(self, fn: str) -> tuple[list[SpeedRound], str | None]:
+        rule = self.rubric.speed
+        naive = NAIVE_OF[fn]
+        kind = kind_of(fn)
+        with_reference = self.reference_session is not None
+        rounds: list[SpeedRound] = []
+        spent = 0.0
         for i in range(rule.samples):
-            # One call per timing, on a fresh W: the CPU clock has nanosecond resolution,
-            # and a harness loop repeating the call could be patched by student code to
-            # skip work; a new W each time leaves nothing to reuse from the last call.
-            W = case.W * (1.0 + 0.01 * i)
-            out = self.call(subject, "time_loss", session=session, repeats=1,
-                            fn=fn, W=W, X=case.X, y=case.y, reg=case.reg)
-            if not out.ok:
-                if reference:
-                    raise RuntimeError(f"the reference session failed to time {fn}: {out.error}")
-                return None, failure_message(fn, out.error)
-            if out.cpu_seconds is None:
-                return None, "the grader could not read the CPU time of the call"
-            if not reference and fn.endswith("_vectorized"):
-                # The scored function must do the real work when timed: its loss is checked
-                # like any other. (The naive baseline is not: a wrong naive loss is scored by
-                # its own checks, and faking the baseline only lowers the speedup.)
-                value = out.value if isinstance(out.value, Mapping) else {}
-                expected, _ = oracle_for(fn)(W, case.X, case.y, case.reg)
-                try:
-                    loss = float(value.get("loss"))  # type: ignore[arg-type]
-                except (TypeError, ValueError):
-                    loss = math.nan
-                if not rel_error(loss, expected) <= self.rubric.loss_tolerance:
-                    return None, (f"{fn} returned a wrong loss ({loss:.6g}, expected "
-                                  f"{expected:.6g}) when called for timing")
-            samples.append(max(out.cpu_seconds, 0.0))
-            if sum(samples) >= rule.budget_seconds:
+            # Four fresh inputs per round (never one input twice: nothing to look up), the
+            # four calls back to back, so a change of the machine's load hits them alike.
+            case = [inputs.timing_case(kind, self.seed, 4 * i + k) for k in range(4)]
+            ref_naive = self._timed(naive, case[0], reference=True)[0] if with_reference \
+                else None
+            own_naive, why = self._timed(naive, case[1])
+            if own_naive is None:
+                return [], f"could not time your {naive}: {why}"
+            own, why = self._timed(fn, case[2], checked=True)
+            if own is None:
+                return [], why
+            ref = self._timed(fn, case[3], reference=True)[0] if with_reference else None
+            rounds.append(SpeedRound(own_naive, own, ref_naive, ref))
+            spent += own_naive + own
+            if spent >= rule.budget_seconds:
                 break
-        return statistics.median(samples), f"median of {len(samples)} calls"
+        return rounds, None
+
+
+@dataclass(frozen=True)
+class SpeedRound:
+    """CPU seconds of four calls made back to back on four fresh dev-shaped inputs: your
+    naive and vectorized versions, and the reference's (None without a reference)."""
+
+    own_naive: float
+    own: float
+    ref_naive: float | None
+    ref: float | None
+
+    def speedup(self, naive_cap: float) -> float:
+        naive = self.own_naive
+        if self.ref_naive is not None:
+            naive = min(naive, naive_cap * self.ref_naive)
+        return naive / max(self.own, 1e-9)
+
+
+def _wrong_answer(g: Grading, fn: str, case: LossCase, out: Outcome) -> str | None:
+    """None when the call's loss and gradient match the oracle (float32 precision for
+    the gradient, as on the dev-set shape); else what was wrong."""
+    loss, dW, problem = _loss_value(out)
+    if problem:
+        return problem
+    expected_loss, expected_dW = g.oracle(fn, case)
+    if not rel_error(loss, expected_loss) <= g.rubric.loss_tolerance:
+        return f"returned a wrong loss ({loss:.6g}, expected {expected_loss:.6g})"
+    if dW.shape != expected_dW.shape or \
+            not rel_error(dW, expected_dW) <= g.rubric.gradient_float32_tolerance:
+        return "returned a wrong gradient"
+    return None
 
 
 # ---------------------------------------------------------------- loss functions
@@ -314,21 +362,18 @@ def large_scores_check(fn: str, points: float) -> Check:
 
 
 def no_mutation_check(fn: str, points: float) -> Check:
-    """Every call of `fn` made by the checks left W, X and y as they were sent."""
+    """Every call of `fn` made by the checks left W, X and y as they were sent: compared
+    by the grader in the memory it sent them in, not taken from the child's word."""
 
     def evaluate(g: Grading) -> Verdict:
-        g.loss(fn, g.cases(fn)[0])
-        calls = [(case, out) for case, out in g.loss_outcomes(fn) if out.ok]
+        first = g.loss(fn, g.cases(fn)[0])
+        calls = g.mutations(fn)
         if not calls:
-            return failed(failure_message(fn, g.loss(fn, g.cases(fn)[0]).error))
-        for case, out in calls:
-            value = out.value if isinstance(out.value, Mapping) else {}
-            changed = [name for name, sent in (("W", case.W), ("X", case.X), ("y", case.y))
-                       if f"{name}_after" in value
-                       and not np.array_equal(np.asarray(value[f"{name}_after"]), sent)]
+            return failed(failure_message(fn, first.error))
+        for label, changed in calls:
             if changed:
                 names = " and ".join(changed)
-                return failed(f"{fn} modified its input {names} (on {case.label}): work on a "
+                return failed(f"{fn} modified its input {names} (on {label}): work on a "
                               "copy, and avoid in-place operations such as X -= ... or "
                               "W[...] = ... on the arguments")
         return passed(f"W, X and y unchanged after {len(calls)} calls")
@@ -364,26 +409,43 @@ def _correct_on_dev(g: Grading, fn: str) -> str | None:
 
 
 def speedup_check(fn: str, points: float) -> Check:
-    """CPU time of your naive version / CPU time of `fn`, on the dev-set shape, in bands."""
+    """CPU time of your naive version / CPU time of `fn`, on the dev-set shape, in bands
+    that are fractions of the reference's own speedup measured in the same rounds (so the
+    score does not depend on the machine, nor on its load)."""
     naive = NAIVE_OF[fn]
 
     def evaluate(g: Grading) -> Verdict:
         reason = _correct_on_dev(g, fn)
         if reason:
             return failed(reason)
-        case = g.cases(fn)[-1]
-        naive_seconds, naive_how = g.cpu_per_call(naive, case)
-        if naive_seconds is None:
-            return failed(f"could not time your {naive}: {naive_how}")
-        seconds, how = g.cpu_per_call(fn, case)
-        if seconds is None:
-            return failed(how)
-        speedup = naive_seconds / max(seconds, 1e-9)
-        bands = g.rubric.speed.speedup_bands[fn]
-        fraction = _band(speedup, bands, higher_is_better=True)
-        message = (f"speedup {speedup:.1f}x over your {naive} on {case.shape_label} "
-                   f"({seconds * 1e3:.1f} ms vs {naive_seconds * 1e3:.1f} ms of CPU per call, "
-                   f"{how}; full credit from {bands[0][0]:g}x)")
+        rounds, why = g.speed(fn)
+        if why:
+            return failed(why)
+        rule = g.rubric.speed
+        speedup = statistics.median(r.speedup(rule.naive_cap) for r in rounds)
+        own = statistics.median(r.own for r in rounds)
+        own_naive = statistics.median(r.own_naive for r in rounds)
+        bands = rule.speedup_bands[fn]
+        shape = inputs.timing_case(kind_of(fn), g.seed, 0).shape_label
+        message = (f"speedup {speedup:.1f}x over your {naive} on {shape} "
+                   f"({own * 1e3:.1f} ms vs {own_naive * 1e3:.1f} ms of CPU per call, median "
+                   f"of {len(rounds)} rounds of calls on fresh inputs")
+        if rounds[0].ref is None:
+            fraction = _band(speedup, bands, higher_is_better=True)
+            message += f"; full credit from {bands[0][0]:g}x)"
+        else:
+            reference = statistics.median(r.ref_naive / max(r.ref, 1e-9) for r in rounds)
+            fraction = _band(speedup / reference, bands, higher_is_better=True)
+            message += (f"; the reference solution gets {reference:.1f}x in the same rounds, "
+                        f"full credit from {bands[0][0]:g} of that, "
+                        f"{bands[0][0] * reference:.1f}x)")
+        if speedup <= rule.naive_cap:
+            fraction = 0.0
+        capped = [r for r in rounds if r.ref_naive is not None
+                  and r.own_naive > rule.naive_cap * r.ref_naive]
+        if len(capped) * 2 > len(rounds):
+            message += (f"; your {naive} took more than {rule.naive_cap:g}x the reference "
+                        "loop's time, so it counted as that")
         hint = diagnose.speed_hint(speedup)
         return Verdict(fraction, message + (f": {hint}" if hint else ""))
 
@@ -397,17 +459,19 @@ def vs_reference_check(fn: str, points: float) -> Check:
         reason = _correct_on_dev(g, fn)
         if reason:
             return failed(reason)
-        case = g.cases(fn)[-1]
-        seconds, how = g.cpu_per_call(fn, case)
-        if seconds is None:
-            return failed(how)
-        reference_seconds, _ = g.cpu_per_call(fn, case, reference=True)
-        ratio = seconds / max(reference_seconds, 1e-9)
+        rounds, why = g.speed(fn)
+        if why:
+            return failed(why)
+        ratio = statistics.median(r.own / max(r.ref, 1e-9) for r in rounds)
+        own = statistics.median(r.own for r in rounds)
+        ref = statistics.median(r.ref for r in rounds)
         bands = g.rubric.speed.vs_reference_bands[fn]
         fraction = _band(ratio, bands, higher_is_better=False)
-        return Verdict(fraction, f"{ratio:.1f}x the reference's CPU time on {case.shape_label} "
-                                 f"({seconds * 1e3:.1f} ms vs {reference_seconds * 1e3:.1f} ms "
-                                 f"per call; full credit up to {bands[0][0]:g}x)")
+        shape = inputs.timing_case(kind_of(fn), g.seed, 0).shape_label
+        return Verdict(fraction, f"{ratio:.1f}x the reference's CPU time on {shape} "
+                                 f"({own * 1e3:.1f} ms vs {ref * 1e3:.1f} ms per call, "
+                                 f"median of {len(rounds)} rounds; full credit up to "
+                                 f"{bands[0][0]:g}x)")
 
     return Check(f"{fn}: speed vs the reference", fn, points, evaluate, needs=("reference",))
 
@@ -623,39 +687,65 @@ def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
     return hyper, note
 
 
+def _accuracy(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of argmax(X @ W) on labels y, computed here (float64)."""
+    return float(np.mean(np.argmax(X @ W.astype(np.float64), axis=1) == y))
+
+
+def _weights_problem(W: object, shape: tuple[int, int], what: str) -> str | None:
+    if not isinstance(W, np.ndarray) or W.shape != shape \
+            or not np.issubdtype(W.dtype, np.floating):
+        got = (W.shape, str(W.dtype)) if isinstance(W, np.ndarray) else None
+        return f"{what} must be a float array of shape {shape}; got {got}"
+    if not np.all(np.isfinite(W)):
+        return f"{what} contains nan or inf"
+    return None
+
+
+def _retrained(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
+    """Train `cls` with the student's code and saved hyperparameters on the CIFAR-10
+    training images (in the sandbox, which returns W), then score W here on the mirrored
+    validation and test images: ({'val': ..., 'test': ...}, settings) or (None, why)."""
+    hyper, note = _hyperparameters(g, cls)
+    if hyper is None:
+        return None, note
+    out = g.call(f"{cls} on CIFAR-10", "cifar_train", memo=("cifar", cls), cls=cls,
+                 seed=g.seed, **hyper)
+    if not out.ok:
+        return None, f"training {cls} on CIFAR-10 failed: {out.error}"
+    value = out.value if isinstance(out.value, Mapping) else {}
+    X_val = g.data["X_val"]
+    shape = (X_val.shape[1], int(g.data["y_val"].max()) + 1)
+    problem = _weights_problem(value.get("W"), shape, f"{cls}.W after training")
+    if problem:
+        return None, problem
+    W = value["W"]
+    settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+    return {split: _accuracy(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
+            for split in ("val", "test")}, f"after training with {settings}{note}"
+
+
 def accuracy_check(cls: str, split: str, points: float) -> Check:
     """Train `cls` on CIFAR-10 with the saved hyperparameters; `split` accuracy >= threshold."""
 
     def evaluate(g: Grading) -> Verdict:
         rule = g.rubric.accuracy[cls]
         threshold = rule.val if split == "val" else rule.test
-        hyper, note = _hyperparameters(g, cls)
-        if hyper is None:
-            return failed(note)
-        out = g.call(f"{cls} on CIFAR-10", "cifar_accuracy", memo=("cifar", cls), cls=cls,
-                     seed=g.seed, **hyper)
-        if not out.ok:
-            return failed(f"training {cls} on CIFAR-10 failed: {out.error}")
-        labels = np.asarray(g.data[f"y_{split}"])
-        value = out.value if isinstance(out.value, Mapping) else {}
-        pred = value.get(f"{split}_pred")
-        pred = None if pred is None else np.asarray(pred)
-        if pred is None or pred.shape != labels.shape:
-            shape = "nothing" if pred is None else f"an array of shape {pred.shape}"
-            return failed(f"predict returned {shape} for the {labels.size} {split} images; "
-                          f"it must return one label per image, shape ({labels.size},)")
-        accuracy = float(np.mean(pred == labels))
-        settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
-        message = (f"{'validation' if split == 'val' else 'test'} accuracy {accuracy:.3f} "
-                   f"(needs {threshold:g}) after training with {settings}{note}")
-        return (passed if accuracy >= threshold else failed)(message, accuracy)
+        accuracy, how = _retrained(g, cls)
+        if accuracy is None:
+            return failed(how)
+        name = "validation" if split == "val" else "test"
+        message = (f"{name} accuracy {accuracy[split]:.3f} (needs {threshold:g}) on the "
+                   f"mirrored {name} images, {how}")
+        return (passed if accuracy[split] >= threshold else failed)(message, accuracy[split])
 
     name = "validation" if split == "val" else "test"
     return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, points, evaluate, needs=("data",))
 
 
 def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
-    """The saved W, applied here to the validation images, reaches the val threshold."""
+    """The saved W, applied here to the mirrored validation images, reaches the threshold;
+    it counts for at most what retraining the student's code reaches, plus an allowance."""
 
     def evaluate(g: Grading) -> Verdict:
         rule = g.rubric.accuracy[cls]
@@ -664,18 +754,26 @@ def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
             return failed(f"could not read {weights_file} ({out.error}): run the "
                           "hyperparameter search cell, which saves it with save_best_model")
         value = out.value if isinstance(out.value, Mapping) else {}
-        X_val, y_val = np.asarray(g.data["X_val"]), np.asarray(g.data["y_val"])
-        W = value.get("W")
-        W = None if W is None else np.asarray(W)
+        X_val, y_val = g.data["X_val"], g.data["y_val"]
         shape = (X_val.shape[1], int(y_val.max()) + 1)
-        if W is None or W.shape != shape or not np.issubdtype(W.dtype, np.floating):
-            return failed(f"{weights_file} must hold W, a float array of shape {shape}; "
-                          f"got {None if W is None else (W.shape, str(W.dtype))}")
-        if not np.all(np.isfinite(W)):
-            return failed(f"the W saved in {weights_file} contains nan or inf")
-        accuracy = float(np.mean(np.argmax(X_val @ W, axis=1) == y_val))
-        message = f"validation accuracy {accuracy:.3f} (needs {rule.saved_val:g})"
-        return (passed if accuracy >= rule.saved_val else failed)(message, accuracy)
+        problem = _weights_problem(value.get("W"), shape, f"the W saved in {weights_file}")
+        if problem:
+            return failed(problem)
+        accuracy = _accuracy(value["W"], X_val, y_val)
+        retrained, how = _retrained(g, cls)
+        if retrained is None:
+            return failed(f"validation accuracy {accuracy:.3f}, but it cannot be compared "
+                          f"with what your code trains: {how}", accuracy)
+        ceiling = retrained["val"] + rule.saved_allowance
+        counted = min(accuracy, ceiling)
+        message = (f"validation accuracy {accuracy:.3f} on the mirrored validation images "
+                   f"(needs {rule.saved_val:g})")
+        if accuracy > ceiling:
+            message += (f", counted as {counted:.3f}: retraining your {cls} with the saved "
+                        f"hyperparameters reaches {retrained['val']:.3f}, and a saved W "
+                        f"counts for at most that + {rule.saved_allowance:g}; save the W "
+                        "that your own training produces")
+        return (passed if counted >= rule.saved_val else failed)(message, accuracy)
 
     return Check(f"{cls}: saved best weights ({weights_file}) validation accuracy", cls,
                  points, evaluate, needs=("data",))
@@ -723,8 +821,9 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
                reference_session: Session | None = None) -> list[CheckResult]:
     """Run the hidden checks of `targets` (default: all) against one submission's session.
 
-    `data` holds what the parent keeps from the student (y_val, y_test, X_val); without it
-    the CIFAR-10 checks are left out, and without `reference_session` the speed-vs-reference
+    `data` holds what the parent keeps from the student (the evaluation images X_val and
+    X_test, mirrored, and their labels y_val and y_test); without it the CIFAR-10 checks
+    are left out, and without `reference_session` the speed-vs-reference
     checks are. Every comparison and score is computed here, in the caller's process.
     """
     wanted = set(TARGETS if targets is None else targets)

@@ -75,43 +75,33 @@ def seed_of(content_hash: str) -> int:
 
 
 class ReferenceTiming:
-    """The trusted reference vectorized losses, timed in their own sandbox session.
+    """The trusted reference losses (naive loops and vectorized), in their own sandbox.
 
-    Same `Limits`, same machine, same protocol as a student's session, so the "speed vs
-    the reference" checks compare like with like. Each timed call is made once per grading
-    run and replayed for every later submission (`session()`): the reference's time on the
-    dev-set shape does not depend on the values of the inputs, and one number for the
-    whole run is fairer than a new, noisy one for every student.
+    Same `Limits`, same machine, same protocol as a student's session, so the speed
+    checks compare like with like. The checks call it in the same round as the student's
+    own calls (naive, yours, reference, back to back), so the reference is measured under
+    the same load as the code it is compared with; one session per grading process is
+    shared by all its submissions (calls are serialised).
     """
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self._live: SandboxSession | None = None
-        self._recorded: dict[tuple, list[Outcome]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
     def cells() -> dict[str, str]:
         """The reference functions as definition cells (the child's namespaces have np)."""
         return {name: inspect.getsource(getattr(reference, name))
-                for name in ("svm_loss_vectorized", "softmax_loss_vectorized")}
+                for name in ("svm_loss_naive", "svm_loss_vectorized",
+                             "softmax_loss_naive", "softmax_loss_vectorized")}
 
-    def session(self) -> _ReplayingSession:
-        """A Session for one submission's checks: recorded timings first, then live ones."""
-        return _ReplayingSession(self)
-
-    def _call(self, key: tuple, index: int, op: str, kwargs: dict[str, Any]) -> Outcome:
+    def call(self, op: str, **kwargs: Any) -> Outcome:
         with self._lock:
-            recorded = self._recorded.setdefault(key, [])
-            if index < len(recorded):
-                return recorded[index]
             if self._live is None:
                 self._live = SandboxSession(self.cells(), limits=self.limits)
                 self._live.start()
-            out = self._live.call(op, **kwargs)
-            if out.ok and index == len(recorded):
-                recorded.append(out)
-            return out
+            return self._live.call(op, **kwargs)
 
     def close(self) -> None:
         with self._lock:
@@ -126,22 +116,14 @@ class ReferenceTiming:
         self.close()
 
 
-class _ReplayingSession:
-    """The reference session as one submission's checks see it (see ReferenceTiming)."""
-
-    def __init__(self, owner: ReferenceTiming) -> None:
-        self._owner = owner
-        self._count: dict[tuple, int] = {}
-
-    def call(self, op: str, **kwargs: Any) -> Outcome:
-        arrays = tuple((k, np.shape(v), str(np.asarray(v).dtype)) for k, v in
-                       sorted(kwargs.items()) if isinstance(v, np.ndarray))
-        scalars = tuple((k, v) for k, v in sorted(kwargs.items())
-                        if not isinstance(v, np.ndarray))
-        key = (op, arrays, scalars)
-        index = self._count.get(key, 0)
-        self._count[key] = index + 1
-        return self._owner._call(key, index, op, kwargs)
+def mirrored(X: np.ndarray, mean_image: np.ndarray) -> np.ndarray:
+    """Rows of `get_cifar10_data` (mean-subtracted HWC pixels, bias last) of the same
+    images flipped left to right, preprocessed the same way."""
+    pixels = (X[:, :-1] + mean_image).reshape(len(X), 32, 32, 3)[:, :, ::-1, :]
+    out = np.empty_like(X)
+    out[:, :-1] = pixels.reshape(len(X), -1) - mean_image
+    out[:, -1] = X[:, -1]
+    return out
 
 
 # --------------------------------------------------------------------------- CIFAR-10
@@ -150,9 +132,11 @@ class _ReplayingSession:
 class GradingData:
     """CIFAR-10 for one grading run, prepared once in the trusted parent.
 
-    `child_dir` is the folder the sandbox maps into the child: X_train, y_train and the
-    val/test IMAGES (`sandbox.prepare_child_data`). `parent` keeps what the child never
-    sees and the checks need: y_val, y_test, and X_val (to score the saved weights here).
+    `child_dir` is the folder the sandbox maps into the child: X_train and y_train only
+    (`sandbox.prepare_child_data`). `parent` keeps what the child never sees and the
+    checks score returned weights on: the validation and test images MIRRORED (flipped
+    left to right: an honest linear classifier barely moves, a W fitted on the public
+    evaluation images does) as X_val and X_test, with y_val and y_test.
     Also owns the run's `ReferenceTiming`. Use as a context manager; `close()` deletes
     the folder and stops the reference session.
 
@@ -175,7 +159,9 @@ class GradingData:
                       "with `python -m cs231n_data.download`.")
             raise GradingError(f"cannot grade without the real CIFAR-10 data set: {exc}"
                                + advice) from None
-        self.parent: dict[str, np.ndarray] = {k: data[k] for k in ("X_val", "y_val", "y_test")}
+        self.parent: dict[str, np.ndarray] = {
+            "X_val": mirrored(data["X_val"], data["mean_image"]), "y_val": data["y_val"],
+            "X_test": mirrored(data["X_test"], data["mean_image"]), "y_test": data["y_test"]}
         self._tmp = Path(tempfile.mkdtemp(prefix="autograder-cifar10-"))
         self.child_dir = self._tmp / "child"
         try:
@@ -265,7 +251,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                     limits=limits_for(rubric)) as session:
                 for result in run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
-                                         reference_session=(timing or own_timing).session()):
+                                         reference_session=timing or own_timing):
                     results[result.name] = result
         finally:
             if own_timing is not None:

@@ -23,7 +23,7 @@ LARGE_REG = 1e3
 # Scores around this size overflow a naive np.exp in float64 (exp(710) is inf).
 LARGE_SCORE = 1e3
 DEV_SHAPE = (500, 3073, 10)
-_KIND_STREAM = {"svm": 1, "softmax": 2, "classifier": 3, "large_scores": 4}
+_KIND_STREAM = {"svm": 1, "softmax": 2, "classifier": 3, "large_scores": 4, "timing": 5}
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,11 @@ def loss_cases(kind: str, seed: int) -> list[LossCase]:
     return cases
 
 
-def dev_case(kind: str, seed: int) -> LossCase:
-    """The dev-set shape (500 x 3073, 10 classes) used for timing."""
-    return loss_cases(kind, seed)[-1]
+def timing_case(kind: str, seed: int, index: int) -> LossCase:
+    """A fresh input of the dev-set shape (500 x 3073, 10 classes) for timed call `index`:
+    drawn like the checked cases, from its own stream, so no two calls share an input."""
+    W, X, y = _draw(kind, _rng(seed, "timing", index * 2 + (kind == "softmax")), *DEV_SHAPE)
+    return LossCase(f"timed input {index + 1}", W, X, y, SMALL_REG)
 
 
 def large_scores_case(seed: int) -> LossCase:

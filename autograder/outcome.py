@@ -2,7 +2,7 @@
 
 The checks talk to student code only through `Session.call(op, **kwargs) -> Outcome`.
 The sandbox implements it in a child process; `autograder.inkernel` implements it
-in-process for nbgrader's same-kernel mode. See INTERFACES.md for the operations.
+in-process for nbgrader's same-kernel mode (operations: `sandbox._ARGS`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,8 @@ class Outcome:
     # "NotImplementedError: ...", "timeout after 20 s", "memory limit",
     # "crashed (signal 9)", "returned a <type>", ...
     error: str | None = None
-    # child CPU time for the call, read by the PARENT from the kernel (in-kernel:
-    # time.process_time); None when it could not be measured.
-    # For op "time_loss" with repeats=r the child runs the function r times back to back
-    # and this is the CPU time of the whole call divided by r: /proc/<pid>/stat counts in
-    # clock ticks (10 ms), too coarse for one 5 ms call, so the checks pick r large enough.
+    # child CPU time for the call, read by the PARENT from the kernel's nanosecond clock
+    # (in-kernel: time.thread_time); None when it could not be measured.
     cpu_seconds: float | None = None
 
 

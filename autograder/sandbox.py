@@ -3,37 +3,40 @@
 A `SandboxSession` grades one submission. It starts one child process
 (`autograder/sandbox_child.py`, trusted harness code) that confines itself before any
 student code runs, executes the submission's definition cells, and then serves the
-operations of INTERFACES.md (`loss`, `time_loss`, `train`, `predict`, `cifar_accuracy`,
+operations of `_ARGS` below (`loss`, `train`, `predict`, `cifar_train`,
 `saved_weights`). The parent sends inputs and reads plain data back; every comparison and
 every score is computed in the parent, by the checks, on that data.
 
 What confines the child (as root, which is how the grader and CI run):
 
-- its own uid/gid per session (no supplementary groups, no_new_privs): it can read only
-  world-readable files and cannot signal or ptrace the grader or other sessions;
-- a network namespace with no interface up: nothing is reachable, not even 127.0.0.1;
-- a mount namespace: the kit's hidden material (`autograder/`, `tests/`, `source/`,
-  `.git`, the raw CIFAR-10 folders with their test labels, anything in `hide=`) is covered
-  by empty read-only tmpfs; /tmp, /var/tmp, /dev/shm, /run/lock are read-only; the
-  working folder is a fresh tmpfs of `Limits.scratch_bytes`; folders closed to other
-  users on the way to Python (e.g. pyenv under /root) are exposed one entry at a time;
+- its own uid/gid per session (no supplementary groups, no_new_privs): it cannot signal or
+  ptrace the grader or other sessions;
+- its own network namespace with no interface up (nothing is reachable, not even
+  127.0.0.1), IPC namespace (no SysV shared memory of anyone else, none left behind) and
+  PID namespace, whose init runs the student code: it sees no other process, and when
+  it dies (killed by the grader, or its trusted keeper outside the namespace when the
+  grader goes) the kernel kills everything it started;
+- an allow-list file system: a new root (pivot_root) holding the system libraries,
+  Python's own folders, five devices, /proc of its namespace, and under /sandbox its
+  working folder (a fresh tmpfs of `Limits.scratch_bytes`), the submission's .npz files
+  and the CIFAR-10 training split, all read-only but the working folder. The kit, other
+  submissions, the grade store and the raw data set are not hidden: they are not there;
 - resource limits: CPU seconds, address space, file size, open files, no core dumps, and
   RLIMIT_NPROC=1, so it can start neither processes nor threads (nothing can hide work or
   outlive a call);
-- a wall-clock timeout per call, after which the whole process group is killed and the
-  next call starts a fresh child (definitions re-sent), so a hang costs one check;
-- PR_SET_PDEATHSIG: the child dies with the thread that started it (a later call from
-  another thread then simply starts a fresh child).
+- a seccomp filter: EPERM for system calls a loss function never needs (ptrace, mount,
+  unshare, setns, bpf, perf_event_open, io_uring, keyrings, userfaultfd, modules, ...)
+  and for prctl(PR_SET_PDEATHSIG), so it cannot detach from the grader's life;
+- a wall-clock timeout per call, after which the whole namespace is killed and the next
+  call starts a fresh child (definitions re-sent), so a hang costs one check.
 
 Where a namespace cannot be created (root in a container without CAP_SYS_ADMIN, a kernel
 that forbids them) the child goes on without it and says so in `SandboxSession.isolation`
-(`netns`/`mountns` False, `notes`): without netns the network stays reachable, without
-mountns nothing is hidden beyond what file permissions and the dedicated uid already keep
-out. Without root, the child tries the same namespaces inside an unprivileged user
-namespace (then drops every capability); it keeps the grader's uid, so files the grader's
-user can read stay readable unless hidden, and it can signal the grader. Run the grader as
-root (a container is enough) for the full boundary. Audit hooks are not used: student
-code shares the child's interpreter and could remove them.
+(`notes`). Without root, the child tries the same inside an unprivileged user namespace
+(then drops every capability); it keeps the grader's uid. Run the grader as root (a
+container is enough) for the full boundary. Audit hooks are not used: student code shares
+the child's interpreter and could remove them. `reap_orphans` kills, once per grader
+process, sandbox processes whose grader is gone.
 
 Secrets the parent keeps (grade store, test labels, anything not for students) must not be
 world-readable: create them with `private_dir` / `write_private` (0700 / 0600).
@@ -43,18 +46,16 @@ parent validates every reply (sizes, dtypes, schema per operation); anything mal
 an error Outcome and a fresh child.
 
 CPU time (`Outcome.cpu_seconds`): read by the parent from the kernel's CPU clock of the
-child process (`clock_gettime` on its CPUCLOCK_SCHED clock: nanoseconds, all threads; the
-10 ms ticks of /proc/<pid>/stat only as a fallback) just before the request is sent and
-after the whole reply arrived. For `time_loss` the parent writes W, X, y into shared memory
-after reading the clock (a 12 MB pipe transfer would add ~4 ms of the child's CPU): inputs
-that reached the child earlier could be precomputed outside the window. `repeats` > 1
-divides the window by repeats but trusts the child's loop, which student code can patch;
-with the nanosecond clock, repeats=1 on fresh inputs per call, with each call's returned
-loss checked against the oracle, is both precise and unforgeable.
+process that runs student code (`clock_gettime` on its CPUCLOCK_SCHED clock: nanoseconds;
+the 10 ms ticks of /proc/<pid>/stat only as a fallback) just before the request is sent and
+after the whole reply arrived, for every call. The inputs of every `loss` call are written
+into shared memory after the first reading, and compared there after the reply: what the
+child says about its inputs is never asked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import json
@@ -65,12 +66,13 @@ import re
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,8 +98,10 @@ CELLS_NEEDED = {
     "Softmax": ("linear_classifier", "softmax_loss_vectorized"),
 }
 NPZ_NAMES = ("svm_best.npz", "softmax_best.npz")
-CHILD_DATA_FILES = ("X_train", "y_train", "X_val", "X_test")
+# The child trains on these; the images it is scored on never reach it.
+CHILD_DATA_FILES = ("X_train", "y_train")
 UID_BASE = 1_000_000_000
+UID_SPAN = 2**22 * 256
 MAX_HEADER_BYTES = 1 << 20
 MAX_ERROR_CHARS = 4000
 F_SETPIPE_SZ = 1031
@@ -112,7 +116,7 @@ class Limits:
 
     call_timeout_s: float = 60.0        # wall clock per call, unless op_timeouts says more
     op_timeouts: Mapping[str, float] = field(
-        default_factory=lambda: {"train": 300.0, "cifar_accuracy": 900.0})
+        default_factory=lambda: {"train": 300.0, "cifar_train": 900.0})
     start_timeout_s: float = 30.0       # child start-up, and each definition cell
     cpu_s: int = 1800                   # RLIMIT_CPU of each child
     session_cpu_s: float = 3600.0       # CPU over all children of the session
@@ -124,7 +128,7 @@ class Limits:
     open_files: int = 64
     processes: int = 1                  # RLIMIT_NPROC: no fork, no threads
     reply_bytes: int = 64 * 2**20       # everything the parent reads from one reply
-    timed_input_bytes: int = 64 * 2**20  # W + X + y of one time_loss call (shared memory)
+    loss_input_bytes: int = 64 * 2**20  # W + X + y of one loss call (shared memory)
     output_bytes: int = 64 * 2**10      # tail of the child's stdout+stderr kept for logs
 
     def timeout_for(self, op: str) -> float:
@@ -133,15 +137,18 @@ class Limits:
 
 @dataclass(frozen=True)
 class Isolation:
-    """What confinement took effect in the child (reported before any student code ran)."""
+    """What confinement took effect in the child (reported before any student code ran).
+
+    `root` lists what the child's file system holds (everything else is not there)."""
 
     uid: int
     dedicated_uid: bool
     netns: bool
     mountns: bool
-    hidden: tuple[str, ...]
-    exposed: tuple[str, ...]
-    readonly: tuple[str, ...]
+    pidns: bool
+    ipcns: bool
+    seccomp: bool
+    root: tuple[str, ...]
     notes: tuple[str, ...]
 
 
@@ -193,22 +200,6 @@ def prepare_child_data(data: Mapping[str, np.ndarray], folder: str | os.PathLike
     os.chmod(target, 0o755)
 
 
-def default_hidden_paths() -> list[Path]:
-    """What the child must not see: the kit's hidden material and the raw CIFAR-10 data."""
-    package = Path(__file__).resolve().parent
-    paths = [package]
-    checkout = package.parent
-    if (checkout / "pyproject.toml").is_file():
-        paths += [checkout / "tests", checkout / "source", checkout / ".git",
-                  checkout / "cs231n_data" / "cifar-10-batches-py"]
-    for var in ("CIFAR10_DIR", "CS231N_CACHE_DIR"):
-        if os.environ.get(var):
-            paths.append(Path(os.environ[var]).expanduser())
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    paths.append((Path(xdg) if xdg else Path.home() / ".cache") / "cs231n_data")
-    return paths
-
-
 def _reachable_by_others(folder: str | os.PathLike[str]) -> bool:
     """Whether a user with no special rights can enter `folder` (x for others all the way)."""
     path = Path(folder).resolve()
@@ -229,8 +220,9 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _processes_of(uid: int) -> list[int]:
-    pids = []
+def _process_uids() -> dict[int, int]:
+    """pid -> real uid of every process on the machine."""
+    uids = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -239,9 +231,40 @@ def _processes_of(uid: int) -> list[int]:
         except OSError:
             continue
         match = re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE)
-        if match and int(match.group(1)) == uid:
-            pids.append(int(entry))
-    return pids
+        if match:
+            uids[int(entry)] = int(match.group(1))
+    return uids
+
+
+def _processes_of(uid: int) -> list[int]:
+    return [pid for pid, owner in _process_uids().items() if owner == uid]
+
+
+def _grader_of(uid: int) -> int:
+    """The pid (mod 2**22) of the grader process whose sessions run as `uid`."""
+    return (uid - UID_BASE) // 256
+
+
+def reap_orphans() -> list[int]:
+    """Kill sandbox processes whose grader is gone (a grader killed with SIGKILL before
+    its children could follow); returns their pids. Run once per grader process."""
+    killed = []
+    for pid, uid in _process_uids().items():
+        if not UID_BASE <= uid < UID_BASE + UID_SPAN:
+            continue
+        grader = _grader_of(uid)
+        alive = grader == os.getpid() % 2**22
+        if not alive:
+            try:
+                os.kill(grader, 0)
+                alive = Path(f"/proc/{grader}").stat().st_uid == 0
+            except OSError:
+                alive = False
+        if not alive:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+    return killed
 
 
 def _kill_uid(uid: int) -> None:
@@ -290,24 +313,23 @@ def _to_wire(value: object, name: str) -> object:
 # What each operation needs (checked in the parent: a mistake here is the grader's bug).
 _ARGS = {
     "loss": ("fn", "W", "X", "y", "reg"),
-    "time_loss": ("fn", "W", "X", "y", "reg"),
     "train": ("cls", "X", "y", "learning_rate", "reg", "num_iters", "batch_size", "seed"),
     "predict": ("cls", "W", "X"),
-    "cifar_accuracy": ("cls", "learning_rate", "reg", "num_iters", "batch_size", "seed"),
+    "cifar_train": ("cls", "learning_rate", "reg", "num_iters", "batch_size", "seed"),
     "saved_weights": ("name",),
 }
-_OPTIONAL = {"time_loss": {"repeats": 1}, "train": {"W0": None}}
+_OPTIONAL = {"train": {"W0": None}}
 # Reply schema: key -> "array" | "float" | "int".
 _SCHEMA = {
-    "loss": {"loss": "float", "dW": "array", "W_after": "array", "X_after": "array",
-             "y_after": "array"},
-    "time_loss": {"loss": "float"},
+    "loss": {"loss": "float", "dW": "array"},
     "train": {"loss_history": "array", "W": "array"},
     "predict": {"y_pred": "array"},
-    "cifar_accuracy": {"val_pred": "array", "test_pred": "array"},
+    "cifar_train": {"W": "array"},
     "saved_weights": {"W": "array", "learning_rate": "float", "reg": "float",
                       "num_iters": "int", "batch_size": "int"},
 }
+# Numbers from the child beyond these are refused, not converted (no OverflowError here).
+MAX_REPLY_INT = 2**53
 
 
 def _check_value(op: str, value: object) -> dict:
@@ -318,15 +340,25 @@ def _check_value(op: str, value: object) -> dict:
     out: dict = {}
     for key, kind in schema.items():
         item = value[key]
+        small = type(item) is int and abs(item) <= MAX_REPLY_INT
         if kind == "array" and isinstance(item, np.ndarray):
             out[key] = item
-        elif kind == "float" and type(item) in (int, float):
+        elif kind == "float" and (type(item) is float or small):
             out[key] = float(item)
-        elif kind == "int" and type(item) is int:
+        elif kind == "int" and small:
             out[key] = item
         else:
             raise _ChildFailure(f"a reply to {op} whose {key} is not a {kind}")
     return out
+
+
+def clean_text(text: object, limit: int = MAX_ERROR_CHARS) -> str:
+    """Text that came from a submission, safe to store, print and put in a page: at most
+    `limit` characters, no lone surrogates or control characters but newline and tab."""
+    if not isinstance(text, str):
+        text = str(text)
+    text = text[:limit].encode("utf-8", "replace").decode("utf-8", "replace")
+    return "".join(c if c in "\n\t" or c.isprintable() else "\ufffd" for c in text)
 
 
 # --------------------------------------------------------------------------- the session
@@ -341,15 +373,15 @@ class SandboxSession:
             out = session.call("loss", fn="svm_loss_naive", W=W, X=X, y=y, reg=0.1)
 
     `cells` maps definition-cell grade_ids to their Python source (`Submission.cells`).
-    `data_dir` is a folder made by `prepare_child_data` (needed by `cifar_accuracy`).
-    `hide` adds paths the child must not see to `default_hidden_paths()`.
+    `data_dir` is a folder made by `prepare_child_data` (needed by `cifar_train`).
     """
+
+    _reaped = False
 
     def __init__(self, cells: Mapping[str, str], *,
                  npz_files: Mapping[str, str | os.PathLike[str]] | None = None,
                  data_dir: str | os.PathLike[str] | None = None,
-                 limits: Limits | None = None,
-                 hide: Iterable[str | os.PathLike[str]] = ()) -> None:
+                 limits: Limits | None = None) -> None:
         unknown = set(cells) - set(CELL_ORDER)
         if unknown:
             raise ValueError(f"not definition cells: {', '.join(sorted(unknown))}")
@@ -357,7 +389,6 @@ class SandboxSession:
         self.limits = limits or Limits()
         self.data_dir = Path(data_dir).resolve() if data_dir else None
         self._npz_sources = {k: Path(v) for k, v in (npz_files or {}).items()}
-        self._extra_hide = [Path(p) for p in hide]
         self.root = os.geteuid() == 0
         with _ids_lock:
             serial = next(_ids)
@@ -370,6 +401,7 @@ class SandboxSession:
         self._cpu_used = 0.0
         self._last_cpu = 0.0
         self._proc: subprocess.Popen | None = None
+        self._init_pid: int | None = None       # the child's init: where student code runs
         self._scratch: Path | None = None
         self._output = bytearray()
         self._output_lock = threading.Lock()
@@ -401,7 +433,8 @@ class SandboxSession:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
+        """The host pid of the process that runs student code (None between children)."""
+        return self._init_pid if self._proc else None
 
     # ---- public API
     def start(self) -> None:
@@ -413,6 +446,9 @@ class SandboxSession:
         """
         if self._closed:
             raise RuntimeError("this SandboxSession is closed")
+        if self.root and not SandboxSession._reaped:
+            SandboxSession._reaped = True
+            reap_orphans()
         if self._scratch is None:
             self._make_scratch()
             self._make_shared()
@@ -468,10 +504,11 @@ class SandboxSession:
             return Outcome(ok=False, error=self._broken)
         timeout = timeout_s if timeout_s is not None else self.limits.timeout_for(op)
         label = str(target or args.get("name") or op)
-        pid = self._proc.pid
+        pid = self._init_pid
         before = _cpu_seconds(pid)
-        if op == "time_loss":
-            args = self._timed_inputs(args)
+        sent = None
+        if op == "loss":
+            args, sent = self._loss_inputs(args)
         try:
             reply = self._roundtrip(op, args, timeout, label=label)
         except _ChildFailure as failure:
@@ -479,8 +516,6 @@ class SandboxSession:
             return Outcome(ok=False, error=str(failure))
         after = _cpu_seconds(pid)
         cpu = None if before is None or after is None else max(0.0, after - before)
-        if cpu is not None and op == "time_loss":
-            cpu /= args["repeats"]
         if not reply["ok"]:
             return Outcome(ok=False, error=reply["error"] or f"{label} failed",
                            cpu_seconds=cpu)
@@ -489,6 +524,8 @@ class SandboxSession:
         except _ChildFailure as failure:
             self._stop()
             return Outcome(ok=False, error=self._garbage(str(failure)), cpu_seconds=cpu)
+        if sent is not None:
+            value["mutated"] = self._mutated(sent)
         return Outcome(ok=True, value=value, cpu_seconds=cpu)
 
     def close(self) -> None:
@@ -512,9 +549,6 @@ class SandboxSession:
             raise TypeError(f"{op} needs {', '.join(_ARGS[op])}; missing {missing}, "
                             f"unexpected {sorted(extra)}")
         args = {**_OPTIONAL.get(op, {}), **kwargs}
-        if op == "time_loss" and not (type(args["repeats"]) is int
-                                      and 1 <= args["repeats"] <= 1000):
-            raise TypeError("repeats must be an int from 1 to 1000")
         return {k: _to_wire(v, k) for k, v in args.items()}
 
     def _cell_errors(self, reply: dict) -> dict[str, str]:
@@ -522,42 +556,54 @@ class SandboxSession:
         errors = value.get("cell_errors") if isinstance(value, dict) else None
         if not isinstance(errors, dict):
             raise _ChildFailure("a malformed reply to seal")
-        return {k: str(v)[:MAX_ERROR_CHARS] for k, v in errors.items()
+        return {k: clean_text(v) for k, v in errors.items()
                 if k in CELL_ORDER and isinstance(v, str)}
 
     def _make_shared(self) -> None:
-        """The memory the inputs of `time_loss` go through (see `_timed_inputs`).
+        """The memory the inputs of every `loss` call go through (see `_loss_inputs`).
 
         Sealed against shrinking: student code holds the descriptor too, and a truncated
         file would make the parent's next write into the mapping a fatal SIGBUS.
         """
-        size = self.limits.timed_input_bytes
-        fd = os.memfd_create("autograder-timed-inputs", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        size = self.limits.loss_input_bytes
+        fd = os.memfd_create("autograder-loss-inputs", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.ftruncate(fd, size)
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS,
                     fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
         self._shared_fd = fd
         self._shared = mmap.mmap(fd, size)
 
-    def _timed_inputs(self, args: dict) -> dict:
+    def _loss_inputs(self, args: dict) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
         """Copy W, X, y into shared memory; the request then carries only where they are.
 
-        Called after the parent read the child's CPU clock: the inputs did not exist in the
-        child before, so nothing can be precomputed outside the timed window, and the copy
-        is the parent's CPU, not the child's (a pipe would add ~4 ms per 12 MB to it).
+        Every loss call goes this way, whether the checks use it for a value or a timing:
+        one code path, nothing for student code to tell apart. It runs after the parent
+        read the child's CPU clock: the inputs did not exist in the child before, so
+        nothing can be precomputed outside the timed window, and the copy is the
+        parent's CPU, not the child's. Returns the request's arguments and, per input,
+        (what was sent, the shared memory it lies in) for `_mutated`.
         """
-        inputs, offset = {}, 0
+        inputs, sent, offset = {}, {}, 0
         for key in ("W", "X", "y"):
             arr = np.ascontiguousarray(args.pop(key))
             offset += -offset % wire.ALIGN
             if offset + arr.nbytes > len(self._shared):
-                raise TypeError(f"time_loss inputs exceed Limits.timed_input_bytes "
+                raise TypeError(f"loss inputs exceed Limits.loss_input_bytes "
                                 f"({len(self._shared)} bytes)")
-            np.frombuffer(self._shared, dtype=np.uint8, count=arr.nbytes,
-                          offset=offset)[:] = memoryview(arr).cast("B")
+            view = np.frombuffer(self._shared, dtype=arr.dtype, count=arr.size,
+                                 offset=offset).reshape(arr.shape)
+            view[...] = arr
             inputs[key] = [arr.dtype.str, list(arr.shape), offset]
+            sent[key] = (arr, view)
             offset += arr.nbytes
-        return {**args, "inputs": inputs}
+        return {**args, "inputs": inputs}, sent
+
+    @staticmethod
+    def _mutated(sent: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[str]:
+        """The inputs whose bytes in the shared memory differ from what the parent wrote:
+        read on the parent's side, whatever the child says."""
+        return [key for key, (arr, view) in sent.items()
+                if view.tobytes() != arr.tobytes()]
 
     def _make_scratch(self) -> None:
         scratch = Path(tempfile.mkdtemp(prefix="autograder-sandbox-", dir=self._scratch_base()))
@@ -571,6 +617,9 @@ class SandboxSession:
             fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as src, open(submission / name, "wb") as dst:
                 shutil.copyfileobj(src, dst)
+        # The harness runs from here, so nothing in the child names the kit's checkout.
+        shutil.copyfile(CHILD_SCRIPT, scratch / "harness.py")
+        os.chmod(scratch / "harness.py", 0o644)
         if self.root:
             # Only this session's gid may enter: other sessions' children cannot read it.
             for path in (scratch, submission, *submission.iterdir()):
@@ -595,29 +644,17 @@ class SandboxSession:
         raise RuntimeError(f"the sandbox needs a temp folder other users can enter: {base} "
                            "($TMPDIR) and /tmp are closed to them; set TMPDIR to one")
 
-    def _hidden(self) -> list[str]:
-        needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
-                  self._scratch, *([self.data_dir] if self.data_dir else [])]
-        hidden = []
-        for path in [*default_hidden_paths(), *self._extra_hide]:
-            path = path.resolve()
-            # Never cover what the child needs (a venv or data folder inside a hidden one).
-            if not any(n == path or path in n.parents for n in needed):
-                hidden.append(str(path))
-        return hidden
-
-    def _config(self) -> dict:
+    def _config(self, pid_fd: int) -> dict:
         lim = self.limits
         scratch = self._scratch
         return {
-            "uid": self.uid, "gid": self.gid, "parent": os.getpid(),
+            "uid": self.uid, "gid": self.gid, "parent": os.getpid(), "pid_fd": pid_fd,
             "scratch": str(scratch), "work": str(scratch / "work"),
             "stage": str(scratch / "stage"), "work_bytes": lim.scratch_bytes,
+            "submission": str(scratch / "submission"),
             "data_dir": str(self.data_dir) if self.data_dir else None,
-            "npz": {name: str(scratch / "submission" / name) for name in self._npz_sources},
-            "shared_fd": self._shared_fd, "shared_bytes": lim.timed_input_bytes,
-            "hide": self._hidden(),
-            "readonly": ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"],
+            "npz_names": sorted(self._npz_sources),
+            "shared_fd": self._shared_fd, "shared_bytes": lim.loss_input_bytes,
             "limits": {"cpu_s": int(lim.cpu_s), "address_space": int(lim.address_space),
                        "file_size": int(lim.file_size), "open_files": int(lim.open_files),
                        "processes": int(lim.processes)},
@@ -629,24 +666,25 @@ class SandboxSession:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
+        pid_r, pid_w = os.pipe()
         for fd in (req_w, rep_w):
             try:
                 # 1 MiB pipes (the default maximum) move arrays in fewer system calls.
                 fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
             except OSError:
                 pass
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self._scratch / "work"),
-               "TMPDIR": str(self._scratch / "work"), "LANG": "C.UTF-8",
-               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "MPLBACKEND": "Agg"}
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/sandbox/work", "TMPDIR": "/sandbox/work",
+               "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", str(CHILD_SCRIPT), str(req_r), str(rep_w)],
+                [sys.executable, "-I", "-B", str(self._scratch / "harness.py"), str(req_r),
+                 str(rep_w)],
                 stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-                pass_fds=(req_r, rep_w, self._shared_fd),
+                pass_fds=(req_r, rep_w, pid_w, self._shared_fd),
                 cwd=self._scratch, env=env, start_new_session=True)
         finally:
-            for fd in (req_r, rep_w, out_w):
+            for fd in (req_r, rep_w, out_w, pid_w):
                 os.close(fd)
         self._req, self._rep = req_w, rep_r
         for fd in (req_w, rep_r):
@@ -656,16 +694,35 @@ class SandboxSession:
         self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
         self._drain.start()
         self._limit_s = self.limits.start_timeout_s
-        self._send(self._config(), time.monotonic() + self.limits.start_timeout_s, "start-up")
-        hello = self._receive(time.monotonic() + self.limits.start_timeout_s, "start-up")
+        deadline = time.monotonic() + self.limits.start_timeout_s
+        try:
+            self._send(self._config(pid_w), deadline, "start-up")
+            self._init_pid = self._read_pid(pid_r, deadline)
+        finally:
+            os.close(pid_r)
+        hello = self._receive(deadline, "start-up")
         report = hello.get("value") if hello.get("id") == 0 else None
         if not isinstance(report, dict):
             raise _ChildFailure("no valid hello from the child")
         self.isolation = Isolation(
             uid=int(report["uid"]), dedicated_uid=self.root and report["uid"] == self.uid,
             netns=bool(report["netns"]), mountns=bool(report["mountns"]),
-            hidden=tuple(report["hidden"]), exposed=tuple(report["exposed"]),
-            readonly=tuple(report["readonly"]), notes=tuple(report["notes"]))
+            pidns=bool(report["pidns"]), ipcns=bool(report["ipcns"]),
+            seccomp=bool(report["seccomp"]), root=tuple(report["root"]),
+            notes=tuple(report["notes"]))
+
+    def _read_pid(self, fd: int, deadline: float) -> int:
+        """The host pid of the child's init, written by its trusted keeper (before any
+        student code exists, so it is the grader's own word)."""
+        raw = b""
+        while len(raw) < 8:
+            self._wait(fd, False, deadline, "start-up")
+            chunk = os.read(fd, 8 - len(raw))
+            if not chunk:
+                raise _ChildFailure(self._exit_description("start-up"))
+            raw += chunk
+        (pid,) = struct.unpack("<q", raw)
+        return pid
 
     def _drain_output(self, fd: int) -> None:
         """Keep only the tail of what the child prints, however much it prints."""
@@ -687,11 +744,12 @@ class SandboxSession:
         self._proc = None
         os.close(self._req)
         if not (graceful and self._wait_exit(proc, 1.0) is not None):
-            if proc.returncode is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            # The init first: its namespace, and everything in it, goes with it.
+            targets = [(os.kill, self._init_pid), (os.killpg, proc.pid)]
+            for kill, pid in targets:
+                if proc.returncode is None and pid is not None:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        kill(pid, signal.SIGKILL)
             self._wait_exit(proc, 5.0)
         if self.root:
             _kill_uid(self.uid)
@@ -755,7 +813,7 @@ class SandboxSession:
                 or not isinstance(reply.get("error"), (str, type(None)))):
             raise _ChildFailure(self._garbage("a reply that does not answer the request"))
         if reply["error"] is not None:
-            reply["error"] = reply["error"][:MAX_ERROR_CHARS]
+            reply["error"] = clean_text(reply["error"])
         return reply
 
     def _pending(self) -> bool:

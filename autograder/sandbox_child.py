@@ -9,13 +9,18 @@ the protocol pipe or exit at any moment.
 Life of the child:
 
 1. read the configuration frame from the parent and confine itself while still root
-   (`confine`): network and mount namespaces, hidden paths, read-only world-writable
-   folders, a size-capped scratch folder, resource limits, a dedicated uid;
+   (`confine`): network, IPC, PID and mount namespaces, a root file system that holds
+   only what Python needs plus its own folders (an allow-list), resource limits, a
+   dedicated uid, no_new_privs and a seccomp filter;
 2. answer "hello" with what confinement actually took effect;
 3. execute the definition cells the parent sends ("define", one cell per message, so a
    cell that kills the process is known by name), then "seal": add the trusted
    `LinearSVM` / `Softmax` subclasses and freeze the names the operations use;
-4. serve the operations of INTERFACES.md until the request pipe closes.
+4. serve the operations of `sandbox._ARGS` until the request pipe closes.
+
+Nothing this harness says about itself is believed: the parent times calls by the
+kernel's clock, checks every returned loss and gradient, compares the inputs in the shared
+memory it wrote, and scores accuracy from returned weights on images never sent here.
 
 Wire format (both directions, no pickle): a 4-byte big-endian header length, a JSON header
 `{"v": value, "a": [[dtype, shape], ...]}`, then the raw C-contiguous bytes of each array,
@@ -209,17 +214,59 @@ def write_all(fd: int, parts: list[bytes | memoryview]) -> None:
 # --------------------------------------------------------------------------- confinement
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP = 1, 38, 24, 22
+SECCOMP_MODE_FILTER = 2
+
+# Where the child's own things appear inside its root (the host paths stay unknown to it).
+SANDBOX = "/sandbox"
+WORK, DATA, SUBMISSION = f"{SANDBOX}/work", f"{SANDBOX}/data", f"{SANDBOX}/submission"
+# What the child's root holds besides Python itself: the system's programs and libraries
+# (read-only) and the few files the dynamic loader and the C library read.
+SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin",
+                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+EMPTY_READ_ONLY = ("/tmp", "/var/tmp", "/dev/shm", "/run")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
                         ctypes.c_char_p]
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_MACHINE = os.uname().machine
+# System calls by architecture: those nothing in a loss function needs and that widen
+# what the child can reach (kernel attack surface, other processes, namespaces, mounts).
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_SYSCALLS = {
+    "x86_64": {"ptrace": 101, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
+               "unshare": 272, "setns": 308, "bpf": 321, "perf_event_open": 298,
+               "keyctl": 250, "add_key": 248, "request_key": 249, "io_uring_setup": 425,
+               "io_uring_enter": 426, "io_uring_register": 427, "process_vm_readv": 310,
+               "process_vm_writev": 311, "userfaultfd": 323, "kexec_load": 246,
+               "init_module": 175, "finit_module": 313, "delete_module": 176,
+               "open_by_handle_at": 304, "name_to_handle_at": 303, "acct": 163,
+               "swapon": 167, "swapoff": 168, "reboot": 169, "settimeofday": 164,
+               "personality": 135, "fanotify_init": 300, "move_mount": 429,
+               "open_tree": 428, "fsopen": 430, "fsmount": 432, "mount_setattr": 442},
+    "aarch64": {"ptrace": 117, "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51,
+                "unshare": 97, "setns": 268, "bpf": 280, "perf_event_open": 241,
+                "keyctl": 219, "add_key": 217, "request_key": 218, "io_uring_setup": 425,
+                "io_uring_enter": 426, "io_uring_register": 427, "process_vm_readv": 270,
+                "process_vm_writev": 271, "userfaultfd": 282, "kexec_load": 104,
+                "init_module": 105, "finit_module": 273, "delete_module": 106,
+                "open_by_handle_at": 265, "name_to_handle_at": 264, "acct": 89,
+                "swapon": 224, "swapoff": 225, "reboot": 142, "settimeofday": 170,
+                "personality": 92, "fanotify_init": 262, "move_mount": 429,
+                "open_tree": 428, "fsopen": 430, "fsmount": 432, "mount_setattr": 442},
+}
+_PRCTL = {"x86_64": 157, "aarch64": 167}
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+_CAPSET = {"x86_64": 126, "aarch64": 91}
 
 
 def _check(result: int, what: str) -> None:
@@ -241,92 +288,88 @@ def _unshare(flags: int) -> None:
     _check(_libc.unshare(flags), "unshare")
 
 
-def _can_traverse(st: os.stat_result, uid: int, gid: int) -> bool:
-    if st.st_uid == uid:
-        return bool(st.st_mode & 0o100)
-    if st.st_gid == gid:
-        return bool(st.st_mode & 0o010)
-    return bool(st.st_mode & 0o001)
+def _locked_flags(path: str) -> int:
+    """The mount flags of `path` that a remount must keep (a user namespace may not clear
+    locked ones)."""
+    flag = os.statvfs(path).f_flag
+    return sum(ms for st, ms in ((os.ST_NOEXEC, MS_NOEXEC), (os.ST_NOATIME, 1024),
+                                 (os.ST_NODIRATIME, 2048), (os.ST_RELATIME, 1 << 21),
+                                 (os.ST_NODEV, MS_NODEV), (os.ST_NOSUID, MS_NOSUID))
+               if flag & st)
 
 
-def _blocking_ancestor(path: str, uid: int, gid: int) -> str | None:
-    """The first folder on the way to `path` that `uid` cannot enter, or None."""
-    current = "/"
-    for part in [p for p in path.split("/") if p]:
-        st = os.stat(current)
-        if not _can_traverse(st, uid, gid):
-            return current
-        current = os.path.join(current, part)
-    return None
+def _bind_read_only(source: str, root: str, target: str | None = None) -> bool:
+    """Show `source` (file, folder or symlink) read-only at `target` (default: the same
+    path) inside the new root `root`. False when there is nothing to show."""
+    inside = root + (target or source)
+    if os.path.islink(source) and target is None:
+        if not os.path.lexists(inside):
+            os.makedirs(os.path.dirname(inside), mode=0o755, exist_ok=True)
+            os.symlink(os.readlink(source), inside)
+        return True
+    if not os.path.exists(source):
+        return False
+    if os.path.isdir(source):
+        os.makedirs(inside, mode=0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(inside), mode=0o755, exist_ok=True)
+        if not os.path.exists(inside):
+            open(inside, "wb").close()
+    _mount(source, inside, None, MS_BIND | MS_REC)
+    _mount(None, inside, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+           | _locked_flags(inside))
+    return True
 
 
-def _expose(paths: list[str], uid: int, gid: int, stage_root: str) -> list[str]:
-    """Make `paths` reachable for `uid` without opening up their closed ancestors.
+def python_paths() -> list[str]:
+    """What this interpreter needs to import what it imports: its prefixes, its
+    executable's folder and every folder on sys.path (as real paths, links resolved)."""
+    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                           os.path.dirname(os.path.realpath(sys.executable)))}
+    paths |= {os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)}
+    # A folder inside another one on the list comes with it.
+    return sorted(p for p in paths
+                  if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths))
 
-    A closed ancestor (say /root, mode 0700, holding pyenv's Python) is replaced by an
-    empty tmpfs the child can only traverse, into which exactly the needed entries are
-    bind-mounted back. Everything else in that folder stays invisible to the child.
+
+def _build_root(cfg: dict, root: str, uid: int, gid: int, as_root: bool) -> list[str]:
+    """Make `root` (an empty folder) the child's whole file system: an allow-list.
+
+    Everything else on the machine (the kit, other submissions, the grade store, the raw
+    data set, home folders) is simply not there. Returns what was put in.
     """
-    exposed = []
-    for _ in range(8):  # nested closed folders are fixed one level per round
-        blocked: dict[str, set[str]] = {}
-        for path in paths:
-            if not os.path.exists(path):
-                continue
-            ancestor = _blocking_ancestor(path, uid, gid)
-            if ancestor is not None:
-                rest = os.path.relpath(path, ancestor).split("/")[0]
-                blocked.setdefault(ancestor, set()).add(rest)
-        if not blocked:
-            break
-        for ancestor, names in blocked.items():
-            stage = os.path.join(stage_root, f"stage{len(exposed)}")
-            os.mkdir(stage, 0o700)
-            _mount(ancestor, stage, None, MS_BIND | MS_REC)
-            _mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0711")
-            for name in sorted(names):
-                source, target = os.path.join(stage, name), os.path.join(ancestor, name)
-                if os.path.isdir(source):
-                    os.mkdir(target, 0o755)
-                else:
-                    open(target, "wb").close()
-                _mount(source, target, None, MS_BIND | MS_REC)
-            _mount(None, ancestor, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                   "size=64k,mode=0711")
-            _check(_libc.umount2(stage.encode(), MNT_DETACH), f"umount {stage}")
-            os.rmdir(stage)
-            exposed.extend(os.path.join(ancestor, n) for n in sorted(names))
-    return exposed
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    shown = [p for p in SYSTEM_PATHS if _bind_read_only(p, root)]
+    shown += [p for p in python_paths() if _bind_read_only(p, root)]
+    os.makedirs(root + "/dev", mode=0o755)
+    _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
+    for name in DEVICES:
+        open(f"{root}/dev/{name}", "wb").close()
+        _mount(f"/dev/{name}", f"{root}/dev/{name}", None, MS_BIND)
+    for path in EMPTY_READ_ONLY:
+        os.makedirs(root + path, mode=0o755, exist_ok=True)
+        _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "size=4k,mode=0555")
+    os.makedirs(root + "/proc", mode=0o555)
+    os.makedirs(root + WORK, mode=0o755)
+    owner = f",uid={uid},gid={gid}" if as_root else ""
+    _mount("tmpfs", root + WORK, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={cfg['work_bytes']},mode=0700{owner}")
+    shown.append(WORK)
+    if _bind_read_only(cfg["submission"], root, SUBMISSION):
+        shown.append(SUBMISSION)
+    if cfg["data_dir"] and _bind_read_only(cfg["data_dir"], root, DATA):
+        shown.append(DATA)
+    return shown
 
 
-def _hide(paths: list[str]) -> list[str]:
-    hidden = []
-    for path in paths:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "size=4k,mode=0555")
-        elif os.path.exists(path):
-            _mount("/dev/null", path, None, MS_BIND)
-        else:
-            continue
-        hidden.append(path)
-    return hidden
-
-
-def _read_only(paths: list[str]) -> list[str]:
-    done = []
-    for path in paths:
-        if os.path.isdir(path) and not os.path.islink(path):
-            # Keep the mount's own flags: a user namespace may not clear locked ones.
-            flag = os.statvfs(path).f_flag
-            keep = sum(ms for st, ms in ((os.ST_NOEXEC, MS_NOEXEC), (os.ST_NOATIME, 1024),
-                                         (os.ST_NODIRATIME, 2048), (os.ST_RELATIME, 1 << 21))
-                       if flag & st)
-            _mount(path, path, None, MS_BIND | MS_REC)
-            _mount(None, path, None,
-                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | keep)
-            done.append(path)
-    return done
+def _enter_root(root: str) -> None:
+    """pivot_root into `root`, drop the old root entirely, make `/` itself read-only."""
+    os.chdir(root)
+    _check(_libc.syscall(_PIVOT_ROOT[_MACHINE], b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
+    os.chdir("/")
+    _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def _write_id_maps(uid: int, gid: int) -> None:
@@ -352,62 +395,122 @@ def _drop_capabilities() -> None:
                     ("inheritable", ctypes.c_uint32)]
 
     data = (Data * 2)()
-    sys_capset = {"x86_64": 126, "aarch64": 91}[os.uname().machine]
-    _check(_libc.syscall(sys_capset, ctypes.byref(Header(0x20080522, 0)), data), "capset")
+    _check(_libc.syscall(_CAPSET[_MACHINE], ctypes.byref(Header(0x20080522, 0)), data),
+           "capset")
+
+
+def seccomp_program(machine: str = _MACHINE) -> bytes:
+    """A classic BPF seccomp filter: EPERM for the system calls of `_SYSCALLS`, for
+    prctl(PR_SET_PDEATHSIG) (so the child cannot outlive the grader) and, on x86_64, for
+    every x32 call; the calling process is killed for a foreign architecture."""
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny, kill = 0x7FFF0000, 0x00050000 | errno.EPERM, 0x80000000
+    # seccomp_data: nr at 0, arch at 4, args[0] at 16 (low 32 bits, little-endian).
+    numbers = sorted(_SYSCALLS[machine].values())
+    prog: list[tuple[int, int, int, int]] = [(ld, 0, 0, 4), (jeq, 1, 0, _AUDIT_ARCH[machine]),
+                                             (ret, 0, 0, kill), (ld, 0, 0, 0)]
+    if machine == "x86_64":
+        prog.append((jge, 0, 1, 0x40000000))
+        prog.append((ret, 0, 0, deny))
+    for number in numbers:
+        prog.append((jeq, 0, 1, number))
+        prog.append((ret, 0, 0, deny))
+    prog += [(jeq, 0, 3, _PRCTL[machine]), (ld, 0, 0, 16), (jeq, 0, 1, PR_SET_PDEATHSIG),
+             (ret, 0, 0, deny), (ret, 0, 0, allow)]
+    return b"".join(struct.pack("<HBBI", *ins) for ins in prog)
+
+
+def _install_seccomp() -> None:
+    program = seccomp_program()
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+    fprog = SockFprog(len(program) // 8, program)
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),
+           "seccomp")
+
+
+def _keep_namespace(pid: int, pid_fd: int, grader: int) -> None:
+    """The first process after unshare(CLONE_NEWPID): trusted, outside the new namespace.
+
+    It tells the grader the host pid of the namespace's init (the process that runs
+    student code, which cannot see or signal this one), waits for it, and exits the way
+    it did, so the grader reads one exit status and one CPU account. When the grader goes
+    (PR_SET_PDEATHSIG), it kills the init, and with it everything in its namespace.
+    """
+    def stop(*_: object) -> None:
+        os.kill(pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, stop)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != grader:  # the grader died before the line above took effect
+        stop()
+    os.write(pid_fd, struct.pack("<q", pid))
+    os.closerange(3, 1 << 16)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            os._exit(1)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
 def confine(cfg: dict) -> dict:
     """Apply the sandbox to this process before any student code runs; report what worked.
 
-    As root: new network namespace (no interface is up, so nothing at all is reachable,
-    127.0.0.1 included), new mount namespace (hidden paths, read-only /tmp & co., a
-    size-capped tmpfs as the working folder, closed ancestors of Python exposed narrowly),
-    resource limits, then a switch to the session's own uid/gid with no supplementary
-    groups and no_new_privs. When not root, the same namespaces are tried inside a new
-    user namespace (if the kernel allows unprivileged ones), all capabilities are dropped
-    afterwards, and the process keeps the grader's uid: the resource limits still apply
-    but files the grader's user can read stay readable unless they are in `hide`.
+    As root: new network (no interface up, not even 127.0.0.1), IPC (no SysV shared
+    memory or queues of anyone else, none left behind), PID (the child is init of its own
+    namespace: nothing it starts outlives it, it sees no other process) and mount
+    namespaces. The file system is an allow-list: a new root holding the system's
+    libraries, Python's folders, a few devices, the scratch working folder, the
+    submission's files and the data folder, everything read-only but the working folder.
+    Then resource limits, the session's own uid/gid (no supplementary groups),
+    no_new_privs, and a seccomp filter. When not root, the same is tried inside a new user
+    namespace (then all capabilities are dropped) and the grader's uid is kept.
     """
-    report: dict = {"uid": os.getuid(), "netns": False, "mountns": False, "hidden": [],
-                    "exposed": [], "readonly": [], "notes": []}
-    root = os.geteuid() == 0
+    report: dict = {"uid": os.getuid(), "netns": False, "mountns": False, "pidns": False,
+                    "ipcns": False, "seccomp": False, "root": [], "notes": []}
+    as_root = os.geteuid() == 0
     uid, gid = cfg["uid"], cfg["gid"]
+    own_uid, own_gid = os.getuid(), os.getgid()  # unmapped (65534) once unshared
+    spaces = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID
     try:
-        if root:
-            _unshare(CLONE_NEWNET)
-            report["netns"] = True
-        else:
-            own_uid, own_gid = os.getuid(), os.getgid()  # unmapped (65534) once unshared
-            _unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS)
+        _unshare(spaces if as_root else CLONE_NEWUSER | spaces)
+        if not as_root:
             _write_id_maps(own_uid, own_gid)
-            report["netns"] = report["mountns"] = True
+        report.update(netns=True, mountns=True, pidns=True, ipcns=True)
     except OSError as exc:
-        report["notes"].append(f"no network namespace ({exc}): the network stays reachable")
-    try:
-        if root:
-            _unshare(CLONE_NEWNS)
-            report["mountns"] = True
-        if report["mountns"]:
+        report["notes"].append(f"no namespaces ({exc}): the network stays reachable and "
+                               "the whole file system visible")
+    if report["pidns"]:
+        pid = os.fork()
+        if pid:
+            _keep_namespace(pid, cfg["pid_fd"], cfg["parent"])
+        os.close(cfg["pid_fd"])
+        # Dies with the keeper (which the student cannot reach), and cannot undo it (seccomp).
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:
+        os.write(cfg["pid_fd"], struct.pack("<q", os.getpid()))
+        os.close(cfg["pid_fd"])
+    if report["mountns"]:
+        try:
             _mount(None, "/", None, MS_REC | MS_PRIVATE)
-            if root:
-                needed = [p for p in sys.path if p] + [
-                    os.path.dirname(os.path.realpath(sys.executable)),
-                    cfg["scratch"], *([cfg["data_dir"]] if cfg["data_dir"] else [])]
-                report["exposed"] = _expose(needed, uid, gid, cfg["stage"])
-            report["hidden"] = _hide(cfg["hide"])
-            # Last, and recursive, so the mounts above are carried into the read-only copies.
-            report["readonly"] = _read_only(cfg["readonly"])
-            owner = f",uid={uid},gid={gid}" if root else ""
-            _mount("tmpfs", cfg["work"], "tmpfs", MS_NOSUID | MS_NODEV,
-                   f"size={cfg['work_bytes']},mode=0700{owner}")
-            try:
-                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
-            except OSError as exc:
-                report["notes"].append(f"other processes stay visible in /proc ({exc})")
-    except OSError as exc:
-        report["mountns"] = False
-        report["notes"].append(f"no mount namespace ({exc}): nothing is hidden")
-    os.chdir(cfg["work"])
+            report["root"] = _build_root(cfg, cfg["stage"], uid, gid, as_root)
+            _mount("proc", cfg["stage"] + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            _enter_root(cfg["stage"])
+        except OSError as exc:
+            report["mountns"] = False
+            report["root"] = []
+            report["notes"].append(f"no private file system ({exc}): the whole file system "
+                                   "stays visible, as far as permissions allow")
+    os.chdir(WORK if report["mountns"] else cfg["work"])
 
     limits = cfg["limits"]
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_s"], limits["cpu_s"] + 2))
@@ -416,10 +519,11 @@ def confine(cfg: dict) -> dict:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
     # A write past RLIMIT_FSIZE then fails with EFBIG instead of killing the process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
-    if root:
+    if as_root:
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
@@ -430,14 +534,27 @@ def confine(cfg: dict) -> dict:
             _drop_capabilities()
         except (OSError, KeyError) as exc:
             report["mountns"] = False
-            report["notes"].append(f"capabilities not dropped ({exc!r}): hidden paths could "
-                                   "be unmounted by student code")
+            report["notes"].append(f"capabilities not dropped ({exc!r}): the file system "
+                                   "could be remounted by student code")
     report["uid"] = os.getuid()
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    # Set after the uid change, which clears it; dies with the grader.
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != cfg["parent"]:
-        raise SystemExit("the grader exited during start-up")
+    if not report["pidns"]:
+        # Set after the uid change, which clears it; dies with the grader.
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != cfg["parent"]:
+            raise SystemExit("the grader exited during start-up")
+    try:
+        _install_seccomp()
+        report["seccomp"] = True
+    except (OSError, KeyError) as exc:
+        report["notes"].append(f"no seccomp filter ({exc!r})")
+    # From here on the harness knows only the paths inside the child's own root.
+    inside = report["mountns"]
+    folder = SUBMISSION if inside else cfg["submission"]
+    cfg["npz"] = {name: os.path.join(folder, name) for name in cfg.pop("npz_names")}
+    cfg["data_dir"] = (DATA if inside else cfg["data_dir"]) if cfg["data_dir"] else None
+    for key in ("submission", "stage", "work", "scratch"):
+        cfg.pop(key, None)
     return report
 
 
@@ -595,24 +712,13 @@ class Harness:
 
     # ---- operations
     def op_loss(self, a: dict) -> dict:
+        """Every loss call, checked or timed alike: W, X, y come from the shared input
+        memory that the parent filled after reading the clock, and compares afterwards."""
         fn = self.function(a["fn"])
-        W, X, y = a["W"], a["X"], a["y"]
+        W, X, y = (self.shared_array(*a["inputs"][k]) for k in ("W", "X", "y"))
         result = call(a["fn"], fn, W, X, y, a["reg"])
         loss, dW = unpack_loss(a["fn"], result)
-        return {"loss": loss, "dW": as_array(dW, f"the gradient dW from {a['fn']}"),
-                "W_after": W, "X_after": X, "y_after": y}
-
-    def op_time_loss(self, a: dict) -> dict:
-        fn = self.function(a["fn"])
-        # The parent wrote W, X, y into the shared input area after starting the clock.
-        W, X, y = (self.shared_array(*a["inputs"][k]) for k in ("W", "X", "y"))
-        reg = a["reg"]
-        result = None
-        # Fresh views each time: an in-place reshape by one run cannot shrink the next.
-        for _ in range(a["repeats"]):
-            result = call(a["fn"], fn, W.view(), X.view(), y.view(), reg)
-        loss, _ = unpack_loss(a["fn"], result)
-        return {"loss": loss}
+        return {"loss": loss, "dW": as_array(dW, f"the gradient dW from {a['fn']}")}
 
     def _classifier(self, name: str, W: np.ndarray | None, training: bool = True) -> object:
         cls = self.cls(name, training)
@@ -635,23 +741,21 @@ class Harness:
         y_pred = call(f"{a['cls']}.predict", clf.predict, a["X"])
         return {"y_pred": as_array(y_pred, f"{a['cls']}.predict's result")}
 
-    def op_cifar_accuracy(self, a: dict) -> dict:
+    def op_cifar_train(self, a: dict) -> dict:
+        """Train on the CIFAR-10 training split; the parent scores the W that comes back
+        on images this process never receives."""
         folder = self.cfg["data_dir"]
         if not folder:
             raise StudentError("the grader prepared no CIFAR-10 data for this session")
         # Copy-on-write maps: writable like the notebook's arrays, shared until written.
         data = {k: np.load(os.path.join(folder, f"{k}.npy"), mmap_mode="c",
-                           allow_pickle=False)
-                for k in ("X_train", "y_train", "X_val", "X_test")}
+                           allow_pickle=False) for k in ("X_train", "y_train")}
         np.random.seed(a["seed"])
         clf = self._classifier(a["cls"], None)
         call(f"{a['cls']}.train", clf.train, data["X_train"], data["y_train"],
              learning_rate=a["learning_rate"], reg=a["reg"], num_iters=a["num_iters"],
              batch_size=a["batch_size"], verbose=False)
-        val = call(f"{a['cls']}.predict", clf.predict, data["X_val"])
-        test = call(f"{a['cls']}.predict", clf.predict, data["X_test"])
-        return {"val_pred": as_array(val, f"{a['cls']}.predict's result"),
-                "test_pred": as_array(test, f"{a['cls']}.predict's result")}
+        return {"W": as_array(getattr(clf, "W", None), f"{a['cls']}.W after training")}
 
     def op_saved_weights(self, a: dict) -> dict:
         name = a["name"]
@@ -744,8 +848,8 @@ MEMORY_LIMIT_TEXT = "?"
 def serve(harness: Harness, req: int, rep: int) -> None:
     handlers = {
         "define": harness.define, "seal": harness.seal, "loss": harness.op_loss,
-        "time_loss": harness.op_time_loss, "train": harness.op_train,
-        "predict": harness.op_predict, "cifar_accuracy": harness.op_cifar_accuracy,
+        "train": harness.op_train, "predict": harness.op_predict,
+        "cifar_train": harness.op_cifar_train,
         "saved_weights": harness.op_saved_weights,
     }
     while True:
