@@ -176,7 +176,8 @@ def assert_checks(target: str, namespace: Mapping[str, object], seed: int | None
                   rubric: Rubric | None = None) -> None:
     """Run the hidden checks of `target` against the names in `namespace`.
 
-    The CIFAR-10 accuracy checks are not run here (they need the held-out labels). Raises AssertionError
+    The CIFAR-10 accuracy checks are not run here (they need the held-out labels).
+    Raises AssertionError
     listing every failed check and its message; prints a one-line summary otherwise
     (returning nothing, so a notebook cell does not display a list of results).
     """

@@ -7,6 +7,12 @@ checks that each parses as Python (`ast.parse` only compiles to a tree, it runs 
 and still defines what the checks call, and locates the .npz files without opening them
 (they are read inside the sandbox). Every problem becomes a `Problem` with a message for
 the student and the targets it makes ungradable; nothing here raises for a bad submission.
+
+Reading is bounded: `load_submission` parses in a separate process with limits on memory
+(`PARSE_MEMORY_BYTES`) and time (`PARSE_SECONDS`), so a notebook built to make `json` or
+`ast` use gigabytes, a zip bomb or a damaged archive costs that submission a clear
+message, never the grader's memory or the rest of the batch. Every text taken from the
+submission (file names, cell sources) is decoded leniently.
 """
 
 from __future__ import annotations
@@ -16,11 +22,15 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 import weakref
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +53,13 @@ MAX_ZIP_BYTES = 256 * 2**20            # the .zip file itself
 MAX_ZIP_UNCOMPRESSED = 512 * 2**20     # all members together, as declared
 MAX_ZIP_MEMBERS = 2000
 MAX_SEARCH_DEPTH = 2                   # folders below PATH searched for the notebooks
+MAX_CELL_CHARS = 2**20                 # one definition cell (a solution is a few KB)
+PARSE_MEMORY_BYTES = 2 * 2**30         # address space of the process that parses
+PARSE_SECONDS = 60                     # its CPU time and (x2) wall-clock time
+# What reading a damaged archive member can raise (zlib.error: a broken deflate stream).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
+               NotImplementedError, UnicodeDecodeError, zlib.error, ValueError,
+               RuntimeError, OverflowError)
 MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$")
 
 
@@ -85,17 +102,96 @@ def load_submission(path: str | os.PathLike[str]) -> Submission:
     """Parse the submission at `path` (folder or .zip) into a `Submission`; never raises
     for a malformed submission: each problem is recorded in `Submission.problems`.
 
+    The parsing runs in a child process limited in memory and time (`_parse_bounded`).
     For a .zip, the .npz members are extracted to a private temporary folder that lives as
     long as the returned `Submission`.
     """
     source = Path(path)
+    tmp = tempfile.mkdtemp(prefix="autograder-intake-")
+    os.chmod(tmp, 0o700)
+    submission = _parse_bounded(source, Path(tmp))
+    weakref.finalize(submission, shutil.rmtree, tmp, True)
+    return submission
+
+
+_PARSER = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
+           "from autograder.intake import main; main(sys.argv)")
+
+
+def _parse_bounded(source: Path, extract_to: Path) -> Submission:
+    """`_parse(source)` in a fresh interpreter, under RLIMIT_AS and RLIMIT_CPU."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (PARSE_MEMORY_BYTES,) * 2)
+        resource.setrlimit(resource.RLIMIT_CPU, (PARSE_SECONDS, PARSE_SECONDS + 1))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    name = _submission_name(source)
+    why = None
+    try:
+        run = subprocess.run(
+            [sys.executable, "-I", "-c", _PARSER, os.fsencode(source), str(extract_to)],
+            capture_output=True, preexec_fn=limit, timeout=2 * PARSE_SECONDS,
+            cwd=extract_to, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        if run.returncode == 0:
+            return _from_json(source, name, json.loads(run.stdout))
+        why = (f"reading it stopped ({_exit_reason(run.returncode)}; the limits are "
+               f"{PARSE_MEMORY_BYTES // 2**30} GiB and {PARSE_SECONDS} s)")
+    except subprocess.TimeoutExpired:
+        why = f"reading it took more than {2 * PARSE_SECONDS} s"
+    except (ValueError, KeyError, TypeError):
+        why = "reading it gave no usable result"
+    problem = Problem(source.name, None, f"could not be read: {why}; it is damaged or built "
+                      "to be far larger than a notebook: submit the notebooks as Jupyter "
+                      "saved them (and their .npz files), zipped by an ordinary tool",
+                      _all_targets())
+    return Submission(source=source, name=name, cells={}, problems=[problem],
+                      content_hash=hashlib.sha256(f"unreadable {name}".encode(
+                          "utf-8", "surrogatepass")).hexdigest())
+
+
+def _exit_reason(code: int) -> str:
+    if code == 3:
+        return "out of memory"
+    if code < 0:
+        return {9: "killed: out of time or memory", 24: "out of CPU time"}.get(
+            -code, f"signal {-code}")
+    return f"status {code}"
+
+
+def _from_json(source: Path, name: str, data: dict) -> Submission:
+    problems = [Problem(p[0], p[1], p[2], tuple(p[3])) for p in data["problems"]]
+    return Submission(source=source, name=name, cells=dict(data["cells"]), problems=problems,
+                      content_hash=str(data["content_hash"]),
+                      npz={k: Path(v) for k, v in data["npz"].items()})
+
+
+def _to_json(submission: Submission) -> str:
+    return json.dumps({
+        "cells": submission.cells,
+        "problems": [[p.notebook, p.cell, p.message, list(p.targets)]
+                     for p in submission.problems],
+        "content_hash": submission.content_hash,
+        "npz": {k: str(v) for k, v in submission.npz.items()},
+    })
+
+
+def main(argv: list[str]) -> None:
+    """`main([_, SOURCE, EXTRACT_TO])`: the Submission parsed as JSON on stdout."""
+    try:
+        submission = _parse(Path(os.fsdecode(argv[1])), Path(argv[2]))
+    except MemoryError:
+        sys.exit(3)
+    sys.stdout.write(_to_json(submission))
+
+
+def _parse(source: Path, extract_to: Path) -> Submission:
+    """Parse in this process (the bounded child of `load_submission`)."""
     problems: list[Problem] = []
     files: dict[str, bytes] = {}
     npz: dict[str, Path] = {}
-    tmp: str | None = None
     if source.is_file() and (source.suffix.lower() == ".zip" or zipfile.is_zipfile(source)):
-        tmp = tempfile.mkdtemp(prefix="autograder-intake-")
-        files, npz = _read_zip(source, Path(tmp), problems)
+        files, npz = _read_zip(source, extract_to, problems)
     elif source.is_dir():
         files, npz = _read_folder(source, problems)
     elif source.exists():
@@ -127,12 +223,8 @@ def load_submission(path: str | os.PathLike[str]) -> Submission:
                                     "search cell, which saves it with save_best_model, and "
                                     "submit it with the notebooks", (name,)))
 
-    submission = Submission(source=source, name=_submission_name(source), cells=cells,
-                            problems=problems, content_hash=_content_hash(raw_cells, npz),
-                            npz=npz)
-    if tmp is not None:
-        weakref.finalize(submission, shutil.rmtree, tmp, True)
-    return submission
+    return Submission(source=source, name=_submission_name(source), cells=cells,
+                      problems=problems, content_hash=_content_hash(raw_cells, npz), npz=npz)
 
 
 # --------------------------------------------------------------------------- containers
@@ -147,11 +239,21 @@ def _all_targets() -> tuple[str, ...]:
 
 
 def _submission_name(source: Path) -> str:
+    """The student: nbgrader's submitted/<student>/<assignment>/, else the folder or zip
+    stem; a file name that is not UTF-8 keeps its readable part."""
     parts = source.resolve().parts
     # nbgrader: .../submitted/<student>/<assignment>/
     if len(parts) >= 3 and parts[-3] == "submitted":
-        return parts[-2]
-    return source.stem if source.suffix == ".zip" else source.name
+        name = parts[-2]
+    else:
+        name = source.stem if source.suffix == ".zip" else source.name
+    return lenient(name)
+
+
+def lenient(text: str) -> str:
+    """A str that encodes as UTF-8: undecodable bytes of a file name (surrogate escapes)
+    and lone surrogates become U+FFFD."""
+    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def _read_folder(folder: Path, problems: list[Problem]) -> tuple[dict[str, bytes],
@@ -221,8 +323,9 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
                       "and other large files out of it")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        return refuse(f"cannot be read as a .zip file ({exc}): zip the folder again")
+    except _ZIP_ERRORS as exc:
+        return refuse(f"cannot be read as a .zip file ({lenient(str(exc))[:200]}): zip the "
+                      "folder again with an ordinary zip tool")
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
@@ -234,8 +337,8 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
         for member in members:
             unsafe = _unsafe_member(member)
             if unsafe:
-                return refuse(f"the .zip member {member.filename!r} {unsafe}: zip the folder "
-                              "with an ordinary zip tool")
+                return refuse(f"the .zip member {lenient(member.filename)!r} {unsafe}: zip "
+                              "the folder with an ordinary zip tool")
         by_name: dict[str, list[zipfile.ZipInfo]] = {}
         for member in members:
             parts = [p for p in re.split(r"[\\/]", member.filename) if p]
@@ -262,9 +365,11 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
                 with archive.open(member) as f:
                     # Read at most limit+1 bytes whatever the member claims (zip bombs).
                     data = f.read(limit + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+            except _ZIP_ERRORS as exc:
                 problems.append(Problem(wanted, None, f"{wanted} cannot be unpacked from the "
-                                        f".zip ({exc}): zip it again", _targets_of(wanted)))
+                                        f".zip ({type(exc).__name__}: "
+                                        f"{lenient(str(exc))[:200]}): zip it again",
+                                        _targets_of(wanted)))
                 continue
             if len(data) > limit:
                 problems.append(Problem(wanted, None, f"{wanted} is larger than {limit} "
@@ -341,7 +446,13 @@ def _definition_cells(notebook: str, data: bytes, problems: list[Problem]) -> di
                                     (grade_id,)))
             found[grade_id] = None  # type: ignore[assignment]
             continue
-        found[grade_id] = source
+        if len(source) > MAX_CELL_CHARS:
+            problems.append(Problem(notebook, grade_id, f"holds {len(source)} characters, "
+                                    f"more than the {MAX_CELL_CHARS} a definition cell may "
+                                    "hold: keep only your functions in it", (grade_id,)))
+            found[grade_id] = None  # type: ignore[assignment]
+            continue
+        found[grade_id] = lenient(source)
     for grade_id in wanted:
         if grade_id not in found:
             problems.append(Problem(notebook, grade_id, "is missing (the cell was deleted or "
@@ -353,11 +464,11 @@ def _definition_cells(notebook: str, data: bytes, problems: list[Problem]) -> di
 def _python_source(notebook: str, grade_id: str, text: str,
                    problems: list[Problem]) -> str | None:
     """The cell as Python for the sandbox, or None (with a Problem) if it is not usable."""
-    tree, error = _parse(text)
+    tree, error = _parse_python(text)
     if tree is None:
         stripped, removed = _strip_magics(text)
         if removed:
-            tree, _ = _parse(stripped)
+            tree, _ = _parse_python(stripped)
             if tree is not None:
                 lines = ", ".join(f"{n} (`{line.strip()[:40]}`)" for n, line in removed)
                 problems.append(Problem(notebook, grade_id, f"IPython magic or shell lines "
@@ -376,7 +487,7 @@ def _python_source(notebook: str, grade_id: str, text: str,
     return text
 
 
-def _parse(text: str) -> tuple[ast.Module | None, str]:
+def _parse_python(text: str) -> tuple[ast.Module | None, str]:
     try:
         return ast.parse(text), ""
     except SyntaxError as exc:
@@ -448,3 +559,7 @@ def _content_hash(cells: dict[str, str], npz: dict[str, Path]) -> str:
         digest.update(npz[name].read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

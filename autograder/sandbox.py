@@ -357,7 +357,8 @@ def clean_text(text: object, limit: int = MAX_ERROR_CHARS) -> str:
     `limit` characters, no lone surrogates or control characters but newline and tab."""
     if not isinstance(text, str):
         text = str(text)
-    text = text[:limit].encode("utf-8", "replace").decode("utf-8", "replace")
+    text = text[:limit]
+    # Lone surrogates are not printable: they become U+FFFD like other control characters.
     return "".join(c if c in "\n\t" or c.isprintable() else "\ufffd" for c in text)
 
 

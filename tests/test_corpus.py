@@ -13,17 +13,36 @@ the training bugs and the hyperparameter bug all go through CIFAR-10).
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
 import pytest
 from corpus_cells import CORPUS, entry_spec
 from submissions import build_entry
 
 from autograder.checks import TARGETS
 from autograder.grade import CIFAR_TARGETS, grade_submission
+from autograder.sandbox import UID_BASE, UID_SPAN, _process_uids
 
-ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken")
+ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken", "hostile")
                                for path in (CORPUS / kind).iterdir()
                                if (path / "expected.toml").is_file())
 WITHOUT_CIFAR = [t for t in TARGETS if t not in CIFAR_TARGETS]
+
+
+def traces(exclude_uids: set[int]) -> dict[str, set]:
+    """What sandboxes leave on the machine: processes of sandbox uids, SysV shared memory,
+    scratch folders, POSIX shared memory."""
+    processes = {(pid, uid) for pid, uid in _process_uids().items()
+                 if UID_BASE <= uid < UID_BASE + UID_SPAN and uid not in exclude_uids}
+    shm = set(Path("/proc/sysvipc/shm").read_text().splitlines()[1:]) \
+        if Path("/proc/sysvipc/shm").exists() else set()
+    scratch = {p.name for base in {Path(tempfile.gettempdir()), Path("/tmp")}
+               for p in base.glob("autograder-sandbox-*")}
+    posix = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    return {"processes": processes, "sysv shm": shm, "scratch": scratch, "/dev/shm": posix}
 
 
 def test_the_corpus_has_a_dozen_buggy_submissions_and_the_broken_cases():
@@ -46,8 +65,16 @@ def test_corpus_entry_gets_its_score_and_messages(entry, grading_data, trained_m
     spec = entry_spec(entry)
     submission = build_entry(entry, tmp_path, trained_models)
     cifar = spec.get("cifar", True)
+    reference = grading_data.reference_timing
+    reference.call("loss", fn="svm_loss_vectorized", W=np.zeros((2, 2)), X=np.ones((1, 2)),
+                   y=np.zeros(1, dtype=np.int64), reg=0.0)
+    keep = {reference._live.uid}
+    before = traces(keep)
     result = grade_submission(submission, data=grading_data,
                               targets=None if cifar else WITHOUT_CIFAR)
+    # Nothing the submission started or made outlives its grade.
+    left = {kind: found - before[kind] for kind, found in traces(keep).items()}
+    assert not any(left.values()), f"{entry} left behind {left}"
 
     report = "\n".join(f"{t['score']:g}/{t['max_score']:g} {t['name']}: {t['output']}"
                        for t in result.tests if t["score"] < t["max_score"])

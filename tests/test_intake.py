@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import stat
+import struct
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -66,6 +68,13 @@ def zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
 
 def messages(submission) -> list[str]:
     return [str(p) for p in submission.problems]
+
+
+def parse_here(path: Path):
+    """Intake's parser in this process, where a test can lower its limits (load_submission
+    runs it in a fresh interpreter, which reads the module's own constants)."""
+    out = Path(tempfile.mkdtemp())
+    return intake._parse(Path(path), out)
 
 
 # --------------------------------------------------------------------------- good submissions
@@ -277,19 +286,19 @@ def test_zip_bombs_are_refused_by_declared_size_and_member_count(tmp_path, monke
     archive = zip_folder(folder, tmp_path / "s.zip")
     assert archive.stat().st_size < 100_000
     monkeypatch.setattr(intake, "MAX_ZIP_UNCOMPRESSED", 2**20)
-    assert "would unpack to more than 1048576 bytes" in messages(load_submission(archive))[0]
+    assert "would unpack to more than 1048576 bytes" in messages(parse_here(archive))[0]
     monkeypatch.setattr(intake, "MAX_ZIP_UNCOMPRESSED", 2**30)
     monkeypatch.setattr(intake, "MAX_ZIP_MEMBERS", 3)
-    assert "the .zip holds 5 files (limit 3)" in messages(load_submission(archive))[0]
+    assert "the .zip holds 5 files (limit 3)" in messages(parse_here(archive))[0]
 
 
 def test_oversized_notebooks_and_weights_are_refused_unread(tmp_path, monkeypatch):
     folder = write_submission(tmp_path / "s")
     monkeypatch.setattr(intake, "MAX_NPZ_BYTES", 100)
-    sub = load_submission(folder)
+    sub = parse_here(folder)
     assert sub.npz == {} and sub.ungradable == {"svm_best.npz", "softmax_best.npz"}
     monkeypatch.setattr(intake, "MAX_NOTEBOOK_BYTES", 100)
-    sub = load_submission(zip_folder(folder, tmp_path / "s.zip"))
+    sub = parse_here(zip_folder(folder, tmp_path / "s.zip"))
     assert any("svm.ipynb is larger than 100 bytes" in m for m in messages(sub))
 
 
@@ -316,3 +325,84 @@ def test_the_sandbox_reads_the_weights_intake_located(tmp_path):
     with SandboxSession.from_submission(sub) as session:
         out = session.call("saved_weights", name="svm_best.npz")
     assert out.ok and out.value["num_iters"] == 1500
+
+
+# --------------------------------------------------------------------------- malformed input
+# Each of these once crashed `grade` or stopped a whole `batch`: now each is the
+# submission's own problem, with a message, and reading it is bounded in memory and time.
+
+
+def _flag_names_utf8(archive: Path) -> None:
+    """Set the UTF-8 flag (bit 11) on every entry, as a careless zip tool does."""
+    data = bytearray(archive.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (at := data.find(signature, start)) >= 0:
+            (flags,) = struct.unpack_from("<H", data, at + flag_at)
+            struct.pack_into("<H", data, at + flag_at, flags | 0x800)
+            start = at + 4
+    archive.write_bytes(bytes(data))
+
+
+def test_a_zip_member_name_flagged_utf8_that_is_not_is_the_submissions_problem(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    archive = tmp_path / "s.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(folder.iterdir()):
+            out.write(path, path.name)
+        out.writestr("notes-QQ.txt", b"x")
+    archive.write_bytes(archive.read_bytes().replace(b"notes-QQ", b"notes-\xff\xfe"))
+    _flag_names_utf8(archive)
+    sub = load_submission(archive)
+    assert sub.cells == {}
+    assert "cannot be read as a .zip file" in messages(sub)[0]
+    assert "zip the folder again" in messages(sub)[0]
+
+
+def test_a_damaged_deflate_stream_costs_that_notebook_only(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    archive = zip_folder(folder, tmp_path / "s.zip")
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as z:
+        info = z.getinfo("svm.ipynb")
+    # Scribble over the middle of svm.ipynb's compressed bytes (CRC and sizes stay).
+    body = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[body + 20:body + 60] = bytes(range(40))
+    archive.write_bytes(bytes(data))
+    sub = load_submission(archive)
+    svm = [m for m in messages(sub) if m.startswith("svm.ipynb")]
+    assert svm and "cannot be unpacked from the .zip" in svm[0]
+    assert set(sub.cells) == set(SOFTMAX_CELLS)
+
+
+def test_a_32mb_cell_of_assignments_is_refused_without_parsing_it(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    nb = json.loads((folder / "svm.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "svm_loss_naive":
+            cell["source"] = "x=1\n" * 6_500_000  # one string: 32.5 MB of JSON
+    (folder / "svm.ipynb").write_text(json.dumps(nb))
+    sub = load_submission(folder)
+    (problem,) = [m for m in messages(sub) if "svm_loss_naive" in m]
+    assert "holds 26000000 characters, more than the 1048576" in problem
+    assert "svm_loss_naive" not in sub.cells and "svm_loss_vectorized" in sub.cells
+
+
+def test_parsing_runs_with_bounded_memory(tmp_path, monkeypatch):
+    """What the size caps let through is parsed in a process of its own: past its memory
+    limit, the submission gets a message and the grader keeps its memory."""
+    monkeypatch.setattr(intake, "PARSE_MEMORY_BYTES", 40 * 2**20)
+    sub = load_submission(write_submission(tmp_path / "s"))
+    assert sub.cells == {} and len(sub.problems) == 1
+    assert "could not be read: reading it stopped" in messages(sub)[0]
+
+
+def test_lone_surrogates_and_undecodable_names_are_kept_readable(tmp_path):
+    cells = {**reference_cells(),
+             "svm_loss_naive": reference_cells()["svm_loss_naive"] + "\nNOTE = '\ud800'\n"}
+    raw = tmp_path / "caf\udce9"  # a folder name that is not UTF-8 (b"caf\xe9")
+    sub = load_submission(write_submission(raw, cells))
+    assert sub.name == "caf\ufffd"
+    assert "\ufffd" in sub.cells["svm_loss_naive"]
+    sub.name.encode("utf-8")
+    assert len(sub.content_hash) == 64
