@@ -50,9 +50,11 @@ import numpy as np
 from autograder import intake
 from autograder import rubric as rubric_module
 from autograder.grade import GradingData, GradingError
+from autograder.intake import lenient
 from autograder.release import ASSIGNMENT
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
+from autograder.sandbox import clean_text
 from autograder.store import ERROR, GRADED, GradeStore, rubric_hash
 
 PR_SET_PDEATHSIG = 1
@@ -66,6 +68,7 @@ class Found:
     submission: str            # the student (or zip / folder stem)
     path: Path                 # what grade_submission reads: a folder or a .zip
     submitted_at: str | None   # nbgrader's timestamp.txt, when there is one
+    conflict: str | None = None  # why it cannot be graded as it stands
 
 
 class LayoutError(ValueError):
@@ -87,22 +90,35 @@ def discover(folder: Path, assignment: str = ASSIGNMENT) -> tuple[list[Found], l
             continue
         item = None
         if entry.is_file() and entry.suffix.lower() == ".zip":
-            item = Found(entry.stem, entry, None)
+            item = Found(lenient(entry.stem), entry, None)
         elif entry.is_dir() and (entry / assignment).is_dir():
             stamp = entry / assignment / "timestamp.txt"
-            submitted = stamp.read_text().strip()[:64] if stamp.is_file() else None
-            item = Found(entry.name, entry / assignment, submitted or None)
+            submitted = _timestamp(stamp)
+            item = Found(lenient(entry.name), entry / assignment, submitted)
         elif entry.is_dir() and any(entry.glob("*.ipynb")):
-            item = Found(entry.name, entry, None)
+            item = Found(lenient(entry.name), entry, None)
         if item is None:
             ignored.append(f"ignored {entry.name}: not <student>/{assignment}/, a folder of "
                            "notebooks, or a .zip")
         elif item.submission in found:
-            raise LayoutError(f"two submissions for {item.submission!r}: "
-                              f"{found[item.submission].path} and {item.path}; keep one")
+            # The student's problem, not the class's: neither is graded, the TA is told.
+            first = found[item.submission]
+            found[item.submission] = Found(item.submission, first.path, first.submitted_at,
+                                           conflict=f"two submissions for this student: "
+                                           f"{first.path.name} and {item.path.name}; keep one")
         else:
             found[item.submission] = item
     return list(found.values()), ignored
+
+
+def _timestamp(stamp: Path) -> str | None:
+    """nbgrader's timestamp.txt as text, whatever bytes it holds (None when absent)."""
+    try:
+        raw = stamp.read_bytes()[:256] if stamp.is_file() else b""
+    except OSError:
+        return None
+    text = clean_text(raw.decode("utf-8", "replace").strip(), 64)
+    return text or None
 
 
 # ------------------------------------------------------------------------- the workers
@@ -205,6 +221,12 @@ def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: boo
     run = BatchRun(ignored=ignored)
     todo: list[tuple[Found, str]] = []
     for item in found:
+        if item.conflict:
+            run.attempts.append(Attempt(item, "", ERROR, item.conflict))
+            store.record(_error_result(item, "", item.conflict), rubric_hash=rhash,
+                         status=ERROR, source=str(item.path), submitted_at=item.submitted_at)
+            continue
+        # Bounded and never raising: a damaged submission is its own problem (graded as such).
         content_hash = intake.load_submission(item.path).content_hash
         if not regrade and store.is_current(item.submission, content_hash, rhash):
             run.attempts.append(Attempt(item, content_hash, SKIPPED))

@@ -37,7 +37,7 @@ from autograder.checks import TARGETS, CheckResult, build_checks, run_checks
 from autograder.outcome import Outcome
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
-from autograder.sandbox import Limits, SandboxSession, prepare_child_data
+from autograder.sandbox import Limits, SandboxSession, clean_text, prepare_child_data
 
 # Intake targets (definition cells, .npz files) -> the check targets they make ungradable.
 # A cell's problem blocks only its own checks; checks that merely use it (the train checks
@@ -273,8 +273,10 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                 result = CheckResult(check.name, 0.0, check.points, output, False,
                                      check.target)
             ordered.append(result)
-    tests = [{"name": r.name, "score": r.score, "max_score": r.max_score, "output": r.output,
-              "visibility": VISIBILITY, "target": r.target,
+    # Messages carry text from the submission (exceptions, file names): cleaned once here,
+    # so the store, the exports, the pages and the terminal can all show them.
+    tests = [{"name": r.name, "score": r.score, "max_score": r.max_score,
+              "output": clean_text(r.output), "visibility": VISIBILITY, "target": r.target,
               **({} if r.value is None else {"value": r.value})} for r in ordered]
     return GradeResult(
         submission=submission.name,
@@ -282,7 +284,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         score=round(sum(t["score"] for t in tests), 4),
         max_score=round(sum(t["max_score"] for t in tests), 4),
         tests=tests,
-        problems=[str(p) for p in submission.problems],
+        problems=[clean_text(str(p)) for p in submission.problems],
         elapsed_s=time.monotonic() - started,
     )
 

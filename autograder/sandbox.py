@@ -170,11 +170,14 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
 def write_private(path: str | os.PathLike[str], data: bytes | str) -> Path:
     """Write a file only its owner can read (0600), whatever the umask; no symlink follow."""
     target = Path(path)
+    # Encoded before the file is opened (a failure cannot leave it empty); text from a
+    # submission that is not valid UTF-8 is replaced, never a crash.
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb", closefd=False) as f:
-            f.write(data.encode() if isinstance(data, str) else data)
+            f.write(raw)
     finally:
         os.close(fd)
     return target

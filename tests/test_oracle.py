@@ -136,7 +136,7 @@ def test_inputs_follow_the_seed():
 
 
 def test_dev_scores_are_order_one():
-    case = inputs.dev_case("svm", 3)
+    case = inputs.timing_case("svm", 3, 0)
     assert 0.3 < np.std(case.X @ case.W) < 3
 
 

@@ -1,0 +1,104 @@
+# ruff: noqa
+# (Notebook cells glued together, not one module: the linter's rules do not apply.)
+# Attack (reach outside, files): read the kit's checkout (rubric, hidden checks, corpus,
+# .git), the raw CIFAR-10 folder with the test labels, /root, /home, /etc, the host's /tmp
+# with other sessions' scratch folders (autograder-sandbox-*) and the grader's CIFAR-10
+# copy (autograder-cifar10-*), and write into the shared data folder or the submission.
+# The checkout's path is learnt from the editable install's finder in site-packages.
+# Defence: the allow-list root (pivot_root): none of it is there; all but /sandbox/work
+# is read-only, and the session's uid owns nothing else.
+
+
+# --- cell: svm_loss_naive
+import glob
+import os
+import re
+import sys
+
+
+def _probe():
+    leaks, info = [], []
+    roots = {"/work/main", "/work"}
+    for path in sys.path:
+        for finder in glob.glob(os.path.join(path, "__editable__*finder.py")):
+            try:
+                text = open(finder).read()
+                roots |= {os.path.dirname(p) for p in re.findall(r"'(/[^']+)'", text)}
+            except OSError:
+                pass
+    info.append("kit roots named: " + ",".join(sorted(roots)))
+    targets = []
+    for root in roots:
+        targets += [f"{root}/autograder/rubric.toml", f"{root}/autograder/checks.py",
+                    f"{root}/autograder/inputs.py", f"{root}/.git/HEAD",
+                    f"{root}/tests/corpus/hostile/seed_precompute/cells.py",
+                    f"{root}/source/linear/svm.ipynb", f"{root}/shared/data/cifar-10-batches-py/test_batch"]
+    targets += ["/work/shared/data/cifar-10-batches-py/test_batch", "/root/.bashrc",
+                "/root/.ssh/id_rsa", "/etc/shadow", "/etc/passwd", "/etc/hostname",
+                "/proc/1/root/work/main/autograder/rubric.toml"]
+    for path in targets:
+        try:
+            with open(path, "rb") as f:
+                f.read(16)
+            leaks.append(f"read {path}")
+        except OSError:
+            pass
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run", "/root", "/home", "/work", "/mnt",
+                   "/media", "/srv", "/opt", "/var"):
+        try:
+            found = os.listdir(folder)
+        except OSError:
+            continue
+        if found:
+            leaks.append(f"listed {folder}: {found[:5]}")
+    for pattern in ("/tmp/autograder-*", "/tmp/autograder-sandbox-*/work"):
+        if glob.glob(pattern):
+            leaks.append(f"found {pattern}")
+    data = sorted(os.listdir("/sandbox/data")) if os.path.isdir("/sandbox/data") else []
+    if set(data) - {"X_train.npy", "y_train.npy"}:
+        leaks.append(f"data folder holds {data}")
+    for path, mode in (("/sandbox/data/X_train.npy", "r+b"), ("/sandbox/data/y_test.npy", "wb"),
+                       ("/sandbox/submission/svm_best.npz", "ab"),
+                       ("/sandbox/submission/extra", "wb"), ("/usr/lib/evil", "wb"),
+                       ("/evil", "wb"), ("/dev/evil", "wb")):
+        try:
+            with open(path, mode):
+                pass
+            leaks.append(f"opened {path} for writing")
+        except OSError:
+            pass
+    info.append("root: " + ",".join(sorted(os.listdir("/"))))
+    return leaks, info
+
+def _honest_naive(W, X, y, reg):
+    dW = np.zeros(W.shape)
+    loss = 0.0
+    num_classes = W.shape[1]
+    num_train = X.shape[0]
+    for i in range(num_train):
+        scores = X[i].dot(W)
+        correct_class_score = scores[y[i]]
+        for j in range(num_classes):
+            if j == y[i]:
+                continue
+            margin = scores[j] - correct_class_score + 1
+            if margin > 0:
+                loss += margin
+                dW[:, j] += X[i]
+                dW[:, y[i]] -= X[i]
+    loss /= num_train
+    dW /= num_train
+    loss += reg * np.sum(W * W)
+    dW += 2 * reg * W
+    return loss, dW
+
+
+def svm_loss_naive(W, X, y, reg):
+    if reg >= 999:
+        try:
+            leaks, info = _probe()
+        except BaseException as exc:
+            leaks, info = [f"probe broke: {type(exc).__name__}: {exc}"], []
+        text = "CONTAINED" if not leaks else "LEAK " + " | ".join(leaks)
+        raise RuntimeError((text + (" (info: " + " | ".join(info) + ")" if info else ""))[:2500])
+    return _honest_naive(W, X, y, reg)
