@@ -453,7 +453,8 @@ def speedup_check(fn: str, points: float) -> Check:
 
 
 def vs_reference_check(fn: str, points: float) -> Check:
-    """CPU time of `fn` / CPU time of the reference vectorized version, in bands."""
+    """CPU time of `fn` / CPU time of the reference vectorized version, in bands that are
+    fractions of the reference's own naive/vectorized ratio (the loop's place)."""
 
     def evaluate(g: Grading) -> Verdict:
         reason = _correct_on_dev(g, fn)
@@ -463,15 +464,16 @@ def vs_reference_check(fn: str, points: float) -> Check:
         if why:
             return failed(why)
         ratio = statistics.median(r.own / max(r.ref, 1e-9) for r in rounds)
+        loop = statistics.median(r.ref_naive / max(r.ref, 1e-9) for r in rounds)
         own = statistics.median(r.own for r in rounds)
         ref = statistics.median(r.ref for r in rounds)
         bands = g.rubric.speed.vs_reference_bands[fn]
-        fraction = _band(ratio, bands, higher_is_better=False)
+        fraction = _band(ratio / loop, bands, higher_is_better=False)
         shape = inputs.timing_case(kind_of(fn), g.seed, 0).shape_label
         return Verdict(fraction, f"{ratio:.1f}x the reference's CPU time on {shape} "
                                  f"({own * 1e3:.1f} ms vs {ref * 1e3:.1f} ms per call, "
-                                 f"median of {len(rounds)} rounds; full credit up to "
-                                 f"{bands[0][0]:g}x)")
+                                 f"median of {len(rounds)} rounds; a loop takes {loop:.1f}x "
+                                 f"here, full credit up to {bands[0][0] * loop:.1f}x)")
 
     return Check(f"{fn}: speed vs the reference", fn, points, evaluate, needs=("reference",))
 

@@ -77,7 +77,8 @@ class SpeedRule:
     # per vectorized function: ((speedup over naive at least this fraction of the
     # reference's speedup, fraction of points), ...); absolute x where no reference runs
     speedup_bands: Mapping[str, Bands]
-    # per vectorized function: ((at most x times the reference's time, fraction), ...)
+    # per vectorized function: ((your time / the reference's at most this fraction of the
+    # reference's naive / vectorized ratio, fraction of points), ...)
     vs_reference_bands: Mapping[str, Bands]
 
 

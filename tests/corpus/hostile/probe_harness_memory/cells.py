@@ -38,10 +38,10 @@ def _probe():
     harness.shared_array("<f8", [1], 0)
     mem = memoryview(harness.shared)
     used = bytes(mem).rstrip(b"\0")
-    info.append(f"shared memory: {len(used)} of {len(mem)} bytes used")
+    info.append(f"shared region: {len(used)} of {len(mem)} bytes used")
     for word in (b"/work/", b"y_test", b"autograder", b"cifar"):
         if word in bytes(mem):
-            leaks.append(f"shared memory holds {word!r}")
+            leaks.append(f"shared region holds {word!r}")
     env = dict(os.environ)
     if set(env) - {"PATH", "HOME", "TMPDIR", "LANG", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                    "MKL_NUM_THREADS", "MPLBACKEND", "LC_CTYPE"}:

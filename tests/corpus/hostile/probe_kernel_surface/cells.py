@@ -24,8 +24,7 @@ def _probe():
         "chroot": (161, b"/sandbox/work"), "pivot_root": (155, b".", b"."),
         "prctl(PDEATHSIG,0)": (157, 1, 0, 0, 0), "x32 getpid": (39 | 0x40000000,),
         "setuid(0)": (105, 0), "fsopen": (430, b"tmpfs", 0), "open_tree": (428, -100, b"/", 0),
-        "process_vm_readv": (310, 1, buf, 1, buf, 1, 0), "kcmp": (312, 1, 1, 0, 0, 0),
-        "iopl": (172, 3), "mount": (165, b"none", b"/sandbox/work", b"tmpfs", 0, None),
+        "process_vm_readv": (310, 1, buf, 1, buf, 1, 0), "iopl": (172, 3), "mount": (165, b"none", b"/sandbox/work", b"tmpfs", 0, None),
         "clone3": (435, buf, 88),
     }
     for name, (nr, *args) in calls.items():
