@@ -26,6 +26,7 @@ from autograder.grade import (
     GradingError,
     ReferenceTiming,
     grade_submission,
+    mirrored,
     seed_of,
 )
 from autograder.sandbox import CHILD_DATA_FILES
@@ -91,21 +92,29 @@ def test_the_seed_is_the_content_hash_so_regrades_see_the_same_inputs():
                           inputs.loss_cases("svm", seed_of(digest))[0].X)
 
 
-def test_the_reference_is_timed_once_per_run_and_replayed_for_every_submission():
-    case = inputs.dev_case("svm", 7)
-    args = dict(fn="svm_loss_vectorized", X=case.X, y=case.y, reg=case.reg, repeats=1)
+def test_the_reference_times_its_loop_and_its_vectorized_loss_live():
+    """The speed checks call the reference in the same round as the student's calls: one
+    live session, its naive loop clearly slower than its vectorized loss."""
+    case = inputs.timing_case("svm", 7, 0)
+    args = dict(W=case.W, X=case.X, y=case.y, reg=case.reg)
     with ReferenceTiming() as timing:
-        first = timing.session()
-        measured = [first.call("time_loss", W=case.W * (1 + 0.01 * i), **args)
-                    for i in range(3)]
-        assert all(out.ok and out.cpu_seconds > 0 for out in measured)
-        second = timing.session()
-        replayed = [second.call("time_loss", W=case.W * (1 + 0.01 * i), **args)
-                    for i in range(3)]
-        assert [o.cpu_seconds for o in replayed] == [o.cpu_seconds for o in measured]
-        # One call more than the first submission made: measured live, then kept too.
-        extra = second.call("time_loss", W=case.W, **args)
-        assert extra.ok and timing.session().call("time_loss", W=case.W, **args) is measured[0]
+        naive = [timing.call("loss", fn="svm_loss_naive", **args) for _ in range(3)]
+        fast = [timing.call("loss", fn="svm_loss_vectorized", **args) for _ in range(3)]
+    assert all(out.ok and out.cpu_seconds > 0 for out in naive + fast)
+    assert abs(naive[0].value["loss"] - fast[0].value["loss"]) < 1e-9
+    assert np.median([o.cpu_seconds for o in naive]) > \
+        2 * np.median([o.cpu_seconds for o in fast])
+
+
+def test_mirrored_images_are_the_same_images_flipped():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (3, 32, 32, 3)).astype(np.float32)
+    mean = images.reshape(3, -1).mean(axis=0)
+    X = np.hstack([images.reshape(3, -1) - mean, np.ones((3, 1), np.float32)])
+    flipped = mirrored(X, mean)
+    assert np.allclose(flipped[:, :-1] + mean,
+                       images[:, :, ::-1, :].reshape(3, -1)) and np.all(flipped[:, -1] == 1)
+    assert np.array_equal(mirrored(flipped, mean), X)
 
 
 def test_a_missing_data_set_is_an_error_that_says_what_to_do(tmp_path):
@@ -132,12 +141,14 @@ def test_cli_usage_errors(tmp_path):
 
 
 @pytest.mark.cifar
-def test_grading_data_gives_the_child_images_and_keeps_the_labels(cifar10_env):
+def test_grading_data_gives_the_child_the_training_split_only(cifar10_env):
     with GradingData(num_training=500, num_validation=100, num_test=100) as data:
         files = sorted(p.name for p in data.child_dir.iterdir())
+        assert files == ["X_train.npy", "y_train.npy"]
         assert files == sorted(f"{name}.npy" for name in CHILD_DATA_FILES)
-        assert "y_val.npy" not in files and "y_test.npy" not in files
-        assert set(data.parent) == {"X_val", "y_val", "y_test"}
+        # The evaluation images stay here, mirrored; their labels too.
+        assert set(data.parent) == {"X_val", "y_val", "X_test", "y_test"}
+        assert data.parent["X_val"].shape == (100, 3073)
         assert np.load(data.child_dir / "X_train.npy", mmap_mode="r").dtype == np.float32
         folder = data.child_dir
     assert not folder.exists()
