@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -126,6 +127,8 @@ class Grading:
     rubric: Rubric
     data: Mapping[str, np.ndarray] | None = None
     reference_session: Session | None = None
+    # time.monotonic() after which no more student code is called (None: no budget).
+    deadline: float | None = None
     _memo: dict[tuple, Outcome] = field(default_factory=dict)
     _broken: dict[str, Outcome] = field(default_factory=dict)
     _called: set[str] = field(default_factory=set)
@@ -141,7 +144,14 @@ class Grading:
             return self._memo[memo]
         if subject in self._broken:
             return self._broken[subject]
-        out = (session or self.session).call(op, **kwargs)
+        timeout = kwargs.pop("timeout_s", None)
+        if self.deadline is not None and session is None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                return Outcome(ok=False, error=self.over_budget())
+            timeout = min(timeout or self.rubric.timeout(op), left)
+        limits = {} if timeout is None else {"timeout_s": timeout}
+        out = (session or self.session).call(op, **limits, **kwargs)
         first = subject not in self._called
         self._called.add(subject)
         if not out.ok and (first or _fatal(out.error)):
@@ -149,6 +159,17 @@ class Grading:
         if memo is not None:
             self._memo[memo] = out
         return out
+
+    def over_budget(self) -> str:
+        return (f"not run: grading this submission used up its budget of "
+                f"{self.rubric.budget.submission_seconds:g} s of wall-clock time (the "
+                "reference solution takes a fraction of it); the code checked earlier is "
+                "far too slow or does not return")
+
+    def failed_before(self, subject: str) -> str | None:
+        """The error that made `subject` unusable for good (a timeout, a crash), if any."""
+        out = self._broken.get(subject)
+        return out.error if out is not None and _fatal(out.error) else None
 
     def cases(self, fn: str) -> list[LossCase]:
         kind = kind_of(fn)
@@ -711,8 +732,14 @@ def _retrained(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
     hyper, note = _hyperparameters(g, cls)
     if hyper is None:
         return None, note
+    loss_fn = CLASS_LOSS[cls]
+    for subject in (loss_fn, TRAIN):
+        earlier = g.failed_before(subject)
+        if earlier:
+            return None, (f"{cls} was not retrained on CIFAR-10, since {subject} already "
+                          f"failed on a small input: {earlier}")
     out = g.call(f"{cls} on CIFAR-10", "cifar_train", memo=("cifar", cls), cls=cls,
-                 seed=g.seed, **hyper)
+                 seed=g.seed, timeout_s=_retrain_timeout(g, loss_fn, hyper), **hyper)
     if not out.ok:
         return None, f"training {cls} on CIFAR-10 failed: {out.error}"
     value = out.value if isinstance(out.value, Mapping) else {}
@@ -725,6 +752,21 @@ def _retrained(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
     settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
     return {split: _accuracy(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
             for split in ("val", "test")}, f"after training with {settings}{note}"
+
+
+def _retrain_timeout(g: Grading, loss_fn: str, hyper: Mapping[str, float]) -> float:
+    """Seconds the CIFAR-10 retraining may take: from the CPU time your loss took on the
+    dev-set shape (500 rows), scaled to the batch size and iterations asked, times the
+    rubric's factor, plus a start-up allowance; never more than [timeouts] cifar_train."""
+    cap = g.rubric.timeout("cifar_train")
+    dev = g.loss(loss_fn, g.cases(loss_fn)[-1])
+    if not dev.ok or dev.cpu_seconds is None:
+        return cap
+    rule = g.rubric.budget
+    per_iteration = dev.cpu_seconds * max(hyper["batch_size"], 100) / 500 \
+        + rule.retrain_iteration_overhead_s
+    return min(cap, rule.retrain_factor * hyper["num_iters"] * per_iteration
+               + rule.retrain_startup_s)
 
 
 def accuracy_check(cls: str, split: str, points: float) -> Check:
@@ -820,8 +862,12 @@ def build_checks(seed: int, rubric: Rubric) -> list[Check]:
 def run_checks(session: Session, seed: int, rubric: Rubric,
                targets: Iterable[str] | None = None,
                data: Mapping[str, np.ndarray] | None = None,
-               reference_session: Session | None = None) -> list[CheckResult]:
+               reference_session: Session | None = None,
+               budget_s: float | None = None) -> list[CheckResult]:
     """Run the hidden checks of `targets` (default: all) against one submission's session.
+
+    `budget_s`: wall-clock seconds for the whole run; each call into student code gets at
+    most what is left, and the checks left when it is spent score 0, saying so.
 
     `data` holds what the parent keeps from the student (the evaluation images X_val and
     X_test, mirrored, and their labels y_val and y_test); without it the CIFAR-10 checks
@@ -833,12 +879,16 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
     if unknown:
         raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
     available = {"data": data is not None, "reference": reference_session is not None}
-    grading = Grading(session, seed, rubric, data, reference_session)
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    grading = Grading(session, seed, rubric, data, reference_session, deadline)
     results = []
     for check in build_checks(seed, rubric):
         if check.target not in wanted or not all(available[n] for n in check.needs):
             continue
-        verdict = check.evaluate(grading)
+        if deadline is not None and time.monotonic() >= deadline:
+            verdict = failed(grading.over_budget())
+        else:
+            verdict = check.evaluate(grading)
         fraction = min(1.0, max(0.0, verdict.fraction))
         results.append(CheckResult(
             name=check.name, score=round(check.points * fraction, 4),

@@ -251,7 +251,8 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                     limits=limits_for(rubric)) as session:
                 for result in run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
-                                         reference_session=timing or own_timing):
+                                         reference_session=timing or own_timing,
+                                         budget_s=rubric.budget.submission_seconds):
                     results[result.name] = result
         finally:
             if own_timing is not None:
@@ -286,7 +287,18 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         tests=tests,
         problems=[clean_text(str(p)) for p in submission.problems],
         elapsed_s=time.monotonic() - started,
+        limits=limits_note(rubric),
     )
+
+
+def limits_note(rubric: Rubric) -> str:
+    """The time limits the student's code ran under, in the words of the feedback."""
+    t = rubric.timeouts
+    return (f"Time limits: {rubric.budget.submission_seconds:g} s for grading the whole "
+            f"submission; one call of a loss function {t['loss']:g} s, of train "
+            f"{t['train']:g} s, of predict {t['predict']:g} s; the CIFAR-10 retraining gets "
+            f"{rubric.budget.retrain_factor:g} times what your loss's speed on 500 rows "
+            f"predicts for the iterations asked, at most {t['cifar_train']:g} s.")
 
 
 # --------------------------------------------------------------------------- report
@@ -308,6 +320,8 @@ def format_table(result: GradeResult, width: int = 100) -> str:
             lines.append(_indent(test["output"], width))
     lines.append(f"Total: {_number(result.score)} / {_number(result.max_score)} "
                  f"({result.elapsed_s:.1f} s)")
+    if result.limits:
+        lines.append(_indent(result.limits, width))
     return "\n".join(lines)
 
 

@@ -84,7 +84,8 @@ class InProcessSession:
         self.namespace = namespace
         self.folder = Path(folder)
 
-    def call(self, op: str, **kwargs: object) -> Outcome:
+    def call(self, op: str, *, timeout_s: float | None = None, **kwargs: object) -> Outcome:
+        # No timeout in-kernel: the student's own kernel runs the code (the weaker mode).
         handler: Callable[..., Outcome] | None = getattr(self, f"_op_{op}", None)
         if handler is None:
             return Outcome(ok=False, error=f"{op}: not available in-kernel")

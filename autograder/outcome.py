@@ -29,4 +29,5 @@ class Outcome:
 class Session(Protocol):
     """One per submission: runs trusted harness operations against the student's names."""
 
-    def call(self, op: str, **arrays_and_numbers: object) -> Outcome: ...
+    def call(self, op: str, *, timeout_s: float | None = None,
+             **arrays_and_numbers: object) -> Outcome: ...

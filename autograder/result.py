@@ -23,6 +23,7 @@ class GradeResult:
     tests: list[dict[str, Any]]
     problems: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    limits: str = ""   # the time limits the code ran under, as told to the student
 
     def to_gradescope(self) -> dict[str, Any]:
         """The Gradescope ``results.json`` document."""
@@ -35,10 +36,14 @@ class GradeResult:
                 for test in self.tests
             ],
         }
+        notes = []
         if self.problems:
-            doc["output"] = "Problems found in the submission:\n" + "\n".join(
-                f"- {p}" for p in self.problems
-            )
+            notes.append("Problems found in the submission:\n" + "\n".join(
+                f"- {p}" for p in self.problems))
+        if self.limits:
+            notes.append(self.limits)
+        if notes:
+            doc["output"] = "\n\n".join(notes)
         return doc
 
     def to_json(self) -> str:

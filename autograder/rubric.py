@@ -83,6 +83,16 @@ class SpeedRule:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What one submission may cost (wall clock), and how the retraining timeout scales."""
+
+    submission_seconds: float
+    retrain_factor: float
+    retrain_iteration_overhead_s: float
+    retrain_startup_s: float
+
+
+@dataclass(frozen=True)
 class Rubric:
     """The validated contents of rubric.toml."""
 
@@ -94,6 +104,7 @@ class Rubric:
     speed: SpeedRule
     accuracy: Mapping[str, AccuracyRule]
     timeouts: Mapping[str, float]
+    budget: Budget
 
     def timeout(self, op: str) -> float:
         """Seconds one call of operation `op` may take."""
@@ -218,6 +229,14 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
     timeout_table = top.table("timeouts")
     timeouts = {op: float(timeout_table.number(op, 0.1, 86_400.0)) for op in OPS}
     timeout_table.done()
+    budget_table = top.table("budget")
+    budget = Budget(
+        submission_seconds=float(budget_table.number("submission_seconds", 1.0, 86_400.0)),
+        retrain_factor=float(budget_table.number("retrain_factor", 1.0, 1000.0)),
+        retrain_iteration_overhead_s=float(
+            budget_table.number("retrain_iteration_overhead_s", 0.0, 10.0)),
+        retrain_startup_s=float(budget_table.number("retrain_startup_s", 0.0, 3600.0)))
+    budget_table.done()
     top.done()
 
     return Rubric(
@@ -229,6 +248,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
         speed=SpeedRule(samples, budget, naive_cap, speedup, vs_reference),
         accuracy=accuracy,
         timeouts=timeouts,
+        budget=budget,
     )
 
 

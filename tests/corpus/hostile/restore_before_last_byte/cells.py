@@ -1,0 +1,47 @@
+# ruff: noqa
+# (Notebook cells glued together, not one module: the linter's rules do not apply.)
+# Attack (fake "does not modify its inputs"): the function divides X in place (the bug);
+# the harness's write_all is patched to send the reply but its last byte, put X back from
+# a copy taken on entry, then send the last byte. The parent compares the shared memory
+# only once the whole reply is in, so it finds X as it sent it.
+# Defence that should stop it: the grader's comparison of the shared input memory after the
+# reply (it cannot tell this from a function that restores its inputs before returning).
+
+
+# --- cell: softmax_loss_vectorized
+import sys
+
+_MAIN = sys.modules["__main__"]
+_ORIG_WRITE_ALL = _MAIN.write_all
+_PENDING = []
+
+
+def _write_all(fd, parts):
+    blob = b"".join(bytes(memoryview(p).cast("B")) for p in parts)
+    _ORIG_WRITE_ALL(fd, [blob[:-1]])
+    while _PENDING:
+        view, saved = _PENDING.pop()
+        view[...] = saved
+    _ORIG_WRITE_ALL(fd, [blob[-1:]])
+
+
+_MAIN.write_all = _write_all
+
+def _mutating_softmax(W, X, y, reg):
+    # The honest part: the reference, with the bug of buggy/softmax_vectorized_mutates_X.
+    num_train = X.shape[0]
+    rows = np.arange(num_train)
+    scores = X.dot(W)
+    scores = scores - scores.max(axis=1, keepdims=True)
+    log_probs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    loss = -log_probs[rows, y].mean() + reg * np.sum(W * W)
+    dscores = np.exp(log_probs)
+    dscores[rows, y] -= 1
+    X /= num_train
+    dW = X.T.dot(dscores) + 2 * reg * W
+    return loss, dW
+
+
+def softmax_loss_vectorized(W, X, y, reg):
+    _PENDING.append((X, X.copy()))
+    return _mutating_softmax(W, X, y, reg)
