@@ -230,7 +230,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
     timeouts = {op: float(timeout_table.number(op, 0.1, 86_400.0)) for op in OPS}
     timeout_table.done()
     budget_table = top.table("budget")
-    budget = Budget(
+    grading_budget = Budget(
         submission_seconds=float(budget_table.number("submission_seconds", 1.0, 86_400.0)),
         retrain_factor=float(budget_table.number("retrain_factor", 1.0, 1000.0)),
         retrain_iteration_overhead_s=float(
@@ -248,7 +248,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
         speed=SpeedRule(samples, budget, naive_cap, speedup, vs_reference),
         accuracy=accuracy,
         timeouts=timeouts,
-        budget=budget,
+        budget=grading_budget,
     )
 
 

@@ -406,6 +406,7 @@ class SandboxSession:
         self._last_cpu = 0.0
         self._proc: subprocess.Popen | None = None
         self._init_pid: int | None = None       # the child's init: where student code runs
+        self._init_fd: int | None = None        # its pidfd (signals reach it, and only it)
         self._scratch: Path | None = None
         self._output = bytearray()
         self._output_lock = threading.Lock()
@@ -704,6 +705,7 @@ class SandboxSession:
             self._init_pid = self._read_pid(pid_r, deadline)
         finally:
             os.close(pid_r)
+        self._init_fd = self._open_init(self._init_pid, self._proc.pid)
         hello = self._receive(deadline, "start-up")
         report = hello.get("value") if hello.get("id") == 0 else None
         if not isinstance(report, dict):
@@ -714,6 +716,23 @@ class SandboxSession:
             pidns=bool(report["pidns"]), ipcns=bool(report["ipcns"]),
             seccomp=bool(report["seccomp"]), root=tuple(report["root"]),
             notes=tuple(report["notes"]))
+
+    @staticmethod
+    def _open_init(pid: int, keeper: int) -> int | None:
+        """A pidfd of the child's init, once it is known to be the keeper's child."""
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            return None
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            parent = int(re.search(r"^PPid:\s+(\d+)", status, re.MULTILINE).group(1))
+        except (OSError, AttributeError, ValueError):
+            parent = None
+        if parent != keeper:
+            os.close(fd)
+            return None
+        return fd
 
     def _read_pid(self, fd: int, deadline: float) -> int:
         """The host pid of the child's init, written by its trusted keeper (before any
@@ -748,13 +767,19 @@ class SandboxSession:
         self._proc = None
         os.close(self._req)
         if not (graceful and self._wait_exit(proc, 1.0) is not None):
-            # The init first: its namespace, and everything in it, goes with it.
-            targets = [(os.kill, self._init_pid), (os.killpg, proc.pid)]
-            for kill, pid in targets:
-                if proc.returncode is None and pid is not None:
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        kill(pid, signal.SIGKILL)
-            self._wait_exit(proc, 5.0)
+            # Kill the init (through its pidfd: never another process that got its pid):
+            # its namespace, and everything in it, goes with it, and the keeper reaps it
+            # and exits. Killing the keeper first would orphan the init as a zombie.
+            if self._init_fd is not None:
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    signal.pidfd_send_signal(self._init_fd, signal.SIGKILL)
+            if self._wait_exit(proc, 5.0) is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                self._wait_exit(proc, 5.0)
+        if self._init_fd is not None:
+            os.close(self._init_fd)
+            self._init_fd = None
         if self.root:
             _kill_uid(self.uid)
         os.close(self._rep)

@@ -24,7 +24,7 @@ from submissions import build_entry
 
 from autograder.checks import TARGETS
 from autograder.grade import CIFAR_TARGETS, grade_submission
-from autograder.sandbox import UID_BASE, UID_SPAN, _process_uids
+from autograder.sandbox import UID_BASE, UID_SPAN, _grader_of, _process_uids
 
 ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken", "hostile")
                                for path in (CORPUS / kind).iterdir()
@@ -32,15 +32,21 @@ ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "brok
 WITHOUT_CIFAR = [t for t in TARGETS if t not in CIFAR_TARGETS]
 
 
+def _ours(uid: int) -> bool:
+    """A sandbox uid of this process's sessions (other graders may run on the machine)."""
+    return UID_BASE <= uid < UID_BASE + UID_SPAN and _grader_of(uid) == os.getpid() % 2**22
+
+
 def traces(exclude_uids: set[int]) -> dict[str, set]:
-    """What sandboxes leave on the machine: processes of sandbox uids, SysV shared memory,
-    scratch folders, POSIX shared memory."""
+    """What this process's sandboxes leave on the machine: processes (zombies included),
+    SysV shared memory, scratch folders, POSIX shared memory."""
     processes = {(pid, uid) for pid, uid in _process_uids().items()
-                 if UID_BASE <= uid < UID_BASE + UID_SPAN and uid not in exclude_uids}
+                 if _ours(uid) and uid not in exclude_uids}
     shm = set(Path("/proc/sysvipc/shm").read_text().splitlines()[1:]) \
         if Path("/proc/sysvipc/shm").exists() else set()
     scratch = {p.name for base in {Path(tempfile.gettempdir()), Path("/tmp")}
-               for p in base.glob("autograder-sandbox-*")}
+               for p in base.glob("autograder-sandbox-*")
+               if _ours(p.stat().st_gid) and p.stat().st_gid not in exclude_uids}
     posix = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
     return {"processes": processes, "sysv shm": shm, "scratch": scratch, "/dev/shm": posix}
 
