@@ -37,6 +37,13 @@ def _ours(uid: int) -> bool:
     return UID_BASE <= uid < UID_BASE + UID_SPAN and _grader_of(uid) == os.getpid() % 2**22
 
 
+def _gid(path: Path) -> int:
+    try:
+        return path.stat().st_gid
+    except OSError:  # removed meanwhile
+        return -1
+
+
 def traces(exclude_uids: set[int]) -> dict[str, set]:
     """What this process's sandboxes leave on the machine: processes (zombies included),
     SysV shared memory, scratch folders, POSIX shared memory."""
@@ -46,7 +53,7 @@ def traces(exclude_uids: set[int]) -> dict[str, set]:
         if Path("/proc/sysvipc/shm").exists() else set()
     scratch = {p.name for base in {Path(tempfile.gettempdir()), Path("/tmp")}
                for p in base.glob("autograder-sandbox-*")
-               if _ours(p.stat().st_gid) and p.stat().st_gid not in exclude_uids}
+               if _ours(_gid(p)) and _gid(p) not in exclude_uids}
     posix = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
     return {"processes": processes, "sysv shm": shm, "scratch": scratch, "/dev/shm": posix}
 
