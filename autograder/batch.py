@@ -104,8 +104,9 @@ def discover(folder: Path, assignment: str = ASSIGNMENT) -> tuple[list[Found], l
             # The student's problem, not the class's: neither is graded, the TA is told.
             first = found[item.submission]
             found[item.submission] = Found(item.submission, first.path, first.submitted_at,
-                                           conflict=f"two submissions for this student: "
-                                           f"{first.path.name} and {item.path.name}; keep one")
+                                           conflict="two submissions for this student: "
+                                           f"{first.path.relative_to(folder)} and "
+                                           f"{item.path.relative_to(folder)}; keep one")
         else:
             found[item.submission] = item
     return list(found.values()), ignored

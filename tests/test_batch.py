@@ -65,8 +65,10 @@ def test_discovers_nbgrader_layout_zips_and_plain_folders(tmp_path: Path) -> Non
 def test_layout_mistakes_are_explained(tmp_path: Path) -> None:
     touch_submission(tmp_path / "class" / "alice" / "linear")
     (tmp_path / "class" / "alice.zip").write_bytes(b"")
-    with pytest.raises(LayoutError, match="two submissions for 'alice'"):
-        discover(tmp_path / "class")
+    # Two submissions of one student are that student's problem, not the class's.
+    (found,), _ = discover(tmp_path / "class")
+    assert found.conflict == ("two submissions for this student: alice/linear and "
+                              "alice.zip; keep one")
     single = touch_submission(tmp_path / "one")
     with pytest.raises(LayoutError, match="autograder grade"):
         discover(single)
@@ -327,3 +329,53 @@ def test_graded_class_report_shows_cifar_accuracies(graded_class: dict, tmp_path
     assert 'data-images="ok"' in dom
     for student in STUDENTS:
         assert f'data-student="{student}"' in dom
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_malformed_submissions_are_their_own_results_and_the_class_is_graded(
+        classroom: Classroom, tmp_path: Path) -> None:
+    """Each of these once crashed `grade` or stopped the whole batch, on every rerun."""
+    from test_intake import flag_names_utf8
+
+    cls = tmp_path / "submitted"
+    cls.mkdir()
+    good = classroom.submitted / "erin" / ASSIGNMENT
+    shutil.copytree(good, cls / "frank" / ASSIGNMENT)
+    (cls / "frank" / ASSIGNMENT / "timestamp.txt").write_bytes(b"2026-03-01 \xff\xfe UTC")
+    # gina: a member name flagged UTF-8 that is not UTF-8.
+    with zipfile.ZipFile(cls / "gina.zip", "w") as out:
+        for path in sorted(good.iterdir()):
+            out.write(path, path.name)
+        out.writestr("notes-QQ.txt", b"x")
+    (cls / "gina.zip").write_bytes((cls / "gina.zip").read_bytes()
+                                   .replace(b"notes-QQ", b"notes-\xff\xfe"))
+    flag_names_utf8(cls / "gina.zip")
+    # hank: a damaged deflate stream in svm.ipynb.
+    zip_submission(good, cls / "hank.zip")
+    data = bytearray((cls / "hank.zip").read_bytes())
+    with zipfile.ZipFile(cls / "hank.zip") as archive:
+        info = archive.getinfo("svm.ipynb")
+    body = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[body + 20:body + 60] = bytes(range(40))
+    (cls / "hank.zip").write_bytes(bytes(data))
+    # ivan: handed in twice, as a zip and as a folder.
+    zip_submission(good, cls / "ivan.zip")
+    shutil.copytree(good, cls / "ivan" / ASSIGNMENT)
+
+    store = tmp_path / "grades.sqlite"
+    rc, out, err = classroom.run(store, "--workers", "2", folder=cls)
+    assert rc == 1, err[-3000:]  # ivan's double submission is an error for the TA
+    statuses = stored(store)
+    assert statuses == {"frank": "graded", "gina": "graded", "hank": "graded",
+                        "ivan": "error"}, out
+    with open_store(store) as grades:
+        records = {r.submission: r for r in grades.records()}
+    assert records["frank"].score == 100.0
+    assert records["frank"].submitted_at == "2026-03-01 \ufffd\ufffd UTC"
+    assert records["gina"].score == 0.0
+    assert any("cannot be read as a .zip file" in p for p in records["gina"].result.problems)
+    hank = records["hank"].result
+    assert any("svm.ipynb cannot be unpacked from the .zip" in p for p in hank.problems)
+    assert 0 < records["hank"].score < 100.0  # softmax.ipynb was still graded
+    assert "two submissions for this student: ivan/linear and ivan.zip" in out

@@ -332,7 +332,7 @@ def test_the_sandbox_reads_the_weights_intake_located(tmp_path):
 # submission's own problem, with a message, and reading it is bounded in memory and time.
 
 
-def _flag_names_utf8(archive: Path) -> None:
+def flag_names_utf8(archive: Path) -> None:
     """Set the UTF-8 flag (bit 11) on every entry, as a careless zip tool does."""
     data = bytearray(archive.read_bytes())
     for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
@@ -352,7 +352,7 @@ def test_a_zip_member_name_flagged_utf8_that_is_not_is_the_submissions_problem(t
             out.write(path, path.name)
         out.writestr("notes-QQ.txt", b"x")
     archive.write_bytes(archive.read_bytes().replace(b"notes-QQ", b"notes-\xff\xfe"))
-    _flag_names_utf8(archive)
+    flag_names_utf8(archive)
     sub = load_submission(archive)
     assert sub.cells == {}
     assert "cannot be read as a .zip file" in messages(sub)[0]
