@@ -8,6 +8,7 @@ The corpus (test_corpus.py) checks the scores and messages of many submissions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -209,3 +210,22 @@ def test_cli_table_shows_each_check_the_failures_and_the_total(cifar10_env, trai
         "FAIL 0/6  LinearSVM: CIFAR-10 validation accuracy")))
     assert "svm_best.npz is missing" in lines[failed + 1]
     assert lines[-1].startswith("Total: 70 / 100")
+
+
+def test_a_submission_past_its_budget_scores_0_for_the_rest_and_is_told_so(tmp_path):
+    slow = reference_cells()["svm_loss_naive"].replace(
+        "    dW = np.zeros(W.shape)",
+        "    import time\n    end = time.process_time() + 1.5\n"
+        "    while time.process_time() < end:\n        pass\n    dW = np.zeros(W.shape)", 1)
+    assert slow != reference_cells()["svm_loss_naive"]
+    base = rubric.load()
+    tight = dataclasses.replace(base, budget=dataclasses.replace(base.budget,
+                                                                 submission_seconds=4.0))
+    folder = write_submission(tmp_path / "slow", {**reference_cells(), "svm_loss_naive": slow})
+    result = grade_submission(folder, rubric=tight, targets=["svm_loss_naive"])
+    outputs = [t["output"] for t in result.tests]
+    assert result.tests[0]["score"] == 1  # the first case ran, slowly but correctly
+    spent = [o for o in outputs if "used up its budget of 4 s of wall-clock time" in o]
+    assert spent and outputs[-1] in spent
+    assert all(t["score"] == 0 for t in result.tests if t["output"] in spent)
+    assert "4 s for grading the whole submission" in result.limits
