@@ -18,7 +18,10 @@ submission; a missing data set or a broken installation is an error for the inst
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
+import os
 import shutil
 import sys
 import tempfile
@@ -37,7 +40,13 @@ from autograder.checks import TARGETS, CheckResult, build_checks, run_checks
 from autograder.outcome import Outcome
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
-from autograder.sandbox import Limits, SandboxSession, clean_text, prepare_child_data
+from autograder.sandbox import (
+    Limits,
+    SandboxSession,
+    clean_text,
+    prepare_child_data,
+    private_dir,
+)
 
 # Intake targets (definition cells, .npz files) -> the check targets they make ungradable.
 # A cell's problem blocks only its own checks; checks that merely use it (the train checks
@@ -66,9 +75,41 @@ def limits_for(rubric: Rubric) -> Limits:
     return Limits(op_timeouts=dict(rubric.timeouts))
 
 
+def grader_secret() -> bytes:
+    """The grader's own secret, which keys the hidden inputs' seed.
+
+    `AUTOGRADER_SECRET` (any text) if set, else the file `AUTOGRADER_SECRET_FILE` (default
+    ~/.config/autograder/secret), created with 32 random bytes on first use, readable by
+    the grader's user only. Keep it for the course: regrades then see the same inputs.
+    The sandbox's file system does not hold it, so student code cannot work out its
+    hidden inputs from its own source (which it can read).
+    """
+    if os.environ.get("AUTOGRADER_SECRET"):
+        return os.environ["AUTOGRADER_SECRET"].encode()
+    default = Path.home() / ".config" / "autograder" / "secret"
+    path = Path(os.environ.get("AUTOGRADER_SECRET_FILE") or default)
+    try:
+        secret = path.read_bytes()
+    except FileNotFoundError:
+        private_dir(path.parent)
+        secret = os.urandom(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:  # another worker made it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as f:
+            f.write(secret)
+    if len(secret) < 16:
+        raise GradingError(f"{path} holds {len(secret)} bytes: the grader's secret needs 16 "
+                           "or more; delete it to have a new one made")
+    return secret
+
+
 def seed_of(content_hash: str) -> int:
-    """The hidden inputs' seed: 32 bits of the submission's content hash (regrades match)."""
-    return int(content_hash[:8], 16)
+    """The hidden inputs' seed: 32 bits of an HMAC of the submission's content hash under
+    the grader's secret (regrades match; the submission alone cannot predict it)."""
+    digest = hmac.new(grader_secret(), content_hash.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 # --------------------------------------------------------------------------- reference timing

@@ -17,7 +17,7 @@ What confines the child (as root, which is how the grader and CI run):
   it dies (killed by the grader, or its trusted keeper outside the namespace when the
   grader goes) the kernel kills everything it started;
 - an allow-list file system: a new root (pivot_root) holding the system libraries,
-  Python's own folders, five devices, /proc of its namespace, and under /sandbox its
+  Python's own folders, five devices (no /proc), and under /sandbox its
   working folder (a fresh tmpfs of `Limits.scratch_bytes`), the submission's .npz files
   and the CIFAR-10 training split, all read-only but the working folder. The kit, other
   submissions, the grade store and the raw data set are not hidden: they are not there;
@@ -622,7 +622,7 @@ class SandboxSession:
             fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as src, open(submission / name, "wb") as dst:
                 shutil.copyfileobj(src, dst)
-        # The harness runs from here, so nothing in the child names the kit's checkout.
+        # The harness runs from the scratch folder, not from the kit's checkout.
         shutil.copyfile(CHILD_SCRIPT, scratch / "harness.py")
         os.chmod(scratch / "harness.py", 0o644)
         if self.root:

@@ -214,6 +214,7 @@ def write_all(fd: int, parts: list[bytes | memoryview]) -> None:
 # --------------------------------------------------------------------------- confinement
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
@@ -224,7 +225,7 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP = 1, 38, 24, 22
 SECCOMP_MODE_FILTER = 2
 
-# Where the child's own things appear inside its root (the host paths stay unknown to it).
+# Where the child's own things appear inside its root.
 SANDBOX = "/sandbox"
 WORK, DATA, SUBMISSION = f"{SANDBOX}/work", f"{SANDBOX}/data", f"{SANDBOX}/submission"
 # What the child's root holds besides Python itself: the system's programs and libraries
@@ -350,7 +351,8 @@ def _build_root(cfg: dict, root: str, uid: int, gid: int, as_root: bool) -> list
         os.makedirs(root + path, mode=0o755, exist_ok=True)
         _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                "size=4k,mode=0555")
-    os.makedirs(root + "/proc", mode=0o555)
+    # No /proc: nothing there is needed, and it would show the host's paths (cmdline,
+    # mountinfo) and let a process reset what the kernel tracks of it.
     os.makedirs(root + WORK, mode=0o755)
     owner = f",uid={uid},gid={gid}" if as_root else ""
     _mount("tmpfs", root + WORK, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -467,10 +469,12 @@ def confine(cfg: dict) -> dict:
 
     As root: new network (no interface up, not even 127.0.0.1), IPC (no SysV shared
     memory or queues of anyone else, none left behind), PID (the child is init of its own
-    namespace: nothing it starts outlives it, it sees no other process) and mount
+    namespace: nothing it starts outlives it, it sees no other process), UTS and mount
     namespaces. The file system is an allow-list: a new root holding the system's
     libraries, Python's folders, a few devices, the scratch working folder, the
-    submission's files and the data folder, everything read-only but the working folder.
+    submission's files and the data folder, everything read-only but the working folder,
+    and no /proc. The only host paths the child can learn are those of its Python (the
+    interpreter runs from them) and its harness's name in sys.argv.
     Then resource limits, the session's own uid/gid (no supplementary groups),
     no_new_privs, and a seccomp filter. When not root, the same is tried inside a new user
     namespace (then all capabilities are dropped) and the grader's uid is kept.
@@ -480,12 +484,14 @@ def confine(cfg: dict) -> dict:
     as_root = os.geteuid() == 0
     uid, gid = cfg["uid"], cfg["gid"]
     own_uid, own_gid = os.getuid(), os.getgid()  # unmapped (65534) once unshared
-    spaces = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID
+    spaces = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWUTS
     try:
         _unshare(spaces if as_root else CLONE_NEWUSER | spaces)
         if not as_root:
             _write_id_maps(own_uid, own_gid)
         report.update(netns=True, mountns=True, pidns=True, ipcns=True)
+        # Its own host name too: the machine's is none of its business.
+        _check(_libc.sethostname(b"sandbox", 7), "sethostname")
     except OSError as exc:
         report["notes"].append(f"no namespaces ({exc}): the network stays reachable and "
                                "the whole file system visible")
@@ -503,7 +509,6 @@ def confine(cfg: dict) -> dict:
         try:
             _mount(None, "/", None, MS_REC | MS_PRIVATE)
             report["root"] = _build_root(cfg, cfg["stage"], uid, gid, as_root)
-            _mount("proc", cfg["stage"] + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
             _enter_root(cfg["stage"])
         except OSError as exc:
             report["mountns"] = False

@@ -42,7 +42,7 @@ def fitted_on_evaluation(evaluation_split):
         W -= 1e-6 * grad
     plain = np.mean(np.argmax(evaluation_split["X_val"] @ W, axis=1)
                     == evaluation_split["y_val"])
-    assert plain > 0.6, "the fitted W should look excellent on the plain images"
+    assert plain > 0.5, "the fitted W should look far better than honest (0.40) on them"
     return W
 
 

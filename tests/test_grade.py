@@ -88,7 +88,8 @@ def test_without_data_the_cifar_checks_are_listed_as_not_graded(tmp_path):
 
 def test_the_seed_is_the_content_hash_so_regrades_see_the_same_inputs():
     digest = "9f" * 32
-    assert seed_of(digest) == seed_of(digest) == int("9f9f9f9f", 16)
+    assert seed_of(digest) == seed_of(digest)
+    assert seed_of(digest) != seed_of("9e" * 32)
     assert np.array_equal(inputs.loss_cases("svm", seed_of(digest))[0].X,
                           inputs.loss_cases("svm", seed_of(digest))[0].X)
 
@@ -229,3 +230,16 @@ def test_a_submission_past_its_budget_scores_0_for_the_rest_and_is_told_so(tmp_p
     assert spent and outputs[-1] in spent
     assert all(t["score"] == 0 for t in result.tests if t["output"] in spent)
     assert "4 s for grading the whole submission" in result.limits
+
+
+def test_the_seed_is_keyed_by_the_grader_s_secret(tmp_path, monkeypatch):
+    """Student code can read its own source (and so its content hash): the seed also needs
+    the grader's secret, which lives outside the sandbox, created once, owner-only."""
+    digest = "9f" * 32
+    monkeypatch.delenv("AUTOGRADER_SECRET", raising=False)
+    monkeypatch.setenv("AUTOGRADER_SECRET_FILE", str(tmp_path / "key" / "secret"))
+    first = seed_of(digest)
+    assert (tmp_path / "key" / "secret").stat().st_mode & 0o777 == 0o600
+    assert seed_of(digest) == first  # regrades see the same inputs
+    monkeypatch.setenv("AUTOGRADER_SECRET_FILE", str(tmp_path / "other" / "secret"))
+    assert seed_of(digest) != first
