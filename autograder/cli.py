@@ -68,6 +68,25 @@ def _report(args: argparse.Namespace) -> int:
     return report.main(args.store, args.out)
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder import gradescope
+
+    try:
+        out = gradescope.build_bundle(args.out, args.assignment)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the Gradescope autograder bundle {out}: upload it as the assignment's "
+          "autograder (Ubuntu base image); students submit their notebooks and .npz files")
+    return 0
+
+
+def _gradescope_run(args: argparse.Namespace) -> int:
+    from autograder import gradescope
+
+    return gradescope.run(args.root)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from autograder import demo
 
@@ -126,6 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out") / "report",
                    help="folder for index.html and students/<student>.html")
     p.set_defaults(func=_report)
+
+    p = sub.add_parser("gradescope", help="write a Gradescope autograder bundle (zip)")
+    p.add_argument("--assignment", default=release.ASSIGNMENT, help="the assignment to grade")
+    p.add_argument("--out", type=Path, default=release.ROOT / "out" / "autograder.zip",
+                   help="where to write the zip")
+    p.set_defaults(func=_gradescope)
+
+    p = sub.add_parser("gradescope-run", help="grade ROOT/submission into "
+                       "ROOT/results/results.json (what the bundle's run_autograder calls)")
+    p.add_argument("--root", type=Path, default=Path("/autograder"),
+                   help="Gradescope's /autograder tree")
+    p.set_defaults(func=_gradescope_run)
 
     p = sub.add_parser("demo", help="release the assignment and grade the sample submissions")
     p.add_argument("--out", type=Path, default=release.ROOT / "out" / "demo",

@@ -46,6 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.gradescope import results_document
 from autograder.release import ASSIGNMENT, ROOT
 from autograder.store import Record, path_component
 
@@ -100,7 +101,7 @@ def write_gradescope(records: Sequence[Record], folder: Path) -> list[Path]:
         target = folder / path_component(record.submission)
         target.mkdir(parents=True, exist_ok=True)
         path = target / "results.json"
-        path.write_text(json.dumps(record.result.to_gradescope(), indent=2) + "\n")
+        path.write_text(json.dumps(results_document(record.result), indent=2) + "\n")
         written.append(path)
     return written
 

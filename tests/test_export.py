@@ -92,7 +92,9 @@ def test_gradescope_results_json_per_graded_student(store: Path, tmp_path: Path)
     assert doc["score"] == pytest.approx(CLASS["bob"].score)
     assert len(doc["tests"]) == len(CLASS["bob"].tests)
     for test in doc["tests"]:
-        assert set(test) == {"name", "score", "max_score", "output", "visibility"}
+        assert set(test) == {"name", "score", "max_score", "output", "visibility", "status",
+                             "output_format"}
+        assert test["status"] == ("passed" if test["score"] >= test["max_score"] else "failed")
 
 
 def test_every_check_target_maps_to_a_source_grade_cell() -> None:
