@@ -49,9 +49,13 @@ def _batch(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.backend == "dask" and not args.scheduler:
+        print("error: --backend dask needs --scheduler tcp://HOST:PORT", file=sys.stderr)
+        return 2
     return batch.main(args.folder, store_path=args.store, workers=args.workers,
                       regrade=args.regrade, rubric_path=args.rubric,
-                      assignment=args.assignment, cifar10_dir=args.cifar10_dir)
+                      assignment=args.assignment, cifar10_dir=args.cifar10_dir,
+                      scheduler=args.scheduler if args.backend == "dask" else None)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -118,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", type=Path, help="nbgrader's submitted/ folder "
                    "(<student>/<assignment>/) or a folder of <student>.zip files")
     p.add_argument("--workers", type=int, default=2, help="parallel grading processes")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local worker processes, or an existing Dask cluster")
+    p.add_argument("--scheduler", help="the Dask scheduler's address, tcp://HOST:PORT")
     p.add_argument("--regrade", action="store_true",
                    help="grade again submissions already graded with the same content and rubric")
     p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")

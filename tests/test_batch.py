@@ -379,3 +379,54 @@ def test_malformed_submissions_are_their_own_results_and_the_class_is_graded(
     assert any("svm.ipynb cannot be unpacked from the .zip" in p for p in hank.problems)
     assert 0 < records["hank"].score < 100.0  # softmax.ipynb was still graded
     assert "two submissions for this student: ivan/linear and ivan.zip" in out
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_a_dask_cluster_grades_the_class_and_survives_a_killed_worker(
+        classroom: Classroom, tmp_path: Path) -> None:
+    """batch --backend dask on a local cluster (a scheduler and two workers on 127.0.0.1):
+    one worker is killed with SIGKILL mid-run; its submissions are graded by the other,
+    none is lost and none is counted twice."""
+    cls = tmp_path / "submitted"
+    good = classroom.submitted / "erin" / ASSIGNMENT
+    students = [f"student{i}" for i in range(4)]
+    for name in students:
+        shutil.copytree(good, cls / name / ASSIGNMENT)
+    dask = str(Path(sys.executable).with_name("dask"))
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    env = dict(classroom.env)
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port",
+                               address.rsplit(":", 1)[1], "--no-dashboard"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    workers = [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny",
+                                 "--no-dashboard", "--death-timeout", "60"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(2)]
+    procs += workers
+    store = tmp_path / "grades.sqlite"
+    try:
+        batch = classroom.batch(store, "--backend", "dask", "--scheduler", address,
+                                folder=cls)
+        wait_for(lambda: len(stored(store)) >= 1, 600, "the first result", batch)
+        workers[0].send_signal(signal.SIGKILL)
+        out, err = batch.communicate(timeout=900)
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    assert batch.returncode == 0, err[-3000:]
+    assert stored(store) == dict.fromkeys(students, "graded"), out
+    with open_store(store) as grades:
+        assert {r.submission: r.score for r in grades.records()} == dict.fromkeys(students,
+                                                                                 100.0)
+        history = grades.history()
+    assert sorted(h["submission"] for h in history) == students  # each exactly once
