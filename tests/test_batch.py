@@ -200,9 +200,13 @@ def graded_class(classroom: Classroom, tmp_path_factory: pytest.TempPathFactory)
     proc.communicate()
     at_kill = stored(store)
     time.sleep(1.0)
+    scratch = Path(classroom.env["TMPDIR"])
+    killed_data = f"autograder-cifar10-{proc.pid}-*"
     runs = {"at_kill": at_kill, "workers": workers,
-            "workers_alive": [p for p in workers if alive(p)]}
+            "workers_alive": [p for p in workers if alive(p)],
+            "data_at_kill": sorted(p.name for p in scratch.glob(killed_data))}
     runs["resume"] = classroom.run(store, "--workers", "2")
+    runs["data_after_resume"] = sorted(p.name for p in scratch.glob(killed_data))
     # bob resubmits a changed svm.ipynb; nothing else changes.
     bob = classroom.submitted / "bob" / ASSIGNMENT
     cells = {k: v for k, v in reference_cells().items() if not k.startswith("softmax")}
@@ -223,6 +227,9 @@ def test_killed_batch_resumes_without_losing_or_double_counting(graded_class: di
     # The workers died with the batch's parent: nothing kept grading unrecorded.
     assert len(graded_class["workers"]) == 2
     assert graded_class["workers_alive"] == []
+    # The killed run's prepared CIFAR-10 (600 MB) was left behind; the next run removed it.
+    assert len(graded_class["data_at_kill"]) == 1
+    assert graded_class["data_after_resume"] == []
     rc, out, err = graded_class["resume"]
     assert rc == 0, out + err
     for student in at_kill:   # already in the store: not graded again
