@@ -80,6 +80,8 @@ class SpeedRule:
     # per vectorized function: ((your time / the reference's at most this fraction of the
     # reference's naive / vectorized ratio, fraction of points), ...)
     vs_reference_bands: Mapping[str, Bands]
+    # ... but a band's limit is never below this many times the reference's time
+    vs_reference_floor: float
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
     samples = int(speed_table.number("samples", 1, 100, integer=True))
     budget = float(speed_table.number("budget_seconds", 0.1, 600.0))
     naive_cap = float(speed_table.number("naive_cap", 1.0, 1000.0))
+    vs_reference_floor = float(speed_table.number("vs_reference_floor", 1.0, 1000.0))
     speedup: dict[str, Bands] = {}
     vs_reference: dict[str, Bands] = {}
     for fn in VECTORIZED:
@@ -245,7 +248,8 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
         gradient_tolerance=tolerances[1],
         gradient_float32_tolerance=tolerances[2],
         points=points,
-        speed=SpeedRule(samples, budget, naive_cap, speedup, vs_reference),
+        speed=SpeedRule(samples, budget, naive_cap, speedup, vs_reference,
+                        vs_reference_floor),
         accuracy=accuracy,
         timeouts=timeouts,
         budget=grading_budget,

@@ -1,8 +1,10 @@
 # ruff: noqa
 # (Notebook cells glued together, not one module: the linter's rules do not apply.)
 # Attack: leave a thread running that later corrupts the arrays of another call (or does
-# work the timing does not see). Defence: no thread can start (RLIMIT_NPROC=1), and every
-# call's inputs are fresh copies, so keeping references to old ones changes nothing.
+# work the timing does not see). Defence: no thread can start (RLIMIT_NPROC=1). Arrays kept
+# from an earlier call lie in the shared memory of the next call's inputs: writing into
+# them is modifying the current inputs, which the grader sees, and spoils only this
+# submission's own answers.
 
 
 # --- cell: svm_loss_naive

@@ -1,0 +1,115 @@
+"""Do speed scores move with the machine's load? Regrade the speed checks, with and without
+a CPU hog beside the grader, and print what each regrade gave.
+
+    python bench/bench_steady.py [--regrades 10]
+
+Submissions: the reference solution; a vectorized SVM that still loops over the examples
+(one row at a time, numpy inside: near a band edge); the naive loop pasted as the
+vectorized version. Each is graded `--regrades` times on the speed checks of
+svm_loss_vectorized (the speedup over its naive version, and the time against the
+reference), once on an idle machine and once with a busy-looping process on every core
+but one. The table gives, per submission and load, the points of each check (every
+distinct value seen) and the range of the scored ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from corpus_cells import reference_cells  # noqa: E402
+
+from autograder import checks  # noqa: E402
+from autograder import rubric as rubric_module  # noqa: E402
+from autograder.grade import ReferenceTiming  # noqa: E402
+from autograder.sandbox import SandboxSession  # noqa: E402
+
+ROW_LOOP = '''def svm_loss_vectorized(W, X, y, reg):
+    dW = np.zeros(W.shape)
+    loss = 0.0
+    for i in range(X.shape[0]):
+        scores = X[i].dot(W)
+        margins = np.maximum(0, scores - scores[y[i]] + 1)
+        margins[y[i]] = 0
+        loss += margins.sum()
+        active = (margins > 0).astype(float)
+        active[y[i]] = -active.sum()
+        dW += np.outer(X[i], active)
+    N = X.shape[0]
+    return loss / N + reg * np.sum(W * W), dW / N + 2 * reg * W
+'''
+SPEED = ("svm_loss_vectorized: speedup over your naive version",
+         "svm_loss_vectorized: speed vs the reference")
+
+
+def hog() -> None:
+    while True:
+        pass
+
+
+def regrade(cells: dict[str, str], times: int, rubric, timing) -> dict[str, list]:
+    fn = "svm_loss_vectorized"
+    points = rubric.points[fn]
+    made = (checks.speedup_check(fn, points["speedup"]),
+            checks.vs_reference_check(fn, points["vs_reference"]))
+    seen: dict[str, list] = {check.name: [] for check in made}
+    seen["ratio"] = []
+    for i in range(times):
+        with SandboxSession(cells) as session:
+            grading = checks.Grading(session, 1000 + i, rubric, None, timing)
+            for check in made:
+                seen[check.name].append(round(check.points * check.evaluate(grading).fraction,
+                                              2))
+            rounds, _ = grading.speed(fn)
+        if rounds:
+            seen["ratio"].append(statistics.median(
+                r.speedup(rubric.speed.naive_cap) / (r.ref_naive / r.ref) for r in rounds))
+    return seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--regrades", type=int, default=10)
+    args = parser.parse_args()
+    rubric = rubric_module.load()
+    reference = reference_cells()
+    submissions = {
+        "reference solution": reference,
+        "loops over the examples": {**reference, "svm_loss_vectorized": ROW_LOOP},
+        "the naive loop pasted": {**reference, "svm_loss_vectorized":
+                                  reference["svm_loss_naive"].replace(
+                                      "def svm_loss_naive", "def svm_loss_vectorized")},
+    }
+    print("| submission              | load  | speedup points | vs reference points | "
+          "speedup / reference's speedup |")
+    print("|-------------------------|-------|----------------|---------------------|"
+          "-------------------------------|")
+    with ReferenceTiming() as timing:
+        for load in ("idle", "busy"):
+            hogs = []
+            if load == "busy":
+                hogs = [multiprocessing.Process(target=hog, daemon=True)
+                        for _ in range(max(1, (os.cpu_count() or 2) - 1))]
+                for process in hogs:
+                    process.start()
+            try:
+                for label, cells in submissions.items():
+                    seen = regrade(cells, args.regrades, rubric, timing)
+                    speed, vs_ref = (sorted(set(seen[name])) for name in SPEED)
+                    ratio = seen["ratio"]
+                    span = f"{min(ratio):.2f}-{max(ratio):.2f}" if ratio else "n/a"
+                    print(f"| {label:<23} | {load:<5} | {str(speed):<14} | {str(vs_ref):<19} "
+                          f"| {span:<29} |")
+            finally:
+                for process in hogs:
+                    process.kill()
+
+
+if __name__ == "__main__":
+    main()
