@@ -134,6 +134,7 @@ class Grading:
     _called: set[str] = field(default_factory=set)
     _oracle: dict[tuple, tuple[float, np.ndarray]] = field(default_factory=dict)
     _speed: dict[str, tuple[list[SpeedRound], str | None]] = field(default_factory=dict)
+    _naive_problem: dict[str, str] = field(default_factory=dict)
     _loss_cases: dict[str, list[LossCase]] = field(default_factory=dict)
     _mutations: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
 
@@ -240,15 +241,18 @@ class Grading:
             case = [inputs.timing_case(kind, self.seed, 4 * i + k) for k in range(4)]
             ref_naive = self._timed(naive, case[0], reference=True)[0] if with_reference \
                 else None
-            own_naive, why = self._timed(naive, case[1])
-            if own_naive is None:
-                return [], f"could not time your {naive}: {why}"
+            own_naive = None
+            if fn not in self._naive_problem:
+                own_naive, why = self._timed(naive, case[1])
+                if own_naive is None:
+                    # The speedup cannot be scored; the time against the reference still can.
+                    self._naive_problem[fn] = f"could not time your {naive}: {why}"
             own, why = self._timed(fn, case[2], checked=True)
             if own is None:
                 return [], why
             ref = self._timed(fn, case[3], reference=True)[0] if with_reference else None
             rounds.append(SpeedRound(own_naive, own, ref_naive, ref))
-            spent += own_naive + own
+            spent += (own_naive or 0.0) + own
             if spent >= rule.budget_seconds:
                 break
         return rounds, None
@@ -257,15 +261,16 @@ class Grading:
 @dataclass(frozen=True)
 class SpeedRound:
     """CPU seconds of four calls made back to back on four fresh dev-shaped inputs: your
-    naive and vectorized versions, and the reference's (None without a reference)."""
+    naive and vectorized versions (naive None if it could not be timed), and the
+    reference's (None without a reference)."""
 
-    own_naive: float
+    own_naive: float | None
     own: float
     ref_naive: float | None
     ref: float | None
 
     def speedup(self, naive_cap: float) -> float:
-        naive = self.own_naive
+        naive = self.own_naive or 0.0
         if self.ref_naive is not None:
             naive = min(naive, naive_cap * self.ref_naive)
         return naive / max(self.own, 1e-9)
@@ -442,6 +447,8 @@ def speedup_check(fn: str, points: float) -> Check:
         rounds, why = g.speed(fn)
         if why:
             return failed(why)
+        if fn in g._naive_problem:
+            return failed(g._naive_problem[fn])
         rule = g.rubric.speed
         speedup = statistics.median(r.speedup(rule.naive_cap) for r in rounds)
         own = statistics.median(r.own for r in rounds)
@@ -748,7 +755,7 @@ def _retrained(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
         earlier = g.failed_before(subject)
         if earlier:
             return None, (f"{cls} was not retrained on CIFAR-10, since {subject} already "
-                          f"failed on a small input: {earlier}")
+                          f"failed for good on a smaller input in an earlier check: {earlier}")
     out = g.call(f"{cls} on CIFAR-10", "cifar_train", memo=("cifar", cls), cls=cls,
                  seed=g.seed, timeout_s=_retrain_timeout(g, loss_fn, hyper), **hyper)
     if not out.ok:

@@ -37,7 +37,9 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result.to_gradescope(), indent=2))
+        from autograder.gradescope import results_document
+
+        print(json.dumps(results_document(result), indent=2))
     else:
         print(grade.format_table(result))
     return 0

@@ -383,10 +383,10 @@ def format_table(result: GradeResult, width: int = 100) -> str:
         lines.append(f"{mark} {points}  {test['name']}")
         if test["score"] < test["max_score"]:
             lines.append(_indent(test["output"], width))
+    if result.limits:
+        lines.append(textwrap.fill(result.limits, width=width))
     lines.append(f"Total: {_number(result.score)} / {_number(result.max_score)} "
                  f"({result.elapsed_s:.1f} s)")
-    if result.limits:
-        lines.append(_indent(result.limits, width))
     return "\n".join(lines)
 
 

@@ -362,7 +362,7 @@ def test_malformed_submissions_are_their_own_results_and_the_class_is_graded(
     zip_submission(good, cls / "hank.zip")
     data = bytearray((cls / "hank.zip").read_bytes())
     with zipfile.ZipFile(cls / "hank.zip") as archive:
-        info = archive.getinfo("svm.ipynb")
+        info = archive.getinfo(f"{good.name}/svm.ipynb")
     body = info.header_offset + 30 + len(info.filename) + len(info.extra)
     data[body + 20:body + 60] = bytes(range(40))
     (cls / "hank.zip").write_bytes(bytes(data))

@@ -98,8 +98,13 @@ def test_corpus_entry_gets_its_score_and_messages(entry, grading_data, trained_m
 
     failing = {t["name"] for t in result.tests if t["score"] < t["max_score"]}
     should_fail = {t["name"] for t in result.tests if _matches(t["name"], spec["fail"])}
-    assert failing == should_fail, (f"{entry}: unexpected failures {failing - should_fail}, "
-                                    f"unexpected passes {should_fail - failing}\n{report}")
+    # `may_fail`: speed checks of code whose extra work (copying 12 MB, say) puts it near a
+    # band edge, where the machine's noise decides; the score range then says how far.
+    may_fail = {t["name"] for t in result.tests if _matches(t["name"], spec.get("may_fail", []))}
+    unexpected = failing - should_fail - may_fail
+    assert not unexpected and should_fail <= failing, (
+        f"{entry}: unexpected failures {unexpected}, "
+        f"unexpected passes {should_fail - failing}\n{report}")
     for prefix in spec["fail"]:
         assert any(name.startswith(prefix) for name in failing), f"{entry}: {prefix!r}"
 

@@ -186,12 +186,15 @@ def test_cli_json_is_one_gradescope_document_even_for_a_broken_submission(
                         "stdout_visibility", "extra_data", "leaderboard"}
     assert isinstance(doc["score"], float | int) and isinstance(doc["execution_time"], float)
     for test in doc["tests"]:
-        assert set(test) == {"name", "score", "max_score", "output", "visibility"}
+        assert set(test) == {"name", "score", "max_score", "output", "visibility", "status",
+                             "output_format"}
         assert test["visibility"] in GRADESCOPE_VISIBILITY
         assert 0 <= test["score"] <= test["max_score"]
     assert doc["score"] == pytest.approx(sum(t["score"] for t in doc["tests"]))
     assert sum(t["max_score"] for t in doc["tests"]) == 100
-    assert doc["score"] == 40
+    # svm.ipynb is lost (LinearClassifier with it), so neither classifier can be retrained,
+    # and the saved weights, which count for at most what the code trains, earn nothing.
+    assert doc["score"] == 32
     assert "svm.ipynb: is not a valid notebook" in doc["output"]
     assert "grading" in done.stderr
 

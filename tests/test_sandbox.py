@@ -122,7 +122,8 @@ def test_loss_calls_tell_the_naive_loop_from_the_vectorized_loss():
             assert all(o.ok for o in outs), [o.error for o in outs]
             times[fn] = float(np.median([o.cpu_seconds for o in outs]))
             assert abs(outs[0].value["loss"] - svm_reference(W, X.astype(float), y, 0.1)[0]) < 1e-3
-    assert times["svm_loss_naive"] > 5 * times["svm_loss_vectorized"] > 0
+    # The reference's loop is 4-11x its vectorized loss, by machine and load.
+    assert times["svm_loss_naive"] > 2 * times["svm_loss_vectorized"] > 0
 
 
 def test_train_and_predict_are_seeded_and_reproducible():

@@ -1,6 +1,6 @@
 # ruff: noqa
 # (Notebook cells glued together, not one module: the linter's rules do not apply.)
-# Attack (fake "does not modify its inputs"): the function divides X in place (the bug);
+# Attack (fake "does not modify its inputs"): the function writes into X (the bug);
 # the harness's write_all is patched to send the reply but its last byte, put X back from
 # a copy taken on entry, then send the last byte. The parent compares the shared memory
 # only once the whole reply is in, so it finds X as it sent it.
@@ -28,7 +28,7 @@ def _write_all(fd, parts):
 _MAIN.write_all = _write_all
 
 def _mutating_softmax(W, X, y, reg):
-    # The honest part: the reference, with the bug of buggy/softmax_vectorized_mutates_X.
+    # The honest part: the reference, then a write into the caller's X (the bug).
     num_train = X.shape[0]
     rows = np.arange(num_train)
     scores = X.dot(W)
@@ -37,11 +37,12 @@ def _mutating_softmax(W, X, y, reg):
     loss = -log_probs[rows, y].mean() + reg * np.sum(W * W)
     dscores = np.exp(log_probs)
     dscores[rows, y] -= 1
-    X /= num_train
-    dW = X.T.dot(dscores) + 2 * reg * W
+    dW = X.T.dot(dscores) / num_train + 2 * reg * W
+    X[0, 0] += 1.0
     return loss, dW
 
 
 def softmax_loss_vectorized(W, X, y, reg):
-    _PENDING.append((X, X.copy()))
+    # Keep only what is needed to put X back (one element: no time cost worth noticing).
+    _PENDING.append((X[:1, :1], X[:1, :1].copy()))
     return _mutating_softmax(W, X, y, reg)
