@@ -22,6 +22,7 @@ def test_source_notebooks_pass_nbval(tmp_path: Path, cifar10_env: Path) -> None:
     shutil.copytree(ROOT / "source" / ASSIGNMENT, work)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+         "--nbval-sanitize-with", str(Path(__file__).with_name("nbval_sanitize.cfg")),
          "-q", "svm.ipynb", "softmax.ipynb"],
         cwd=work, capture_output=True, text=True,
     )
