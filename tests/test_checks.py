@@ -408,7 +408,8 @@ def test_rubric_errors_name_the_key(tmp_path, edit, words):
 
 def test_rubric_bands_must_be_ordered(tmp_path):
     path = tmp_path / "rubric.toml"
-    path.write_text(rubric_text().replace("[[0.5, 1.0], [0.35, 0.6]", "[[0.35, 1.0], [0.5, 0.6]", 1))
+    path.write_text(rubric_text().replace("[[0.5, 1.0], [0.35, 0.6]",
+                                          "[[0.35, 1.0], [0.5, 0.6]", 1))
     with pytest.raises(rubric_module.RubricError, match="speedup_bands: thresholds"):
         rubric_module.load(path)
 
