@@ -348,6 +348,9 @@ def _build_root(cfg: dict, root: str, uid: int, gid: int, as_root: bool) -> list
         open(f"{root}/dev/{name}", "wb").close()
         _mount(f"/dev/{name}", f"{root}/dev/{name}", None, MS_BIND)
     for path in EMPTY_READ_ONLY:
+        if any(p.startswith(path + "/") for p in shown):
+            # Python lives below it (a venv in /tmp): the root, read-only, holds only that.
+            continue
         os.makedirs(root + path, mode=0o755, exist_ok=True)
         _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                "size=4k,mode=0555")
