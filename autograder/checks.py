@@ -76,13 +76,16 @@ def failed(message: str, value: float | None = None) -> Verdict:
 
 @dataclass(frozen=True)
 class Check:
-    """One hidden check. `needs` lists what it cannot run without ('data', 'reference')."""
+    """One hidden check. `needs` lists what it cannot run without ('data', 'reference');
+    `of_correctness`: whether passing it is part of "the code does what the reference
+    does" (the checks of answers and behaviour; not speed, not accuracy)."""
 
     name: str
     target: str
     points: float
     evaluate: Callable[[Grading], Verdict]
     needs: tuple[str, ...] = ()
+    of_correctness: bool = True
 
 
 def failure_message(subject: str, error: str | None) -> str:
@@ -129,6 +132,11 @@ class Grading:
     reference_session: Session | None = None
     # time.monotonic() after which no more student code is called (None: no budget).
     deadline: float | None = None
+    # (classifier, hyperparameters) -> W of the trusted reference trained on CIFAR-10.
+    reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None = None
+    _verdicts: dict[str, list[bool]] = field(default_factory=dict)
+    _retrainings: dict[str, tuple[dict[str, float] | None, str]] = field(
+        default_factory=dict)
     _memo: dict[tuple, Outcome] = field(default_factory=dict)
     _broken: dict[str, Outcome] = field(default_factory=dict)
     _called: set[str] = field(default_factory=set)
@@ -160,6 +168,14 @@ class Grading:
         if memo is not None:
             self._memo[memo] = out
         return out
+
+    def record(self, check: Check, passed: bool) -> None:
+        if check.of_correctness:
+            self._verdicts.setdefault(check.target, []).append(passed)
+
+    def verified(self, *targets: str) -> bool:
+        """Every correctness check of each of `targets` ran and passed."""
+        return all(self._verdicts.get(t) and all(self._verdicts[t]) for t in targets)
 
     def over_budget(self) -> str:
         return (f"not run: grading this submission used up its budget of "
@@ -477,7 +493,8 @@ def speedup_check(fn: str, points: float) -> Check:
         hint = diagnose.speed_hint(speedup)
         return Verdict(fraction, message + (f": {hint}" if hint else ""))
 
-    return Check(f"{fn}: speedup over your naive version", fn, points, evaluate)
+    return Check(f"{fn}: speedup over your naive version", fn, points, evaluate,
+                 of_correctness=False)
 
 
 def vs_reference_check(fn: str, points: float) -> Check:
@@ -507,7 +524,8 @@ def vs_reference_check(fn: str, points: float) -> Check:
                                  f"median of {len(rounds)} rounds; a loop takes {loop:.1f}x "
                                  f"here, full credit up to {bands[0][0]:.1f}x)")
 
-    return Check(f"{fn}: speed vs the reference", fn, points, evaluate, needs=("reference",))
+    return Check(f"{fn}: speed vs the reference", fn, points, evaluate, needs=("reference",),
+                 of_correctness=False)
 
 
 # ---------------------------------------------------------------- LinearClassifier
@@ -744,13 +762,28 @@ def _weights_problem(W: object, shape: tuple[int, int], what: str) -> str | None
 
 
 def _retrained(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
-    """Train `cls` with the student's code and saved hyperparameters on the CIFAR-10
-    training images (in the sandbox, which returns W), then score W here on the mirrored
-    validation and test images: ({'val': ..., 'test': ...}, settings) or (None, why)."""
+    """Train `cls` with the saved hyperparameters on the CIFAR-10 training images, then
+    score W here on the mirrored validation and test images: ({'val': ..., 'test': ...},
+    how it was trained) or (None, why not). Once per classifier and grading run."""
+    if cls not in g._retrainings:
+        g._retrainings[cls] = _retrain(g, cls)
+    return g._retrainings[cls]
+
+
+def _retrain(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
+    """Where the student's loss and train passed every check, the trusted reference is
+    trained with the student's hyperparameters (in the parent, shared by every student
+    who chose them); otherwise the student's own code trains, in the sandbox, which
+    returns W."""
     hyper, note = _hyperparameters(g, cls)
     if hyper is None:
         return None, note
     loss_fn = CLASS_LOSS[cls]
+    settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+    if g.reference_train is not None and g.verified(loss_fn, "linear_classifier"):
+        return _scored(g, g.reference_train(cls, hyper)), (
+            f"after training with {settings}{note} (your {loss_fn} and {TRAIN} passed every "
+            f"check, so the grader trained its reference {cls} with your hyperparameters)")
     for subject in (loss_fn, TRAIN):
         earlier = g.failed_before(subject)
         if earlier:
@@ -766,10 +799,13 @@ def _retrained(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
     problem = _weights_problem(value.get("W"), shape, f"{cls}.W after training")
     if problem:
         return None, problem
-    W = value["W"]
-    settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+    return _scored(g, value["W"]), (f"after training with {settings}{note} (your own code, "
+                                    "in the sandbox)")
+
+
+def _scored(g: Grading, W: np.ndarray) -> dict[str, float]:
     return {split: _accuracy(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
-            for split in ("val", "test")}, f"after training with {settings}{note}"
+            for split in ("val", "test")}
 
 
 def _retrain_timeout(g: Grading, loss_fn: str, hyper: Mapping[str, float]) -> float:
@@ -802,7 +838,8 @@ def accuracy_check(cls: str, split: str, points: float) -> Check:
         return (passed if accuracy[split] >= threshold else failed)(message, accuracy[split])
 
     name = "validation" if split == "val" else "test"
-    return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, points, evaluate, needs=("data",))
+    return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, points, evaluate, needs=("data",),
+                 of_correctness=False)
 
 
 def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
@@ -838,7 +875,7 @@ def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
         return (passed if counted >= rule.saved_val else failed)(message, accuracy)
 
     return Check(f"{cls}: saved best weights ({weights_file}) validation accuracy", cls,
-                 points, evaluate, needs=("data",))
+                 points, evaluate, needs=("data",), of_correctness=False)
 
 
 # ---------------------------------------------------------------- the list
@@ -881,7 +918,9 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
                targets: Iterable[str] | None = None,
                data: Mapping[str, np.ndarray] | None = None,
                reference_session: Session | None = None,
-               budget_s: float | None = None) -> list[CheckResult]:
+               budget_s: float | None = None,
+               reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None
+               = None) -> list[CheckResult]:
     """Run the hidden checks of `targets` (default: all) against one submission's session.
 
     `budget_s`: wall-clock seconds for the whole run; each call into student code gets at
@@ -891,6 +930,10 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
     X_test, mirrored, and their labels y_val and y_test); without it the CIFAR-10 checks
     are left out, and without `reference_session` the speed-vs-reference
     checks are. Every comparison and score is computed here, in the caller's process.
+
+    `reference_train(cls, hyperparameters) -> W` trains the trusted reference on the
+    CIFAR-10 training split; the accuracy checks use it for a classifier whose loss and
+    train passed every correctness check. Without it, the student's code is retrained.
     """
     wanted = set(TARGETS if targets is None else targets)
     unknown = wanted - set(TARGETS)
@@ -898,7 +941,8 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
         raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
     available = {"data": data is not None, "reference": reference_session is not None}
     deadline = None if budget_s is None else time.monotonic() + budget_s
-    grading = Grading(session, seed, rubric, data, reference_session, deadline)
+    grading = Grading(session, seed, rubric, data, reference_session, deadline,
+                      reference_train)
     results = []
     for check in build_checks(seed, rubric):
         if check.target not in wanted or not all(available[n] for n in check.needs):
@@ -908,6 +952,7 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
         else:
             verdict = check.evaluate(grading)
         fraction = min(1.0, max(0.0, verdict.fraction))
+        grading.record(check, fraction >= 1.0)
         results.append(CheckResult(
             name=check.name, score=round(check.points * fraction, 4),
             max_score=check.points, output=verdict.message, passed=fraction >= 1.0,

@@ -132,8 +132,12 @@ class ReferenceTiming:
 
     @staticmethod
     def cells() -> dict[str, str]:
-        """The reference functions as definition cells (the child's namespaces have np)."""
-        return {name: inspect.getsource(getattr(reference, name))
+        """The reference functions as definition cells (the child's namespaces have np),
+        each vectorized loss with the data term it calls."""
+        helper = {"svm_loss_vectorized": reference.svm_data_term,
+                  "softmax_loss_vectorized": reference.softmax_data_term}
+        return {name: "".join(inspect.getsource(f) + "\n\n" for f in (
+                    *([helper[name]] if name in helper else []), getattr(reference, name)))
                 for name in ("svm_loss_naive", "svm_loss_vectorized",
                              "softmax_loss_naive", "softmax_loss_vectorized")}
 
@@ -157,7 +161,47 @@ class ReferenceTiming:
         self.close()
 
 
+class ReferenceTraining:
+    """The reference classifiers trained here, in the trusted parent, on the CIFAR-10
+    training split, once per class and hyperparameters (`reference.train`, with a seed
+    made from them): for a classifier whose loss and train passed every check, the
+    accuracy checks score this W, so a class of students who chose the same settings
+    costs one retraining. Weights are kept in memory and in `cache_dir` (a folder of the
+    parent's, shared by the workers of a batch, never shown to a child).
+    """
+
+    def __init__(self, child_dir: Path, cache_dir: Path) -> None:
+        self.child_dir = Path(child_dir)
+        self.cache_dir = Path(cache_dir)
+        self._memory: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, cls: str, hyper: Mapping[str, float]) -> np.ndarray:
+        settings = (cls, float(hyper["learning_rate"]), float(hyper["reg"]),
+                    int(hyper["num_iters"]), int(hyper["batch_size"]))
+        key = hashlib.sha256(repr(settings).encode()).hexdigest()[:32]
+        with self._lock:
+            if key not in self._memory:
+                self._memory[key] = self._cached(key, settings)
+            return self._memory[key]
+
+    def _cached(self, key: str, settings: tuple) -> np.ndarray:
+        path = self.cache_dir / f"{key}.npy"
+        if path.is_file():
+            return np.load(path, allow_pickle=False)
+        cls, learning_rate, reg, num_iters, batch_size = settings
+        X = np.load(self.child_dir / "X_train.npy", mmap_mode="r", allow_pickle=False)
+        y = np.load(self.child_dir / "y_train.npy", allow_pickle=False)
+        W = reference.train(cls, X, y, learning_rate, reg, num_iters, batch_size,
+                            seed=int(key[:8], 16))
+        partial = self.cache_dir / f"{key}.{os.getpid()}.{threading.get_ident()}.npy"
+        np.save(partial, W, allow_pickle=False)
+        os.replace(partial, path)  # whole or absent: a worker killed mid-write leaves no file
+        return W
+
+
 DATA_PREFIX = "autograder-cifar10-"
+REFERENCE_WEIGHTS = "reference-weights"
 
 
 def remove_stale_folders() -> list[Path]:
@@ -201,8 +245,8 @@ class GradingData:
     checks score returned weights on: the validation and test images MIRRORED (flipped
     left to right: an honest linear classifier barely moves, a W fitted on the public
     evaluation images does) as X_val and X_test, with y_val and y_test.
-    Also owns the run's `ReferenceTiming`. Use as a context manager; `close()` deletes
-    the folder and stops the reference session.
+    Also owns the run's `ReferenceTiming` and `ReferenceTraining`. Use as a context
+    manager; `close()` deletes the folder and stops the reference session.
 
     Raises GradingError naming CIFAR10_DIR and the download command when the data set is
     missing or damaged: grading never falls back to made-up data.
@@ -236,6 +280,8 @@ class GradingData:
             raise
         del data
         self.reference_timing = ReferenceTiming(limits_for(rubric or rubric_module.load()))
+        self.reference_training = ReferenceTraining(
+            self.child_dir, private_dir(self._tmp / REFERENCE_WEIGHTS))
 
     @classmethod
     def attach(cls, child_dir: Path, parent: Mapping[str, np.ndarray],
@@ -248,6 +294,8 @@ class GradingData:
         data._tmp = None
         data.child_dir = Path(child_dir)
         data.reference_timing = ReferenceTiming(limits_for(rubric))
+        data.reference_training = ReferenceTraining(
+            data.child_dir, data.child_dir.parent / REFERENCE_WEIGHTS)
         return data
 
     def close(self) -> None:
@@ -317,6 +365,8 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                 for result in run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
                                          reference_session=timing or own_timing,
+                                         reference_train=(data.reference_training
+                                                          if data else None),
                                          budget_s=rubric.budget.submission_seconds):
                     results[result.name] = result
         finally:

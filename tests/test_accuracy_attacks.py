@@ -99,20 +99,31 @@ def test_a_saved_w_fitted_on_the_evaluation_images_earns_nothing(
     assert all(got[n]["score"] == honest[n]["score"] for n in others)
 
 
-def test_a_train_that_returns_a_w_fitted_on_the_evaluation_images_fails_accuracy(
-        grading_data, trained_models, fitted_on_evaluation, tmp_path):
-    """train ignores the training images and installs the W carried in the notebook."""
-    rows = ",\n".join(repr([float(f"{v:.5g}") for v in row]) for row in fitted_on_evaluation)
-    cell = reference_cells()["linear_classifier"] + (
+def _carrying_train(fitted: np.ndarray, honest_below: int) -> str:
+    """A LinearClassifier whose train installs the W carried in the notebook when it sees
+    more than 10,000 rows; below that, it trains on at most `honest_below` rows for one
+    iteration (0: honestly, as asked)."""
+    rows = ",\n".join(repr([float(f"{v:.5g}") for v in row]) for row in fitted)
+    honest = ("_honest_train(self, X, y, **kwargs)" if not honest_below else
+              f"_honest_train(self, X[:{honest_below}], y[:{honest_below}], "
+              "**{**kwargs, 'num_iters': 1})")
+    return reference_cells()["linear_classifier"] + (
         f"\n_FITTED = np.array([\n{rows}])\n"
         "_honest_train = LinearClassifier.train\n\n\n"
         "def _train(self, X, y, **kwargs):\n"
-        "    history = _honest_train(self, X[:50], y[:50], **{**kwargs, 'num_iters': 1})\n"
+        f"    history = {honest}\n"
         "    if X.shape[0] > 10000:\n"
         "        self.W = _FITTED.copy()\n"
         "    return history\n\n\n"
         "LinearClassifier.train = _train\n")
-    cells = {**reference_cells(), "linear_classifier": cell}
+
+
+def test_a_train_that_returns_a_w_fitted_on_the_evaluation_images_fails_accuracy(
+        grading_data, trained_models, fitted_on_evaluation, tmp_path):
+    """Graded alone (its train not checked first), the student's own train runs on
+    CIFAR-10: the carried W is scored on mirrored images, where it fails."""
+    cells = {**reference_cells(),
+             "linear_classifier": _carrying_train(fitted_on_evaluation, honest_below=50)}
     result = grade_submission(write_submission(tmp_path / "carried", cells,
                                                trained_models.reference()),
                               targets=["Softmax"], data=grading_data)
@@ -121,3 +132,21 @@ def test_a_train_that_returns_a_w_fitted_on_the_evaluation_images_fails_accuracy
         check = got[f"Softmax: CIFAR-10 {split} accuracy"]
         assert check["score"] == 0, check["output"]
         assert f"on the mirrored {split} images" in check["output"]
+        assert "your own code, in the sandbox" in check["output"]
+
+
+def test_a_train_honest_on_every_check_is_retrained_as_the_reference(
+        grading_data, trained_models, fitted_on_evaluation, honest, tmp_path):
+    """Honest on every small problem, it passes the train checks; the grader then trains
+    its reference with the saved hyperparameters, and the carried W is never used: the
+    submission earns exactly what the honest twin earns."""
+    cells = {**reference_cells(),
+             "linear_classifier": _carrying_train(fitted_on_evaluation, honest_below=0)}
+    result = grade_submission(write_submission(tmp_path / "carried", cells,
+                                               trained_models.reference()),
+                              data=grading_data)
+    got = {t["name"]: t for t in result.tests}
+    for name in (n for n in got if "CIFAR-10" in n or "saved best" in n):
+        assert got[name]["score"] == honest[name]["score"], (name, got[name]["output"])
+    accuracy = got["Softmax: CIFAR-10 validation accuracy"]["output"]
+    assert "the grader trained its reference Softmax with your hyperparameters" in accuracy
