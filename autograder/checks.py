@@ -10,6 +10,8 @@ plain data that comes back with the oracle, here, in the trusted parent.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import re
 import statistics
@@ -134,6 +136,9 @@ class Grading:
     deadline: float | None = None
     # (classifier, hyperparameters) -> W of the trusted reference trained on CIFAR-10.
     reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None = None
+    # Classifiers whose weights file the submission's layout does not have (CS231n's
+    # starter): retrained with the rubric's starter settings, no saved-weights check.
+    no_weights: frozenset[str] = frozenset()
     _verdicts: dict[str, list[bool]] = field(default_factory=dict)
     _retrainings: dict[str, tuple[dict[str, float] | None, str]] = field(
         default_factory=dict)
@@ -214,8 +219,17 @@ class Grading:
     def oracle(self, fn: str, case: LossCase) -> tuple[float, np.ndarray]:
         key = (kind_of(fn), case.label)
         if key not in self._oracle:
-            self._oracle[key] = oracle_for(fn)(case.W, case.X, case.y, case.reg)
+            scaled = self.scaled(case)
+            self._oracle[key] = oracle_for(fn)(scaled.W, scaled.X, scaled.y, scaled.reg)
         return self._oracle[key]
+
+    def scaled(self, case: LossCase) -> LossCase:
+        """`case` with the reg the oracle's reg * sum(W**2) needs for the course's term."""
+        factor = self.rubric.reg_factor
+        return case if factor == 1.0 else dataclasses.replace(case, reg=case.reg * factor)
+
+    def convention(self) -> str:
+        return f" (this course's regularization term: {self.rubric.regularization})"
 
     def speed(self, fn: str) -> tuple[list[SpeedRound], str | None]:
         """Timing rounds of vectorized `fn` (see SpeedRound), or why there are none."""
@@ -252,21 +266,23 @@ class Grading:
         rounds: list[SpeedRound] = []
         spent = 0.0
         for i in range(rule.samples):
-            # Four fresh inputs per round (never one input twice: nothing to look up), the
-            # four calls back to back, so a change of the machine's load hits them alike.
-            case = [inputs.timing_case(kind, self.seed, 4 * i + k) for k in range(4)]
+            # Fresh inputs each round (the student's code never sees one input twice:
+            # nothing to look up); the reference, in its own session, times the same work
+            # on the same input. The four calls run back to back, so a change of the
+            # machine's load hits them alike.
+            case = [inputs.timing_case(kind, self.seed, 2 * i + k) for k in range(2)]
             ref_naive = self._timed(naive, case[0], reference=True)[0] if with_reference \
                 else None
             own_naive = None
             if fn not in self._naive_problem:
-                own_naive, why = self._timed(naive, case[1])
+                own_naive, why = self._timed(naive, case[0])
                 if own_naive is None:
                     # The speedup cannot be scored; the time against the reference still can.
                     self._naive_problem[fn] = f"could not time your {naive}: {why}"
-            own, why = self._timed(fn, case[2], checked=True)
+            own, why = self._timed(fn, case[1], checked=True)
             if own is None:
                 return [], why
-            ref = self._timed(fn, case[3], reference=True)[0] if with_reference else None
+            ref = self._timed(fn, case[1], reference=True)[0] if with_reference else None
             rounds.append(SpeedRound(own_naive, own, ref_naive, ref))
             spent += (own_naive or 0.0) + own
             if spent >= rule.budget_seconds:
@@ -276,9 +292,9 @@ class Grading:
 
 @dataclass(frozen=True)
 class SpeedRound:
-    """CPU seconds of four calls made back to back on four fresh dev-shaped inputs: your
-    naive and vectorized versions (naive None if it could not be timed), and the
-    reference's (None without a reference)."""
+    """CPU seconds of four calls made back to back on two fresh dev-shaped inputs (one
+    for the naive versions, one for the vectorized): yours (naive None if it could not
+    be timed) and the reference's (None without a reference)."""
 
     own_naive: float | None
     own: float
@@ -342,15 +358,16 @@ def loss_check(fn: str, case: LossCase, points: float, tolerance: float) -> Chec
         error = rel_error(loss, expected)
         if error <= tolerance:
             return passed(f"loss {loss:.6g} is correct (relative error {error:.1e})")
-        hint = diagnose.loss_hint(fn, case, loss)
+        hint = diagnose.loss_hint(fn, g.scaled(case), loss)
         return failed(f"loss {loss:.6g}, expected {expected:.6g} (relative error {error:.1e} "
-                      f"> {tolerance:g})" + (f": {hint}" if hint else ""))
+                      f"> {tolerance:g})" + (f": {hint}" if hint else "") + g.convention())
 
     return Check(f"{fn}: loss, {case.label}", fn, points, evaluate)
 
 
 def _compare_gradient(fn: str, case: LossCase, dW: np.ndarray, expected: np.ndarray,
-                      rubric: Rubric, large_scores: bool = False) -> Verdict:
+                      g: Grading, large_scores: bool = False) -> Verdict:
+    rubric = g.rubric
     if dW.shape != case.W.shape:
         return failed(diagnose.shape_hint(dW.shape, case.W.shape))
     if not np.all(np.isfinite(dW)):
@@ -360,9 +377,9 @@ def _compare_gradient(fn: str, case: LossCase, dW: np.ndarray, expected: np.ndar
     error = rel_error(dW, expected)
     if error <= tolerance:
         return passed(f"gradient is correct (relative error {error:.1e})")
-    hint = diagnose.gradient_hint(fn, case, dW.astype(np.float64))
+    hint = diagnose.gradient_hint(fn, g.scaled(case), dW.astype(np.float64))
     return failed(f"gradient wrong: relative error {error:.1e} > {tolerance:g}"
-                  + (f": {hint}" if hint else ""))
+                  + (f": {hint}" if hint else "") + g.convention())
 
 
 def gradient_check(fn: str, case: LossCase, points: float) -> Check:
@@ -375,7 +392,7 @@ def gradient_check(fn: str, case: LossCase, points: float) -> Check:
         _, dW, problem = _loss_value(out)
         if dW is None:
             return failed(f"{fn} {problem}")
-        return _compare_gradient(fn, case, dW, g.oracle(fn, case)[1], g.rubric)
+        return _compare_gradient(fn, case, dW, g.oracle(fn, case)[1], g)
 
     return Check(f"{fn}: gradient, {case.label}", fn, points, evaluate)
 
@@ -398,7 +415,7 @@ def large_scores_check(fn: str, points: float) -> Check:
         if error > g.rubric.loss_tolerance:
             return failed(f"loss {loss:.6g}, expected {expected_loss:.6g} on scores of about "
                           f"1e3 (relative error {error:.1e})")
-        return _compare_gradient(fn, case, dW, expected_dW, g.rubric, large_scores=True)
+        return _compare_gradient(fn, case, dW, expected_dW, g, large_scores=True)
 
     return Check(f"{fn}: large scores (overflow)", fn, points, evaluate)
 
@@ -427,10 +444,18 @@ def no_mutation_check(fn: str, points: float) -> Check:
 
 
 def _band(value: float, bands: Iterable[tuple[float, float]], higher_is_better: bool) -> float:
-    for threshold, fraction in bands:
-        if (value >= threshold) if higher_is_better else (value <= threshold):
-            return fraction
-    return 0.0
+    """The fraction of points at `value`, on the line through the bands' (threshold,
+    fraction) anchors, best first: the best fraction from the first threshold on, the last
+    fraction past the last one. Continuous, so a measurement near a threshold moves the
+    score by as little as it moves itself (timing noise is ~10% per grading here)."""
+    anchors = [(t if higher_is_better else -t, f) for t, f in bands]
+    x = value if higher_is_better else -value
+    if x >= anchors[0][0]:
+        return anchors[0][1]
+    for (t_hi, f_hi), (t_lo, f_lo) in itertools.pairwise(anchors):
+        if t_lo <= x < t_hi:
+            return f_lo + (f_hi - f_lo) * (x - t_lo) / (t_hi - t_lo)
+    return anchors[-1][1]
 
 
 def _correct_on_dev(g: Grading, fn: str) -> str | None:
@@ -723,6 +748,10 @@ def predict_check(points: float) -> Check:
 def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
     """The student's saved hyperparameters (capped), or (None, why not)."""
     rule = g.rubric.accuracy[cls]
+    if cls in g.no_weights:
+        return dict(rule.starter_hyperparameters), (
+            f" (the submission, in CS231n's starter layout, holds no {rule.weights_file}: "
+            "trained with the settings rubric.toml gives that layout)")
     out = g.call(rule.weights_file, "saved_weights", memo=("saved", cls), name=rule.weights_file)
     if not out.ok:
         return None, (f"could not read {rule.weights_file} ({out.error}): run the "
@@ -781,7 +810,8 @@ def _retrain(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
     loss_fn = CLASS_LOSS[cls]
     settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
     if g.reference_train is not None and g.verified(loss_fn, "linear_classifier"):
-        return _scored(g, g.reference_train(cls, hyper)), (
+        scaled = {**hyper, "reg": hyper["reg"] * g.rubric.reg_factor}
+        return _scored(g, g.reference_train(cls, scaled)), (
             f"after training with {settings}{note} (your {loss_fn} and {TRAIN} passed every "
             f"check, so the grader trained its reference {cls} with your hyperparameters)")
     for subject in (loss_fn, TRAIN):
@@ -881,8 +911,9 @@ def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
 # ---------------------------------------------------------------- the list
 
 
-def build_checks(seed: int, rubric: Rubric) -> list[Check]:
-    """Every hidden check, in the order they run (a function's ordinary case first)."""
+def build_checks(seed: int, rubric: Rubric, no_weights: Iterable[str] = ()) -> list[Check]:
+    """Every hidden check, in the order they run (a function's ordinary case first);
+    no saved-weights check for the classifiers in `no_weights`."""
     checks: list[Check] = []
     for fn in LOSS_FUNCTIONS:
         points = rubric.points[fn]
@@ -908,9 +939,10 @@ def build_checks(seed: int, rubric: Rubric) -> list[Check]:
         checks += [
             accuracy_check(cls, "val", points["val_accuracy"]),
             accuracy_check(cls, "test", points["test_accuracy"]),
-            saved_weights_check(cls, rubric.accuracy[cls].weights_file,
-                                points["saved_weights"]),
         ]
+        if cls not in no_weights:
+            checks.append(saved_weights_check(cls, rubric.accuracy[cls].weights_file,
+                                              points["saved_weights"]))
     return checks
 
 
@@ -920,7 +952,7 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
                reference_session: Session | None = None,
                budget_s: float | None = None,
                reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None
-               = None) -> list[CheckResult]:
+               = None, no_weights: Iterable[str] = ()) -> list[CheckResult]:
     """Run the hidden checks of `targets` (default: all) against one submission's session.
 
     `budget_s`: wall-clock seconds for the whole run; each call into student code gets at
@@ -934,6 +966,7 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
     `reference_train(cls, hyperparameters) -> W` trains the trusted reference on the
     CIFAR-10 training split; the accuracy checks use it for a classifier whose loss and
     train passed every correctness check. Without it, the student's code is retrained.
+    `no_weights`: classifiers whose weights file the submission's layout does not have.
     """
     wanted = set(TARGETS if targets is None else targets)
     unknown = wanted - set(TARGETS)
@@ -942,9 +975,9 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
     available = {"data": data is not None, "reference": reference_session is not None}
     deadline = None if budget_s is None else time.monotonic() + budget_s
     grading = Grading(session, seed, rubric, data, reference_session, deadline,
-                      reference_train)
+                      reference_train, frozenset(no_weights))
     results = []
-    for check in build_checks(seed, rubric):
+    for check in build_checks(seed, rubric, no_weights):
         if check.target not in wanted or not all(available[n] for n in check.needs):
             continue
         if deadline is not None and time.monotonic() >= deadline:

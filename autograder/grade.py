@@ -349,6 +349,8 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
     submission = intake.load_submission(path)
     seed = seed_of(submission.content_hash)
+    no_weights = [cls for cls in CIFAR_TARGETS if submission.layout == intake.STARTER
+                  and rubric.accuracy[cls].weights_file not in submission.npz]
     blocked = blocked_targets(submission)
     runnable = [t for t in wanted if t not in blocked]
     if data is None:
@@ -367,6 +369,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                                          reference_session=timing or own_timing,
                                          reference_train=(data.reference_training
                                                           if data else None),
+                                         no_weights=no_weights,
                                          budget_s=rubric.budget.submission_seconds):
                     results[result.name] = result
         finally:
@@ -377,7 +380,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     if runnable != wanted:
         # Some targets were not run: list their checks too, in the rubric's order, at 0.
         ordered = []
-        for check in build_checks(seed, rubric):
+        for check in build_checks(seed, rubric, no_weights):
             if check.target not in wanted:
                 continue
             result = results.get(check.name)

@@ -46,9 +46,15 @@ def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, _KIND_STREAM[stream], index])
 
 
-def pixels(rng: np.random.Generator, N: int, D: int) -> np.ndarray:
-    """(N, D) mean-subtracted pixel-like rows, bias column of ones last."""
-    X = rng.normal(0.0, PIXEL_STD, size=(N, D))
+def pixels(rng: np.random.Generator, N: int, D: int, fast: bool = False) -> np.ndarray:
+    """(N, D) mean-subtracted pixel-like rows, bias column of ones last. `fast`: uniform
+    with the same spread, drawn in a third of the time (measured), for the timed inputs."""
+    if fast:
+        X = rng.random((N, D))
+        X -= 0.5
+        X *= PIXEL_STD * np.sqrt(12.0)
+    else:
+        X = rng.normal(0.0, PIXEL_STD, size=(N, D))
     X[:, -1] = 1.0
     return X
 
@@ -58,9 +64,9 @@ def weights(rng: np.random.Generator, D: int, C: int) -> np.ndarray:
     return rng.normal(0.0, 1.0 / (PIXEL_STD * np.sqrt(D)), size=(D, C))
 
 
-def _draw(kind: str, rng: np.random.Generator, N: int, D: int, C: int):
+def _draw(kind: str, rng: np.random.Generator, N: int, D: int, C: int, fast: bool = False):
     while True:
-        X = pixels(rng, N, D)
+        X = pixels(rng, N, D, fast)
         W = weights(rng, D, C)
         y = rng.integers(0, C, size=N).astype(np.int64)
         if kind != "svm" or _usable_margins(svm_margins(W, X, y)):
@@ -99,7 +105,8 @@ def loss_cases(kind: str, seed: int) -> list[LossCase]:
 def timing_case(kind: str, seed: int, index: int) -> LossCase:
     """A fresh input of the dev-set shape (500 x 3073, 10 classes) for timed call `index`:
     drawn like the checked cases, from its own stream, so no two calls share an input."""
-    W, X, y = _draw(kind, _rng(seed, "timing", index * 2 + (kind == "softmax")), *DEV_SHAPE)
+    W, X, y = _draw(kind, _rng(seed, "timing", index * 2 + (kind == "softmax")), *DEV_SHAPE,
+                    fast=True)
     return LossCase(f"timed input {index + 1}", W, X, y, SMALL_REG)
 
 

@@ -46,6 +46,17 @@ DEFINITION_CELLS: dict[str, dict[str, tuple[str, ...]]] = {
                       "softmax_loss_vectorized": ("softmax_loss_vectorized",)},
 }
 LINEAR_CLASSIFIER_METHODS = ("train", "predict")
+REQUIRED = {g: names for cells in DEFINITION_CELLS.values() for g, names in cells.items()}
+# CS231n's own starter layout: the module files students edit, and the definitions
+# (grade_ids of our notebooks) each provides. A submission holding any of them is read
+# from them (graded as it is), its notebooks only carry the searches and answers.
+STARTER_MODULES: dict[str, tuple[str, ...]] = {
+    "cs231n/classifiers/linear_svm.py": ("svm_loss_naive", "svm_loss_vectorized"),
+    "cs231n/classifiers/linear_classifier.py": ("linear_classifier",),
+    "cs231n/classifiers/softmax.py": ("softmax_loss_naive", "softmax_loss_vectorized"),
+}
+STARTER = "cs231n_starter"
+NOTEBOOK_LAYOUT = "notebooks"
 
 MAX_NOTEBOOK_BYTES = 32 * 2**20
 MAX_NPZ_BYTES = 16 * 2**20
@@ -91,6 +102,9 @@ class Submission:
     problems: list[Problem]
     content_hash: str                  # sha256 of the definition cells and the .npz bytes
     npz: dict[str, Path] = field(default_factory=dict)   # present, size-checked .npz files
+    layout: str = NOTEBOOK_LAYOUT      # or STARTER: definitions from CS231n's module files
+    modules: dict[str, str] = field(default_factory=dict)   # module file -> its source
+    origins: dict[str, str] = field(default_factory=dict)   # grade_id -> its module file
 
     @property
     def ungradable(self) -> set[str]:
@@ -163,7 +177,9 @@ def _from_json(source: Path, name: str, data: dict) -> Submission:
     problems = [Problem(p[0], p[1], p[2], tuple(p[3])) for p in data["problems"]]
     return Submission(source=source, name=name, cells=dict(data["cells"]), problems=problems,
                       content_hash=str(data["content_hash"]),
-                      npz={k: Path(v) for k, v in data["npz"].items()})
+                      npz={k: Path(v) for k, v in data["npz"].items()},
+                      layout=str(data["layout"]), modules=dict(data["modules"]),
+                      origins=dict(data["origins"]))
 
 
 def _to_json(submission: Submission) -> str:
@@ -173,6 +189,8 @@ def _to_json(submission: Submission) -> str:
                      for p in submission.problems],
         "content_hash": submission.content_hash,
         "npz": {k: str(v) for k, v in submission.npz.items()},
+        "layout": submission.layout, "modules": submission.modules,
+        "origins": submission.origins,
     })
 
 
@@ -204,6 +222,13 @@ def _parse(source: Path, extract_to: Path) -> Submission:
 
     cells: dict[str, str] = {}
     raw_cells: dict[str, str] = {}
+    if any(path in files for path in STARTER_MODULES):
+        modules = _starter_modules(files, problems)
+        origins = {g: path for path in modules for g in STARTER_MODULES[path]}
+        cells = {g: modules[path] for g, path in origins.items()}
+        return Submission(source=source, name=_submission_name(source), cells=cells,
+                          problems=problems, content_hash=_content_hash(cells, npz), npz=npz,
+                          layout=STARTER, modules=modules, origins=origins)
     for notebook in NOTEBOOKS:
         if notebook in files:
             found = _definition_cells(notebook, files[notebook], problems)
@@ -260,7 +285,7 @@ def _read_folder(folder: Path, problems: list[Problem]) -> tuple[dict[str, bytes
                                                                  dict[str, Path]]:
     files: dict[str, bytes] = {}
     npz: dict[str, Path] = {}
-    for name in (*NOTEBOOKS, *NPZ_FILES):
+    for name in (*NOTEBOOKS, *NPZ_FILES, *STARTER_MODULES):
         candidates = list(_find(folder, name))
         if not candidates:
             continue
@@ -270,7 +295,7 @@ def _read_folder(folder: Path, problems: list[Problem]) -> tuple[dict[str, bytes
                                     "submit exactly one", _targets_of(name)))
             continue
         path = candidates[0]
-        limit = MAX_NOTEBOOK_BYTES if name in NOTEBOOKS else MAX_NPZ_BYTES
+        limit = _size_limit(name)
         info = path.lstat()
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
             problems.append(Problem(name, None, f"{name} is a link or not a regular file: "
@@ -279,7 +304,7 @@ def _read_folder(folder: Path, problems: list[Problem]) -> tuple[dict[str, bytes
             problems.append(Problem(name, None, f"{name} is {info.st_size} bytes, more than "
                                     f"the {limit} allowed: clear large outputs (Cell > All "
                                     "Output > Clear) and save again", _targets_of(name)))
-        elif name in NOTEBOOKS:
+        elif name not in NPZ_FILES:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as f:
                 files[name] = f.read(limit + 1)
@@ -339,14 +364,15 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
             if unsafe:
                 return refuse(f"the .zip member {lenient(member.filename)!r} {unsafe}: zip "
                               "the folder with an ordinary zip tool")
-        by_name: dict[str, list[zipfile.ZipInfo]] = {}
+        by_name: dict[str, list[tuple[zipfile.ZipInfo, list[str]]]] = {}
         for member in members:
             parts = [p for p in re.split(r"[\\/]", member.filename) if p]
             if member.is_dir() or not parts or any(p.startswith((".", "__")) for p in parts[:-1]):
                 continue
-            by_name.setdefault(parts[-1], []).append(member)
-        for wanted in (*NOTEBOOKS, *NPZ_FILES):
-            found = by_name.get(wanted, [])
+            by_name.setdefault(parts[-1], []).append((member, parts))
+        for wanted in (*NOTEBOOKS, *NPZ_FILES, *STARTER_MODULES):
+            tail = wanted.split("/")
+            found = [m for m, parts in by_name.get(tail[-1], []) if parts[-len(tail):] == tail]
             if len(found) > 1:
                 places = ", ".join(m.filename for m in found)
                 problems.append(Problem(wanted, None, f"the .zip holds more than one {wanted} "
@@ -356,7 +382,7 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
             if not found:
                 continue
             member = found[0]
-            limit = MAX_NOTEBOOK_BYTES if wanted in NOTEBOOKS else MAX_NPZ_BYTES
+            limit = _size_limit(wanted)
             if member.flag_bits & 0x1:
                 problems.append(Problem(wanted, None, f"{wanted} is encrypted in the .zip: "
                                         "zip it without a password", _targets_of(wanted)))
@@ -375,7 +401,7 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
                 problems.append(Problem(wanted, None, f"{wanted} is larger than {limit} "
                                         "bytes: clear large outputs and save again",
                                         _targets_of(wanted)))
-            elif wanted in NOTEBOOKS:
+            elif wanted not in NPZ_FILES:
                 files[wanted] = data
             else:
                 target = extract_to / wanted
@@ -396,7 +422,13 @@ def _unsafe_member(member: zipfile.ZipInfo) -> str | None:
 
 
 def _targets_of(name: str) -> tuple[str, ...]:
-    return tuple(DEFINITION_CELLS.get(name, {})) or (name,)
+    return tuple(DEFINITION_CELLS.get(name, {})) or STARTER_MODULES.get(name) or (name,)
+
+
+def _size_limit(name: str) -> int:
+    if name in NOTEBOOKS:
+        return MAX_NOTEBOOK_BYTES
+    return MAX_NPZ_BYTES if name in NPZ_FILES else MAX_CELL_CHARS
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -461,6 +493,32 @@ def _definition_cells(notebook: str, data: bytes, problems: list[Problem]) -> di
     return {g: s for g, s in found.items() if s is not None}
 
 
+def _starter_modules(files: dict[str, bytes], problems: list[Problem]) -> dict[str, str]:
+    """Module file -> its source, for the starter files that parse and still define what
+    the checks call; a missing or broken file is a Problem for every definition in it."""
+    modules: dict[str, str] = {}
+    for path, grade_ids in STARTER_MODULES.items():
+        if path not in files:
+            problems.append(Problem(path, None, f"{path} is missing from the submission: "
+                                    "submit the whole assignment folder, as the starter "
+                                    "code's collect script zips it", grade_ids))
+            continue
+        text = lenient(files[path].decode("utf-8", "surrogateescape"))
+        tree, error = _parse_python(text)
+        if tree is None:
+            problems.append(Problem(path, None, f"is not valid Python: {error}; fix it so "
+                                    "that the file imports", grade_ids))
+            continue
+        missing = next((m for m in (_missing_definitions(tree, REQUIRED[g]) for g in grade_ids)
+                        if m), None)
+        if missing:
+            problems.append(Problem(path, None, f"{missing}; keep the names and signatures "
+                                    "of the starter code", grade_ids))
+            continue
+        modules[path] = text
+    return modules
+
+
 def _python_source(notebook: str, grade_id: str, text: str,
                    problems: list[Problem]) -> str | None:
     """The cell as Python for the sandbox, or None (with a Problem) if it is not usable."""
@@ -479,7 +537,7 @@ def _python_source(notebook: str, grade_id: str, text: str,
         problems.append(Problem(notebook, grade_id, f"is not valid Python: {error}; fix it "
                                 "so that the cell runs", (grade_id,)))
         return None
-    missing = _missing_definitions(tree, DEFINITION_CELLS[notebook][grade_id])
+    missing = _missing_definitions(tree, REQUIRED[grade_id])
     if missing:
         problems.append(Problem(notebook, grade_id, f"{missing}; keep the names and "
                                 "signatures of the release notebook", (grade_id,)))

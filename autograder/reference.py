@@ -102,7 +102,7 @@ def train(cls: str, X: np.ndarray, y: np.ndarray, learning_rate: float, reg: flo
     0.001 * randn(D, C), each step samples `batch_size` rows with replacement."""
     data_term = DATA_TERMS[cls]
     rng = np.random.default_rng(seed)
-    W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
+    W = (0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))).astype(X.dtype)
     for _ in range(num_iters):
         rows = np.sort(rng.integers(0, X.shape[0], batch_size))
         batch = X[rows]

@@ -7,6 +7,7 @@ any submission is graded.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
 from collections.abc import Mapping
@@ -63,6 +64,14 @@ class AccuracyRule:
     saved_allowance: float
     max_num_iters: int
     max_batch_size: int
+    # The settings a classifier is retrained with when the submission holds no weights
+    # file and its layout saves none (CS231n's starter notebooks keep the model in memory).
+    starter_hyperparameters: Mapping[str, float]
+
+
+# The regularization term a course's loss functions add, and the factor by which the
+# oracle scales `reg` to match it (the older CS231n starter uses 0.5 * reg * sum(W**2)).
+REGULARIZATION = {"reg * sum(W**2)": 1.0, "0.5 * reg * sum(W**2)": 0.5}
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,11 @@ class Rubric:
     accuracy: Mapping[str, AccuracyRule]
     timeouts: Mapping[str, float]
     budget: Budget
+    regularization: str = "reg * sum(W**2)"
+
+    @property
+    def reg_factor(self) -> float:
+        return REGULARIZATION[self.regularization]
 
     def timeout(self, op: str) -> float:
         """Seconds one call of operation `op` may take."""
@@ -170,9 +184,10 @@ class _Table:
             direction = "increasing" if increasing else "decreasing"
             self.fail(f"[{self.where}] {key}: thresholds must be strictly {direction}, "
                       f"best band first, got {thresholds}")
-        if any(not 0 < f <= 1 for f in fractions) or fractions != sorted(fractions, reverse=True):
-            self.fail(f"[{self.where}] {key}: fractions must lie in (0, 1] and fall band by "
-                      f"band, got {fractions}")
+        if any(not 0 <= f <= 1 for f in fractions) or fractions[0] == 0 \
+                or any(lo >= hi for hi, lo in itertools.pairwise(fractions)):
+            self.fail(f"[{self.where}] {key}: fractions must lie in [0, 1] and fall "
+                      f"strictly band by band, got {fractions}")
         if any(t <= 0 for t in thresholds):
             self.fail(f"[{self.where}] {key}: thresholds must be positive, got {thresholds}")
         return bands
@@ -190,6 +205,13 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
     tol = top.table("tolerance")
     tolerances = [tol.number(key, 0.0, 1.0) for key in ("loss", "gradient", "gradient_float32")]
     tol.done()
+
+    loss_table = top.table("loss")
+    regularization = loss_table.text("regularization")
+    if regularization not in REGULARIZATION:
+        loss_table.fail(f"[loss] regularization must be one of {list(REGULARIZATION)}, got "
+                        f"{regularization!r}")
+    loss_table.done()
 
     points_table = top.table("points")
     points: dict[str, dict[str, float]] = {}
@@ -225,6 +247,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
             saved_allowance=float(table.number("saved_allowance", 0.0, 1.0)),
             max_num_iters=int(table.number("max_num_iters", 1, 10**7, integer=True)),
             max_batch_size=int(table.number("max_batch_size", 1, 10**6, integer=True)),
+            starter_hyperparameters=_hyperparameters(table.table("starter_hyperparameters")),
         )
         table.done()
     accuracy_table.done()
@@ -253,7 +276,17 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
         accuracy=accuracy,
         timeouts=timeouts,
         budget=grading_budget,
+        regularization=regularization,
     )
+
+
+def _hyperparameters(table: _Table) -> dict[str, float]:
+    hyper = {"learning_rate": float(table.number("learning_rate", 1e-12, 10.0)),
+             "reg": float(table.number("reg", 0.0, 1e9)),
+             "num_iters": int(table.number("num_iters", 1, 10**7, integer=True)),
+             "batch_size": int(table.number("batch_size", 1, 10**6, integer=True))}
+    table.done()
+    return hyper
 
 
 def load(path: str | Path | None = None) -> Rubric:

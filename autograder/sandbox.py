@@ -377,6 +377,9 @@ class SandboxSession:
             out = session.call("loss", fn="svm_loss_naive", W=W, X=X, y=y, reg=0.1)
 
     `cells` maps definition-cell grade_ids to their Python source (`Submission.cells`).
+    `modules` maps the module files of CS231n's starter layout (relative paths) to their
+    source, and `origins` each grade_id they provide to its file: the child imports
+    those as modules instead of running cells.
     `data_dir` is a folder made by `prepare_child_data` (needed by `cifar_train`).
     """
 
@@ -385,11 +388,15 @@ class SandboxSession:
     def __init__(self, cells: Mapping[str, str], *,
                  npz_files: Mapping[str, str | os.PathLike[str]] | None = None,
                  data_dir: str | os.PathLike[str] | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None,
+                 modules: Mapping[str, str] | None = None,
+                 origins: Mapping[str, str] | None = None) -> None:
         unknown = set(cells) - set(CELL_ORDER)
         if unknown:
             raise ValueError(f"not definition cells: {', '.join(sorted(unknown))}")
         self.cells = dict(cells)
+        self.modules = dict(modules or {})
+        self.origins = {k: v for k, v in (origins or {}).items() if v in self.modules}
         self.limits = limits or Limits()
         self.data_dir = Path(data_dir).resolve() if data_dir else None
         self._npz_sources = {k: Path(v) for k, v in (npz_files or {}).items()}
@@ -420,7 +427,8 @@ class SandboxSession:
     @classmethod
     def from_submission(cls, submission: Submission, **options: object) -> SandboxSession:
         """A session for an `intake.Submission` (its parsed cells and located .npz files)."""
-        return cls(submission.cells, npz_files=submission.npz, **options)  # type: ignore[arg-type]
+        return cls(submission.cells, npz_files=submission.npz,  # type: ignore[arg-type]
+                   modules=submission.modules, origins=submission.origins, **options)
 
     # ---- context manager
     def __enter__(self) -> SandboxSession:
@@ -481,8 +489,9 @@ class SandboxSession:
                     # Subclassing runs the student's class machinery (metaclass, ...).
                     step = "linear_classifier"
                 if step in CELL_ORDER:
-                    self._fatal[step] = (f"the cell `{step}` of {NOTEBOOK_OF_CELL[step]} "
-                                         f"could not be run ({failure})")
+                    where = self.origins.get(step) \
+                        or f"the cell `{step}` of {NOTEBOOK_OF_CELL[step]}"
+                    self._fatal[step] = f"{where} could not be run ({failure})"
                 else:
                     self._broken = f"the submission's code stops the grader's process ({failure})"
 
@@ -608,7 +617,8 @@ class SandboxSession:
         """The inputs whose bytes in the shared memory differ from what the parent wrote:
         read on the parent's side, whatever the child says."""
         return [key for key, (arr, view) in sent.items()
-                if view.tobytes() != arr.tobytes()]
+                if not np.array_equal(view.reshape(-1).view(np.uint8),
+                                      arr.reshape(-1).view(np.uint8))]
 
     def _make_scratch(self) -> None:
         scratch = Path(tempfile.mkdtemp(prefix="autograder-sandbox-", dir=self._scratch_base()))
@@ -659,6 +669,7 @@ class SandboxSession:
             "submission": str(scratch / "submission"),
             "data_dir": str(self.data_dir) if self.data_dir else None,
             "npz_names": sorted(self._npz_sources),
+            "modules": self.modules, "origins": self.origins,
             "shared_fd": self._shared_fd, "shared_bytes": lim.loss_input_bytes,
             "limits": {"cpu_s": int(lim.cpu_s), "address_space": int(lim.address_space),
                        "file_size": int(lim.file_size), "open_files": int(lim.open_files),

@@ -33,6 +33,10 @@ from __future__ import annotations
 import ctypes
 import errno
 import faulthandler
+import functools
+import importlib
+import importlib.machinery
+import importlib.util
 import json
 import math
 import mmap
@@ -87,6 +91,10 @@ LOSS_FUNCTIONS = {
 }
 CLASSES = ("LinearSVM", "Softmax")
 NOTEBOOK_OF = {"svm": "svm.ipynb", "softmax": "softmax.ipynb"}
+# What `from past.builtins import xrange` (CS231n's starter files) gives where the `future`
+# package is not installed.
+PAST_BUILTINS = {"xrange": range, "basestring": str, "unicode": str, "long": int,
+                 "raw_input": input, "reduce": functools.reduce}
 
 
 # --------------------------------------------------------------------------- wire format
@@ -634,11 +642,53 @@ def as_array(value: object, what: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.dtype(target).newbyteorder("<"))
 
 
+class SubmittedModules:
+    """A finder and loader for `import` of the submission's own module files (CS231n's
+    starter layout: `cs231n/classifiers/linear_svm.py` is `cs231n.classifiers.linear_svm`,
+    its folders empty packages), and of a stand-in `past.builtins` when the real one is
+    not installed. Each file runs under its own path, so errors name it and its line."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files: dict[str, tuple[str, str]] = {}
+        self.packages: set[str] = set()
+        for path, source in files.items():
+            parts = path[:-len(".py")].split("/")
+            self.files[".".join(parts)] = (path, source)
+            self.packages.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        if importlib.machinery.PathFinder.find_spec("past") is None:
+            self.packages.add("past")
+            self.files["past.builtins"] = ("past/builtins.py", "")
+
+    @staticmethod
+    def module_name(path: str) -> str:
+        return path[:-len(".py")].replace("/", ".")
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name in self.files or name in self.packages:
+            return importlib.util.spec_from_loader(name, self, is_package=name in self.packages)
+        return None
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: object) -> None:
+        name = module.__name__
+        if name == "past.builtins":
+            vars(module).update(PAST_BUILTINS)
+        elif name in self.files:
+            path, source = self.files[name]
+            exec(compile(source, f"<{path}>", "exec"), vars(module))
+
+
 class Harness:
     """The student's namespaces and the operations the parent can ask for."""
 
     def __init__(self, cfg: dict) -> None:
         self.cfg = cfg
+        # grade_id -> the module file that provides it (CS231n's starter layout), if any.
+        self.origins: dict[str, str] = dict(cfg.get("origins") or {})
+        if cfg.get("modules"):
+            sys.meta_path.insert(0, SubmittedModules(cfg["modules"]))
         self.namespaces: dict[str, dict] = {ns: self._fresh() for ns in NOTEBOOK_OF}
         self.cell_errors: dict[str, str] = {}
         self.defined: set[str] = set()
@@ -660,6 +710,8 @@ class Harness:
     # ---- definitions
     def define(self, args: dict) -> dict:
         cell, source = args["cell"], args["source"]
+        if cell in self.origins:
+            return self._define_module(cell, self.origins[cell])
         for ns in NAMESPACE_OF_CELL[cell]:
             notebook = NOTEBOOK_OF[ns]
             try:
@@ -670,6 +722,23 @@ class Harness:
                 self.cell_errors.setdefault(cell, describe(exc, label))
         self.defined.add(cell)
         return {"error": self.cell_errors.get(cell)}
+
+    def _define_module(self, cell: str, path: str) -> dict:
+        """Import the module file that provides `cell`; its names join the namespaces of
+        the notebooks that use them, as the starter's notebooks import them."""
+        try:
+            module = importlib.import_module(SubmittedModules.module_name(path))
+            names = {k: v for k, v in vars(module).items() if not k.startswith("__")}
+            for ns in NAMESPACE_OF_CELL[cell]:
+                self.namespaces[ns].update(names)
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            self.cell_errors.setdefault(cell, describe(exc, f"importing {path}"))
+        self.defined.add(cell)
+        return {"error": self.cell_errors.get(cell)}
+
+    def where(self, cell: str, notebook: str) -> str:
+        """Where the student wrote `cell`: its module file, or the cell of a notebook."""
+        return self.origins.get(cell) or f"the cell `{cell}` of {notebook}"
 
     def seal(self, args: dict) -> dict:
         for name, ns in LOSS_FUNCTIONS.items():
@@ -694,10 +763,11 @@ class Harness:
         if cell in self.cell_errors:
             return StudentError(f"{name} is not available: {self.cell_errors[cell]}")
         if cell not in self.defined:
-            return StudentError(f"{name} is not available: the cell `{cell}` of {notebook} "
+            return StudentError(f"{name} is not available: {self.where(cell, notebook)} "
                                 "is missing or could not be parsed")
-        return StudentError(f"{name} is not available: the cell `{cell}` of {notebook} does "
-                            f"not define it (keep the name `{name}` from the release notebook)")
+        given = "the starter code" if cell in self.origins else "the release notebook"
+        return StudentError(f"{name} is not available: {self.where(cell, notebook)} does "
+                            f"not define it (keep the name `{name}` from {given})")
 
     def function(self, name: object) -> object:
         if name not in LOSS_FUNCTIONS:
@@ -841,6 +911,9 @@ def describe(exc: BaseException, label: str) -> str:
             if frame.filename.startswith("<") and " cell " in frame.filename:
                 notebook, _, cell = frame.filename.strip("<>").partition(" cell ")
                 where = f" ({notebook}, cell {cell}, line {frame.lineno})"
+                break
+            if frame.filename.startswith("<") and frame.filename.endswith(".py>"):
+                where = f" ({frame.filename.strip('<>')}, line {frame.lineno})"
                 break
     except Exception:
         pass

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import numpy as np
 from corpus_cells import DEFINITION_CELLS, ROOT, SOURCE, entry_cells, entry_spec
 
@@ -71,6 +72,65 @@ def write_submission(folder: Path, cells: Mapping[str, str],
     return folder
 
 
+# CS231n's starter files: their imports as the starter has them, then the definitions.
+STARTER_HEADERS = {
+    "linear_svm.py": ("from builtins import range\nimport numpy as np\nfrom random import "
+                      "shuffle\nfrom past.builtins import xrange\n\n\n"),
+    "softmax.py": ("from builtins import range\nimport numpy as np\nfrom random import "
+                   "shuffle\nfrom past.builtins import xrange\n\n\n"),
+    "linear_classifier.py": ("from __future__ import print_function\n\nfrom builtins import "
+                             "range\nfrom builtins import object\nimport numpy as np\n"
+                             "from cs231n.classifiers.linear_svm import *\n"
+                             "from cs231n.classifiers.softmax import *\n"
+                             "from past.builtins import xrange\n\n\n"),
+}
+STARTER_CELLS = {"linear_svm.py": ("svm_loss_naive", "svm_loss_vectorized"),
+                 "softmax.py": ("softmax_loss_naive", "softmax_loss_vectorized"),
+                 "linear_classifier.py": ("linear_classifier",)}
+STARTER_SUBCLASSES = '''
+
+class LinearSVM(LinearClassifier):
+    """ A subclass that uses the Multiclass SVM loss function """
+
+    def loss(self, X_batch, y_batch, reg):
+        return svm_loss_vectorized(self.W, X_batch, y_batch, reg)
+
+
+class Softmax(LinearClassifier):
+    """ A subclass that uses the Softmax + Cross-entropy loss function """
+
+    def loss(self, X_batch, y_batch, reg):
+        return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
+'''
+
+
+def write_starter_submission(folder: Path, cells: Mapping[str, str],
+                             files: Mapping[str, str] | None = None) -> Path:
+    """An assignment folder in CS231n's starter layout: cs231n/classifiers/linear_svm.py,
+    softmax.py and linear_classifier.py made of the starter's imports and `cells` (by
+    grade_id), its own `classifiers/__init__.py`, and notebooks that import them, as the
+    starter's do. `files` adds or replaces files (relative path -> text)."""
+    classifiers = folder / "cs231n" / "classifiers"
+    classifiers.mkdir(parents=True, exist_ok=True)
+    (folder / "cs231n" / "__init__.py").write_text("")
+    (classifiers / "__init__.py").write_text(
+        "from cs231n.classifiers.k_nearest_neighbor import *\n"
+        "from cs231n.classifiers.linear_classifier import *\n")
+    for name, grade_ids in STARTER_CELLS.items():
+        body = "\n\n".join(cells[g] for g in grade_ids)
+        extra = STARTER_SUBCLASSES if name == "linear_classifier.py" else ""
+        (classifiers / name).write_text(STARTER_HEADERS[name] + body + extra)
+    for notebook, module in (("svm.ipynb", "linear_svm"), ("softmax.ipynb", "softmax")):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            f"from cs231n.classifiers.{module} import *\n"
+            "from cs231n.classifiers import LinearSVM, Softmax")])
+        nbformat.write(nb, folder / notebook)
+    for relative, text in (files or {}).items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    return folder
+
+
 def corrupt_notebook(path: Path, how: str, grade_id: str | None = None) -> None:
     """Damage one notebook file at the JSON level.
 
@@ -99,8 +159,8 @@ def corrupt_notebook(path: Path, how: str, grade_id: str | None = None) -> None:
 def zip_submission(folder: Path, target: Path) -> Path:
     """Zip a submission folder as students do (the files inside one top folder)."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, f"{folder.name}/{path.name}")
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
     return target
 
 
