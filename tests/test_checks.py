@@ -416,3 +416,17 @@ def test_rubric_bands_must_be_ordered(tmp_path):
 
 def test_rubric_timeouts():
     assert RUBRIC.timeout("cifar_train") >= RUBRIC.timeout("loss") > 0
+
+
+@pytest.mark.parametrize(("ratio", "points"), [(1.0, 4.0), (0.5, 4.0), (0.425, 3.2),
+                                               (0.35, 2.4), (0.225, 0.6), (0.2, 0.0)])
+def test_speed_points_are_interpolated_between_bands(ratio, points):
+    """A speedup between two thresholds earns points on the line between them, so a
+    regrade that measures it 10% lower costs a fraction of a band, not a whole one."""
+    fn = "svm_loss_vectorized"
+    naive, ref_naive, ref = 30e-3, 30e-3, 5e-3  # the reference loop: 6x its vectorized loss
+    own = naive / (ratio * ref_naive / ref)
+    grading = checks.Grading(InProcessSession(solution()), SEED, FAST)
+    grading._speed[fn] = ([checks.SpeedRound(naive, own, ref_naive, ref)] * 3, None)
+    check = checks.speedup_check(fn, RUBRIC.points[fn]["speedup"])
+    assert check.points * check.evaluate(grading).fraction == pytest.approx(points)
