@@ -51,6 +51,7 @@ import numpy as np
 
 from autograder import intake
 from autograder import rubric as rubric_module
+from autograder.assignment import load as load_assignment
 from autograder.grade import GradingData, GradingError
 from autograder.intake import lenient
 from autograder.release import ASSIGNMENT
@@ -82,7 +83,7 @@ def discover(folder: Path, assignment: str = ASSIGNMENT) -> tuple[list[Found], l
     if not folder.is_dir():
         raise LayoutError(f"{folder} is not a folder: give nbgrader's submitted/ folder or a "
                           "folder of <student>.zip files")
-    if any((folder / name).exists() for name in intake.NOTEBOOKS):
+    if any((folder / name).exists() for name in load_assignment(assignment).notebooks):
         raise LayoutError(f"{folder} is one submission, not a folder of them: grade it with "
                           f"`python -m autograder grade {folder}`")
     found: dict[str, Found] = {}

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="print only the Gradescope results.json document on stdout")
     p.add_argument("--rubric", type=Path, default=None,
-                   help="rubric file (default: autograder/rubric.toml)")
+                   help="rubric file (default: autograder/assignments/linear/rubric.toml)")
     p.add_argument("--cifar10-dir", type=Path, default=None,
                    help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
     p.set_defaults(func=_grade)
@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
     p.add_argument("--assignment", default=release.ASSIGNMENT, help="nbgrader assignment name")
     p.add_argument("--rubric", type=Path, default=None,
-                   help="rubric file (default: autograder/rubric.toml)")
+                   help="rubric file (default: autograder/assignments/linear/rubric.toml)")
     p.add_argument("--cifar10-dir", type=Path, default=None,
                    help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
     p.set_defaults(func=_batch)

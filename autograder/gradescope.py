@@ -28,10 +28,12 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.release import ASSIGNMENT, ROOT
+from autograder.assignment import DEFAULT as DEFAULT_ASSIGNMENT
+from autograder.assignment import names as assignment_names
+from autograder.release import ROOT
 from autograder.result import GradeResult
 
-ASSIGNMENTS = (ASSIGNMENT,)
+ASSIGNMENTS = tuple(assignment_names())
 SOURCE_FILES = ("pyproject.toml", "README.md")
 SOURCE_PACKAGES = ("autograder", "cs231n_data")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -74,7 +76,7 @@ exec "$python" -m autograder gradescope-run --root "$root"
 """
 
 
-def build_bundle(out: Path, assignment: str = ASSIGNMENT) -> Path:
+def build_bundle(out: Path, assignment: str = DEFAULT_ASSIGNMENT) -> Path:
     """Write the Gradescope autograder zip for `assignment` to `out`."""
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")

@@ -1,8 +1,10 @@
 """Read a submission as data, without executing any of it.
 
 A submission is a folder (nbgrader's `submitted/<student>/<assignment>/` is one) or a .zip
-holding svm.ipynb and softmax.ipynb, and normally svm_best.npz and softmax_best.npz. This
-module parses the notebooks as JSON, finds the definition cells by nbgrader grade_id,
+holding the notebooks its assignment names (`autograder.assignment`: for the NumPy
+assignment svm.ipynb and softmax.ipynb, and normally svm_best.npz and softmax_best.npz),
+or the module files of CS231n's starter layout. This module parses the notebooks as JSON,
+finds the definition cells by nbgrader grade_id,
 checks that each parses as Python (`ast.parse` only compiles to a tree, it runs nothing)
 and still defines what the checks call, and locates the .npz files without opening them
 (they are read inside the sandbox). Every problem becomes a `Problem` with a message for
@@ -35,26 +37,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NOTEBOOKS = ("svm.ipynb", "softmax.ipynb")
-NPZ_FILES = ("svm_best.npz", "softmax_best.npz")
-# Definition cells by notebook, and the names each must define at top level.
-DEFINITION_CELLS: dict[str, dict[str, tuple[str, ...]]] = {
-    "svm.ipynb": {"svm_loss_naive": ("svm_loss_naive",),
-                  "svm_loss_vectorized": ("svm_loss_vectorized",),
-                  "linear_classifier": ("LinearClassifier",)},
-    "softmax.ipynb": {"softmax_loss_naive": ("softmax_loss_naive",),
-                      "softmax_loss_vectorized": ("softmax_loss_vectorized",)},
-}
-LINEAR_CLASSIFIER_METHODS = ("train", "predict")
-REQUIRED = {g: names for cells in DEFINITION_CELLS.values() for g, names in cells.items()}
-# CS231n's own starter layout: the module files students edit, and the definitions
-# (grade_ids of our notebooks) each provides. A submission holding any of them is read
-# from them (graded as it is), its notebooks only carry the searches and answers.
-STARTER_MODULES: dict[str, tuple[str, ...]] = {
-    "cs231n/classifiers/linear_svm.py": ("svm_loss_naive", "svm_loss_vectorized"),
-    "cs231n/classifiers/linear_classifier.py": ("linear_classifier",),
-    "cs231n/classifiers/softmax.py": ("softmax_loss_naive", "softmax_loss_vectorized"),
-}
+from autograder.assignment import Assignment
+from autograder.assignment import dumps as assignment_json
+from autograder.assignment import load as load_assignment
+from autograder.assignment import loads as assignment_from_json
+
+# The layout of a CS231n starter submission: definitions from its module files
+# (`Assignment.starter_modules`); its notebooks carry only the searches and answers.
 STARTER = "cs231n_starter"
 NOTEBOOK_LAYOUT = "notebooks"
 
@@ -112,7 +101,8 @@ class Submission:
         return {t for p in self.problems for t in p.targets}
 
 
-def load_submission(path: str | os.PathLike[str]) -> Submission:
+def load_submission(path: str | os.PathLike[str],
+                    spec: Assignment | None = None) -> Submission:
     """Parse the submission at `path` (folder or .zip) into a `Submission`; never raises
     for a malformed submission: each problem is recorded in `Submission.problems`.
 
@@ -123,7 +113,7 @@ def load_submission(path: str | os.PathLike[str]) -> Submission:
     source = Path(path)
     tmp = tempfile.mkdtemp(prefix="autograder-intake-")
     os.chmod(tmp, 0o700)
-    submission = _parse_bounded(source, Path(tmp))
+    submission = _parse_bounded(source, Path(tmp), spec or load_assignment())
     weakref.finalize(submission, shutil.rmtree, tmp, True)
     return submission
 
@@ -132,7 +122,7 @@ _PARSER = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent
            "from autograder.intake import main; main(sys.argv)")
 
 
-def _parse_bounded(source: Path, extract_to: Path) -> Submission:
+def _parse_bounded(source: Path, extract_to: Path, spec: Assignment) -> Submission:
     """`_parse(source)` in a fresh interpreter, under RLIMIT_AS and RLIMIT_CPU."""
 
     def limit() -> None:
@@ -144,7 +134,8 @@ def _parse_bounded(source: Path, extract_to: Path) -> Submission:
     why = None
     try:
         run = subprocess.run(
-            [sys.executable, "-I", "-c", _PARSER, os.fsencode(source), str(extract_to)],
+            [sys.executable, "-I", "-c", _PARSER, os.fsencode(source), str(extract_to),
+             assignment_json(spec)],
             capture_output=True, preexec_fn=limit, timeout=2 * PARSE_SECONDS,
             cwd=extract_to, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
         if run.returncode == 0:
@@ -158,7 +149,7 @@ def _parse_bounded(source: Path, extract_to: Path) -> Submission:
     problem = Problem(source.name, None, f"could not be read: {why}; it is damaged or built "
                       "to be far larger than a notebook: submit the notebooks as Jupyter "
                       "saved them (and their .npz files), zipped by an ordinary tool",
-                      _all_targets())
+                      _all_targets(spec))
     return Submission(source=source, name=name, cells={}, problems=[problem],
                       content_hash=hashlib.sha256(f"unreadable {name}".encode(
                           "utf-8", "surrogatepass")).hexdigest())
@@ -195,53 +186,55 @@ def _to_json(submission: Submission) -> str:
 
 
 def main(argv: list[str]) -> None:
-    """`main([_, SOURCE, EXTRACT_TO])`: the Submission parsed as JSON on stdout."""
+    """`main([_, SOURCE, EXTRACT_TO, SPEC])` (SPEC: the Assignment as JSON): the
+    Submission parsed as JSON on stdout."""
     try:
-        submission = _parse(Path(os.fsdecode(argv[1])), Path(argv[2]))
+        submission = _parse(Path(os.fsdecode(argv[1])), Path(argv[2]),
+                            assignment_from_json(argv[3]))
     except MemoryError:
         sys.exit(3)
     sys.stdout.write(_to_json(submission))
 
 
-def _parse(source: Path, extract_to: Path) -> Submission:
+def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
     """Parse in this process (the bounded child of `load_submission`)."""
     problems: list[Problem] = []
     files: dict[str, bytes] = {}
     npz: dict[str, Path] = {}
     if source.is_file() and (source.suffix.lower() == ".zip" or zipfile.is_zipfile(source)):
-        files, npz = _read_zip(source, extract_to, problems)
+        files, npz = _read_zip(source, extract_to, problems, spec)
     elif source.is_dir():
-        files, npz = _read_folder(source, problems)
+        files, npz = _read_folder(source, problems, spec)
     elif source.exists():
         problems.append(Problem(source.name, None, "is neither a folder nor a .zip file: "
                                 "submit the folder with your notebooks, or a .zip of it",
-                                _all_targets()))
+                                _all_targets(spec)))
     else:
         problems.append(Problem(source.name, None, f"{source} does not exist",
-                                _all_targets()))
+                                _all_targets(spec)))
 
     cells: dict[str, str] = {}
     raw_cells: dict[str, str] = {}
-    if any(path in files for path in STARTER_MODULES):
-        modules = _starter_modules(files, problems)
-        origins = {g: path for path in modules for g in STARTER_MODULES[path]}
+    if any(path in files for path in spec.starter_modules):
+        modules = _starter_modules(files, problems, spec)
+        origins = {g: path for path in modules for g in spec.starter_modules[path]}
         cells = {g: modules[path] for g, path in origins.items()}
         return Submission(source=source, name=_submission_name(source), cells=cells,
                           problems=problems, content_hash=_content_hash(cells, npz), npz=npz,
                           layout=STARTER, modules=modules, origins=origins)
-    for notebook in NOTEBOOKS:
+    for notebook in spec.notebooks:
         if notebook in files:
-            found = _definition_cells(notebook, files[notebook], problems)
+            found = _definition_cells(notebook, files[notebook], problems, spec)
             raw_cells.update(found)
             for grade_id, text in found.items():
-                python = _python_source(notebook, grade_id, text, problems)
+                python = _python_source(notebook, grade_id, text, problems, spec)
                 if python is not None:
                     cells[grade_id] = python
         elif not _container_failed(source, problems):
             problems.append(Problem(notebook, None, f"{notebook} is missing from the "
                                     "submission: submit it next to the other notebook",
-                                    tuple(DEFINITION_CELLS[notebook])))
-    for name in NPZ_FILES:
+                                    tuple(spec.notebooks[notebook])))
+    for name in spec.model_files:
         if name not in npz and not any(p.notebook == name for p in problems) \
                 and not _container_failed(source, problems):
             problems.append(Problem(name, None, f"{name} is missing: run the hyperparameter "
@@ -259,8 +252,13 @@ def _container_failed(source: Path, problems: list[Problem]) -> bool:
     return any(p.notebook == source.name for p in problems)
 
 
-def _all_targets() -> tuple[str, ...]:
-    return (*(g for cells in DEFINITION_CELLS.values() for g in cells), *NPZ_FILES)
+def _all_targets(spec: Assignment) -> tuple[str, ...]:
+    return (*spec.definitions, *spec.model_files)
+
+
+def _wanted(spec: Assignment) -> tuple[str, ...]:
+    """Every file of a submission that intake reads or locates."""
+    return (*spec.notebooks, *spec.model_files, *spec.starter_modules)
 
 
 def _submission_name(source: Path) -> str:
@@ -281,30 +279,30 @@ def lenient(text: str) -> str:
     return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
-def _read_folder(folder: Path, problems: list[Problem]) -> tuple[dict[str, bytes],
-                                                                 dict[str, Path]]:
+def _read_folder(folder: Path, problems: list[Problem],
+                 spec: Assignment) -> tuple[dict[str, bytes], dict[str, Path]]:
     files: dict[str, bytes] = {}
     npz: dict[str, Path] = {}
-    for name in (*NOTEBOOKS, *NPZ_FILES, *STARTER_MODULES):
+    for name in _wanted(spec):
         candidates = list(_find(folder, name))
         if not candidates:
             continue
         if len(candidates) > 1:
             places = ", ".join(str(c.relative_to(folder)) for c in candidates)
             problems.append(Problem(name, None, f"found more than one {name} ({places}): "
-                                    "submit exactly one", _targets_of(name)))
+                                    "submit exactly one", _targets_of(name, spec)))
             continue
         path = candidates[0]
-        limit = _size_limit(name)
+        limit = _size_limit(name, spec)
         info = path.lstat()
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
             problems.append(Problem(name, None, f"{name} is a link or not a regular file: "
-                                    "submit the file itself", _targets_of(name)))
+                                    "submit the file itself", _targets_of(name, spec)))
         elif info.st_size > limit:
             problems.append(Problem(name, None, f"{name} is {info.st_size} bytes, more than "
                                     f"the {limit} allowed: clear large outputs (Cell > All "
-                                    "Output > Clear) and save again", _targets_of(name)))
-        elif name not in NPZ_FILES:
+                                    "Output > Clear) and save again", _targets_of(name, spec)))
+        elif name not in spec.model_files:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as f:
                 files[name] = f.read(limit + 1)
@@ -333,14 +331,14 @@ def _entries(folder: Path) -> list[Path]:
         return []
 
 
-def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
-        dict[str, bytes], dict[str, Path]]:
+def _read_zip(path: Path, extract_to: Path, problems: list[Problem],
+              spec: Assignment) -> tuple[dict[str, bytes], dict[str, Path]]:
     files: dict[str, bytes] = {}
     npz: dict[str, Path] = {}
     name = path.name
 
     def refuse(message: str) -> tuple[dict[str, bytes], dict[str, Path]]:
-        problems.append(Problem(name, None, message, _all_targets()))
+        problems.append(Problem(name, None, message, _all_targets(spec)))
         return {}, {}
 
     if path.stat().st_size > MAX_ZIP_BYTES:
@@ -370,22 +368,22 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
             if member.is_dir() or not parts or any(p.startswith((".", "__")) for p in parts[:-1]):
                 continue
             by_name.setdefault(parts[-1], []).append((member, parts))
-        for wanted in (*NOTEBOOKS, *NPZ_FILES, *STARTER_MODULES):
+        for wanted in _wanted(spec):
             tail = wanted.split("/")
             found = [m for m, parts in by_name.get(tail[-1], []) if parts[-len(tail):] == tail]
             if len(found) > 1:
                 places = ", ".join(m.filename for m in found)
                 problems.append(Problem(wanted, None, f"the .zip holds more than one {wanted} "
                                         f"({places}): submit exactly one",
-                                        _targets_of(wanted)))
+                                        _targets_of(wanted, spec)))
                 continue
             if not found:
                 continue
             member = found[0]
-            limit = _size_limit(wanted)
+            limit = _size_limit(wanted, spec)
             if member.flag_bits & 0x1:
                 problems.append(Problem(wanted, None, f"{wanted} is encrypted in the .zip: "
-                                        "zip it without a password", _targets_of(wanted)))
+                                        "zip it without a password", _targets_of(wanted, spec)))
                 continue
             try:
                 with archive.open(member) as f:
@@ -395,13 +393,13 @@ def _read_zip(path: Path, extract_to: Path, problems: list[Problem]) -> tuple[
                 problems.append(Problem(wanted, None, f"{wanted} cannot be unpacked from the "
                                         f".zip ({type(exc).__name__}: "
                                         f"{lenient(str(exc))[:200]}): zip it again",
-                                        _targets_of(wanted)))
+                                        _targets_of(wanted, spec)))
                 continue
             if len(data) > limit:
                 problems.append(Problem(wanted, None, f"{wanted} is larger than {limit} "
                                         "bytes: clear large outputs and save again",
-                                        _targets_of(wanted)))
-            elif wanted not in NPZ_FILES:
+                                        _targets_of(wanted, spec)))
+            elif wanted not in spec.model_files:
                 files[wanted] = data
             else:
                 target = extract_to / wanted
@@ -421,22 +419,23 @@ def _unsafe_member(member: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _targets_of(name: str) -> tuple[str, ...]:
-    return tuple(DEFINITION_CELLS.get(name, {})) or STARTER_MODULES.get(name) or (name,)
+def _targets_of(name: str, spec: Assignment) -> tuple[str, ...]:
+    return tuple(spec.notebooks.get(name, {})) or spec.starter_modules.get(name) or (name,)
 
 
-def _size_limit(name: str) -> int:
-    if name in NOTEBOOKS:
+def _size_limit(name: str, spec: Assignment) -> int:
+    if name in spec.notebooks:
         return MAX_NOTEBOOK_BYTES
-    return MAX_NPZ_BYTES if name in NPZ_FILES else MAX_CELL_CHARS
+    return MAX_NPZ_BYTES if name in spec.model_files else MAX_CELL_CHARS
 
 
 # --------------------------------------------------------------------------- notebooks
 
 
-def _definition_cells(notebook: str, data: bytes, problems: list[Problem]) -> dict[str, str]:
+def _definition_cells(notebook: str, data: bytes, problems: list[Problem],
+                      spec: Assignment) -> dict[str, str]:
     """grade_id -> source of the definition cells found in one notebook file."""
-    wanted = DEFINITION_CELLS[notebook]
+    wanted = spec.notebooks[notebook]
     every = tuple(wanted)
 
     def fail(message: str) -> dict[str, str]:
@@ -493,11 +492,12 @@ def _definition_cells(notebook: str, data: bytes, problems: list[Problem]) -> di
     return {g: s for g, s in found.items() if s is not None}
 
 
-def _starter_modules(files: dict[str, bytes], problems: list[Problem]) -> dict[str, str]:
+def _starter_modules(files: dict[str, bytes], problems: list[Problem],
+                     spec: Assignment) -> dict[str, str]:
     """Module file -> its source, for the starter files that parse and still define what
     the checks call; a missing or broken file is a Problem for every definition in it."""
     modules: dict[str, str] = {}
-    for path, grade_ids in STARTER_MODULES.items():
+    for path, grade_ids in spec.starter_modules.items():
         if path not in files:
             problems.append(Problem(path, None, f"{path} is missing from the submission: "
                                     "submit the whole assignment folder, as the starter "
@@ -509,8 +509,8 @@ def _starter_modules(files: dict[str, bytes], problems: list[Problem]) -> dict[s
             problems.append(Problem(path, None, f"is not valid Python: {error}; fix it so "
                                     "that the file imports", grade_ids))
             continue
-        missing = next((m for m in (_missing_definitions(tree, REQUIRED[g]) for g in grade_ids)
-                        if m), None)
+        missing = next((m for m in (_missing_definitions(tree, spec.definitions[g], spec)
+                                    for g in grade_ids) if m), None)
         if missing:
             problems.append(Problem(path, None, f"{missing}; keep the names and signatures "
                                     "of the starter code", grade_ids))
@@ -519,8 +519,8 @@ def _starter_modules(files: dict[str, bytes], problems: list[Problem]) -> dict[s
     return modules
 
 
-def _python_source(notebook: str, grade_id: str, text: str,
-                   problems: list[Problem]) -> str | None:
+def _python_source(notebook: str, grade_id: str, text: str, problems: list[Problem],
+                   spec: Assignment) -> str | None:
     """The cell as Python for the sandbox, or None (with a Problem) if it is not usable."""
     tree, error = _parse_python(text)
     if tree is None:
@@ -537,7 +537,7 @@ def _python_source(notebook: str, grade_id: str, text: str,
         problems.append(Problem(notebook, grade_id, f"is not valid Python: {error}; fix it "
                                 "so that the cell runs", (grade_id,)))
         return None
-    missing = _missing_definitions(tree, REQUIRED[grade_id])
+    missing = _missing_definitions(tree, spec.definitions[grade_id], spec)
     if missing:
         problems.append(Problem(notebook, grade_id, f"{missing}; keep the names and "
                                 "signatures of the release notebook", (grade_id,)))
@@ -591,20 +591,22 @@ def _bound_names(body: list[ast.stmt]) -> dict[str, ast.stmt]:
     return names
 
 
-def _missing_definitions(tree: ast.Module, required: tuple[str, ...]) -> str | None:
+def _missing_definitions(tree: ast.Module, required: tuple[str, ...],
+                         spec: Assignment) -> str | None:
     names = _bound_names(tree.body)
     for name in required:
         if name not in names:
             kind = "class" if name[0].isupper() else "function"
             return f"no longer defines the {kind} `{name}`"
-    classifier = names.get("LinearClassifier")
-    if "LinearClassifier" in required and isinstance(classifier, ast.ClassDef) \
-            and not classifier.bases:
-        methods = {n.name for n in classifier.body
-                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        lost = [m for m in LINEAR_CLASSIFIER_METHODS if m not in methods]
-        if lost:
-            return f"`LinearClassifier` no longer has the method `{lost[0]}`"
+    for cls in (c for c in required if c in spec.methods):
+        node = names.get(cls)
+        # A class built from bases may inherit its methods: only a plain class is checked.
+        if isinstance(node, ast.ClassDef) and not node.bases:
+            methods = {n.name for n in node.body
+                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            lost = [m for m in spec.methods[cls] if m not in methods]
+            if lost:
+                return f"`{cls}` no longer has the method `{lost[0]}`"
     return None
 
 

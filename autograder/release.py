@@ -16,8 +16,11 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from autograder.assignment import load as load_assignment
+
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "linear"
+# The nbgrader assignment (source/ and release/ folder) of the default assignment.
+ASSIGNMENT = load_assignment().source
 # The student-importable modules of cs231n_data; the data set itself never goes in a bundle.
 STUDENT_MODULES = ("__init__.py", "cifar10.py", "download.py", "gradient_check.py",
                    "notebook.py", "vis.py")

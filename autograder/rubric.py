@@ -14,7 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_PATH = Path(__file__).with_name("rubric.toml")
+from autograder import assignment
+
+# The default assignment's rubric (each assignment keeps its own in its folder).
+DEFAULT_PATH = assignment.load().rubric_path
 
 LOSS_FUNCTIONS = (
     "svm_loss_naive",
@@ -290,7 +293,8 @@ def _hyperparameters(table: _Table) -> dict[str, float]:
 
 
 def load(path: str | Path | None = None) -> Rubric:
-    """Read and validate a rubric file (default: autograder/rubric.toml)."""
+    """Read and validate a rubric file (default: the NumPy assignment's,
+    autograder/assignments/linear/rubric.toml)."""
     path = Path(path) if path is not None else DEFAULT_PATH
     try:
         with path.open("rb") as fh:

@@ -80,24 +80,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autograder import sandbox_child as wire
+from autograder.assignment import load as load_assignment
 from autograder.outcome import Outcome
 
 if TYPE_CHECKING:
     from autograder.intake import Submission
 
 CHILD_SCRIPT = Path(wire.__file__).resolve()
-CELL_ORDER = ("svm_loss_naive", "svm_loss_vectorized", "linear_classifier",
-              "softmax_loss_naive", "softmax_loss_vectorized")
-NOTEBOOK_OF_CELL = {"svm_loss_naive": "svm.ipynb", "svm_loss_vectorized": "svm.ipynb",
-                    "linear_classifier": "svm.ipynb", "softmax_loss_naive": "softmax.ipynb",
-                    "softmax_loss_vectorized": "softmax.ipynb"}
+_SPEC = load_assignment()
+# The definition cells in the order they run (the assignment's notebooks, in order).
+CELL_ORDER = tuple(_SPEC.definitions)
+NOTEBOOK_OF_CELL = _SPEC.notebook_of
 # The definition cells an operation needs, by loss function / classifier name.
 CELLS_NEEDED = {
     **{name: (name,) for name in CELL_ORDER if name != "linear_classifier"},
     "LinearSVM": ("linear_classifier", "svm_loss_vectorized"),
     "Softmax": ("linear_classifier", "softmax_loss_vectorized"),
 }
-NPZ_NAMES = ("svm_best.npz", "softmax_best.npz")
+NPZ_NAMES = _SPEC.model_files
 # The child trains on these; the images it is scored on never reach it.
 CHILD_DATA_FILES = ("X_train", "y_train")
 UID_BASE = 1_000_000_000

@@ -44,7 +44,9 @@ def test_the_bundle_holds_setup_run_and_the_kit(tmp_path: Path) -> None:
                  for n in ("setup.sh", "run_autograder")}
     assert {"setup.sh", "run_autograder", "source/pyproject.toml",
             "source/autograder/sandbox.py", "source/autograder/sandbox_child.py",
-            "source/autograder/rubric.toml", "source/autograder/templates/student.html",
+            "source/autograder/assignments/linear/rubric.toml",
+            "source/autograder/assignments/linear/assignment.toml",
+            "source/autograder/templates/student.html",
             "source/cs231n_data/download.py"} <= names
     assert not any("tests/" in n or n.endswith(".ipynb") for n in names)
     assert all(mode & 0o111 for mode in modes.values())

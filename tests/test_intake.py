@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from corpus_cells import reference_cells
 
-from autograder import intake
+from autograder import assignment, intake
 from autograder.intake import load_submission
 
 SVM_CELLS = ("svm_loss_naive", "svm_loss_vectorized", "linear_classifier")
@@ -74,7 +74,7 @@ def parse_here(path: Path):
     """Intake's parser in this process, where a test can lower its limits (load_submission
     runs it in a fresh interpreter, which reads the module's own constants)."""
     out = Path(tempfile.mkdtemp())
-    return intake._parse(Path(path), out)
+    return intake._parse(Path(path), out, assignment.load())
 
 
 # --------------------------------------------------------------------------- good submissions
