@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent / "assignments"
@@ -38,6 +38,12 @@ class Assignment:
     methods: Mapping[str, tuple[str, ...]]              # class -> methods it must keep
     model_files: tuple[str, ...]
     starter_modules: Mapping[str, tuple[str, ...]]      # module file -> grade_ids
+    also_in: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # grade_id -> notebooks
+    needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)    # target -> grade_ids
+    # class name -> {notebook, base, cell, source}: added by the grader, never the student's
+    trusted: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # operation -> {args, optional, shared, reply}
+    operations: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     @property
     def definitions(self) -> dict[str, tuple[str, ...]]:
@@ -53,23 +59,53 @@ class Assignment:
     def rubric_path(self) -> Path:
         return self.folder / "rubric.toml"
 
+    @property
+    def child_operations(self) -> Path:
+        """The module the sandbox's child runs the operations with (copied beside its
+        harness; trusted code that shares the child's process with student code)."""
+        return self.folder / "child.py"
+
+    def namespaces_of(self, grade_id: str) -> tuple[str, ...]:
+        """The notebooks whose namespaces a definition cell runs in."""
+        return (self.notebook_of[grade_id], *self.also_in.get(grade_id, ()))
+
+    def cells_needed(self, target: object) -> tuple[str, ...]:
+        """The definition cells an operation on `target` (a function or class) needs."""
+        if target in self.needs:
+            return self.needs[target]
+        return (target,) if target in self.notebook_of else ()
+
 
 def dumps(spec: Assignment) -> str:
-    """`spec` as JSON (for the bounded parser process, which gets it whole)."""
-    return json.dumps({**{k: getattr(spec, k) for k in (
-        "name", "title", "source", "notebooks", "methods", "model_files", "starter_modules")},
-        "folder": str(spec.folder)})
+    """`spec` as JSON (for the processes that get it whole: intake's parser, the child)."""
+    return json.dumps({**{f.name: getattr(spec, f.name) for f in fields(spec)},
+                       "folder": str(spec.folder)})
 
 
 def loads(text: str) -> Assignment:
     raw = json.loads(text)
+    return _build(raw["name"], Path(raw["folder"]), raw)
+
+
+def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
+    """An Assignment from its parsed description (assignment.toml, or `dumps`'s JSON)."""
+    def lists(table: Mapping, where: str) -> dict[str, tuple[str, ...]]:
+        return {k: _names(v, f"{where}.{k}") for k, v in table.items()}
+
+    files = raw.get("files")
     return Assignment(
-        name=raw["name"], title=raw["title"], folder=Path(raw["folder"]), source=raw["source"],
-        notebooks={nb: {g: tuple(v) for g, v in cells.items()}
-                   for nb, cells in raw["notebooks"].items()},
-        methods={c: tuple(v) for c, v in raw["methods"].items()},
-        model_files=tuple(raw["model_files"]),
-        starter_modules={m: tuple(v) for m, v in raw["starter_modules"].items()})
+        name=name, title=str(raw["title"]), folder=folder, source=str(raw["source"]),
+        notebooks={nb: lists(cells, f"notebooks.{nb}") for nb, cells in raw["notebooks"].items()},
+        methods=lists(raw.get("methods", {}), "methods"),
+        model_files=_names(files["models"] if files else raw["model_files"], "files.models"),
+        starter_modules=lists(raw.get("starter_modules", {}), "starter_modules"),
+        also_in=lists(raw.get("also_in", {}), "also_in"),
+        needs=lists(raw.get("needs", {}), "needs"),
+        trusted={c: {k: str(t[k]) for k in ("notebook", "base", "cell", "source")}
+                 for c, t in raw.get("trusted", {}).items()},
+        operations={op: {"args": list(o["args"]), "optional": list(o.get("optional", [])),
+                         "shared": list(o.get("shared", [])), "reply": dict(o["reply"])}
+                    for op, o in raw.get("operations", {}).items()})
 
 
 def names() -> list[str]:
@@ -83,16 +119,7 @@ def load(name: str = DEFAULT) -> Assignment:
     if "/" in name or not path.is_file():
         raise AssignmentError(f"unknown assignment {name!r}; known: {', '.join(names())}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        notebooks = {nb: {g: _names(v, f"notebooks.{nb}.{g}") for g, v in cells.items()}
-                     for nb, cells in raw["notebooks"].items()}
-        spec = Assignment(
-            name=name, title=str(raw["title"]), folder=path.parent, source=str(raw["source"]),
-            notebooks=notebooks,
-            methods={c: _names(v, f"methods.{c}") for c, v in raw.get("methods", {}).items()},
-            model_files=_names(raw["files"]["models"], "files.models"),
-            starter_modules={m: _names(v, f"starter_modules.{m}")
-                             for m, v in raw.get("starter_modules", {}).items()})
+        spec = _build(name, path.parent, tomllib.loads(path.read_text(encoding="utf-8")))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise AssignmentError(f"{path}: {type(exc).__name__}: {exc}") from None
     unknown = {g for ids in spec.starter_modules.values() for g in ids} - set(spec.definitions)

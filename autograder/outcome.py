@@ -2,7 +2,7 @@
 
 The checks talk to student code only through `Session.call(op, **kwargs) -> Outcome`.
 The sandbox implements it in a child process; `autograder.inkernel` implements it
-in-process for nbgrader's same-kernel mode (operations: `sandbox._ARGS`).
+in-process for nbgrader's same-kernel mode (operations: an assignment's [operations]).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 A `SandboxSession` grades one submission. It starts one child process
 (`autograder/sandbox_child.py`, trusted harness code) that confines itself before any
 student code runs, executes the submission's definition cells, and then serves the
-operations of `_ARGS` below (`loss`, `train`, `predict`, `cifar_train`,
-`saved_weights`). The parent sends inputs and reads plain data back; every comparison and
+assignment's operations ([operations] in its assignment.toml, run by its child.py; for the
+NumPy assignment `loss`, `train`, `predict`, `cifar_train`, `saved_weights`). The
+parent sends inputs and reads plain data back; every comparison and
 every score is computed in the parent, by the checks, on that data.
 
 What confines the child (as root, which is how the grader and CI run):
@@ -80,6 +81,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autograder import sandbox_child as wire
+from autograder.assignment import Assignment
 from autograder.assignment import load as load_assignment
 from autograder.outcome import Outcome
 
@@ -87,17 +89,6 @@ if TYPE_CHECKING:
     from autograder.intake import Submission
 
 CHILD_SCRIPT = Path(wire.__file__).resolve()
-_SPEC = load_assignment()
-# The definition cells in the order they run (the assignment's notebooks, in order).
-CELL_ORDER = tuple(_SPEC.definitions)
-NOTEBOOK_OF_CELL = _SPEC.notebook_of
-# The definition cells an operation needs, by loss function / classifier name.
-CELLS_NEEDED = {
-    **{name: (name,) for name in CELL_ORDER if name != "linear_classifier"},
-    "LinearSVM": ("linear_classifier", "svm_loss_vectorized"),
-    "Softmax": ("linear_classifier", "softmax_loss_vectorized"),
-}
-NPZ_NAMES = _SPEC.model_files
 # The child trains on these; the images it is scored on never reach it.
 CHILD_DATA_FILES = ("X_train", "y_train")
 UID_BASE = 1_000_000_000
@@ -313,31 +304,13 @@ def _to_wire(value: object, name: str) -> object:
     raise TypeError(f"argument {name} is a {type(value).__name__}, which cannot be sent")
 
 
-# What each operation needs (checked in the parent: a mistake here is the grader's bug).
-_ARGS = {
-    "loss": ("fn", "W", "X", "y", "reg"),
-    "train": ("cls", "X", "y", "learning_rate", "reg", "num_iters", "batch_size", "seed"),
-    "predict": ("cls", "W", "X"),
-    "cifar_train": ("cls", "learning_rate", "reg", "num_iters", "batch_size", "seed"),
-    "saved_weights": ("name",),
-}
-_OPTIONAL = {"train": {"W0": None}}
-# Reply schema: key -> "array" | "float" | "int".
-_SCHEMA = {
-    "loss": {"loss": "float", "dW": "array"},
-    "train": {"loss_history": "array", "W": "array"},
-    "predict": {"y_pred": "array"},
-    "cifar_train": {"W": "array"},
-    "saved_weights": {"W": "array", "learning_rate": "float", "reg": "float",
-                      "num_iters": "int", "batch_size": "int"},
-}
 # Numbers from the child beyond these are refused, not converted (no OverflowError here).
 MAX_REPLY_INT = 2**53
 
 
-def _check_value(op: str, value: object) -> dict:
-    """The reply value if it matches the operation's schema; _ChildFailure otherwise."""
-    schema = _SCHEMA[op]
+def _check_value(op: str, value: object, schema: Mapping[str, str]) -> dict:
+    """The reply value if it matches the operation's schema (reply field -> "array" |
+    "float" | "int", from the assignment's [operations]); _ChildFailure otherwise."""
     if not isinstance(value, dict) or set(value) != set(schema):
         raise _ChildFailure(f"a reply to {op} with the wrong fields")
     out: dict = {}
@@ -390,8 +363,10 @@ class SandboxSession:
                  data_dir: str | os.PathLike[str] | None = None,
                  limits: Limits | None = None,
                  modules: Mapping[str, str] | None = None,
-                 origins: Mapping[str, str] | None = None) -> None:
-        unknown = set(cells) - set(CELL_ORDER)
+                 origins: Mapping[str, str] | None = None,
+                 spec: Assignment | None = None) -> None:
+        self.spec = spec or load_assignment()
+        unknown = set(cells) - set(self.spec.definitions)
         if unknown:
             raise ValueError(f"not definition cells: {', '.join(sorted(unknown))}")
         self.cells = dict(cells)
@@ -474,7 +449,7 @@ class SandboxSession:
                                    f"output: {self.output_tail[-2000:]}") from None
             step = None
             try:
-                for step in CELL_ORDER:
+                for step in self.spec.definitions:
                     if step in self.cells and step not in self._fatal:
                         self._roundtrip("define", {"cell": step, "source": self.cells[step]},
                                         self.limits.start_timeout_s, label=f"the cell `{step}`")
@@ -488,9 +463,9 @@ class SandboxSession:
                         and "linear_classifier" not in self._fatal:
                     # Subclassing runs the student's class machinery (metaclass, ...).
                     step = "linear_classifier"
-                if step in CELL_ORDER:
+                if step in self.spec.definitions:
                     where = self.origins.get(step) \
-                        or f"the cell `{step}` of {NOTEBOOK_OF_CELL[step]}"
+                        or f"the cell `{step}` of {self.spec.notebook_of[step]}"
                     self._fatal[step] = f"{where} could not be run ({failure})"
                 else:
                     self._broken = f"the submission's code stops the grader's process ({failure})"
@@ -504,7 +479,7 @@ class SandboxSession:
         """
         args = self._arguments(op, kwargs)
         target = args.get("fn", args.get("cls"))
-        for cell in CELLS_NEEDED.get(target, ()):
+        for cell in self.spec.cells_needed(target):
             if cell in self._fatal:
                 return Outcome(ok=False, error=f"{target} cannot be run: {self._fatal[cell]}")
         if self._cpu_used >= self.limits.session_cpu_s:
@@ -520,9 +495,10 @@ class SandboxSession:
         label = str(target or args.get("name") or op)
         pid = self._init_pid
         before = _cpu_seconds(pid)
+        shared = self.spec.operations[op]["shared"]
         sent = None
-        if op == "loss":
-            args, sent = self._loss_inputs(args)
+        if shared:
+            args, sent = self._shared_inputs(args, shared)
         try:
             reply = self._roundtrip(op, args, timeout, label=label)
         except _ChildFailure as failure:
@@ -534,7 +510,7 @@ class SandboxSession:
             return Outcome(ok=False, error=reply["error"] or f"{label} failed",
                            cpu_seconds=cpu)
         try:
-            value = _check_value(op, reply["value"])
+            value = _check_value(op, reply["value"], self.spec.operations[op]["reply"])
         except _ChildFailure as failure:
             self._stop()
             return Outcome(ok=False, error=self._garbage(str(failure)), cpu_seconds=cpu)
@@ -555,14 +531,18 @@ class SandboxSession:
 
     # ---- internals
     def _arguments(self, op: str, kwargs: dict) -> dict:
-        if op not in _ARGS:
-            raise TypeError(f"unknown operation {op!r}; expected one of {', '.join(_ARGS)}")
-        missing = [k for k in _ARGS[op] if k not in kwargs]
-        extra = set(kwargs) - set(_ARGS[op]) - set(_OPTIONAL.get(op, {}))
+        """The request's arguments, checked against the assignment's [operations] (a
+        mistake here is the grader's bug, not the student's)."""
+        operations = self.spec.operations
+        if op not in operations:
+            raise TypeError(f"unknown operation {op!r}; expected one of {', '.join(operations)}")
+        needed, optional = operations[op]["args"], operations[op]["optional"]
+        missing = [k for k in needed if k not in kwargs]
+        extra = set(kwargs) - set(needed) - set(optional)
         if missing or extra:
-            raise TypeError(f"{op} needs {', '.join(_ARGS[op])}; missing {missing}, "
+            raise TypeError(f"{op} needs {', '.join(needed)}; missing {missing}, "
                             f"unexpected {sorted(extra)}")
-        args = {**_OPTIONAL.get(op, {}), **kwargs}
+        args = {**dict.fromkeys(optional), **kwargs}
         return {k: _to_wire(v, k) for k, v in args.items()}
 
     def _cell_errors(self, reply: dict) -> dict[str, str]:
@@ -571,10 +551,10 @@ class SandboxSession:
         if not isinstance(errors, dict):
             raise _ChildFailure("a malformed reply to seal")
         return {k: clean_text(v) for k, v in errors.items()
-                if k in CELL_ORDER and isinstance(v, str)}
+                if k in self.spec.definitions and isinstance(v, str)}
 
     def _make_shared(self) -> None:
-        """The memory the inputs of every `loss` call go through (see `_loss_inputs`).
+        """The memory the inputs of every `loss` call go through (see `_shared_inputs`).
 
         Sealed against shrinking: student code holds the descriptor too, and a truncated
         file would make the parent's next write into the mapping a fatal SIGBUS.
@@ -587,8 +567,10 @@ class SandboxSession:
         self._shared_fd = fd
         self._shared = mmap.mmap(fd, size)
 
-    def _loss_inputs(self, args: dict) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
-        """Copy W, X, y into shared memory; the request then carries only where they are.
+    def _shared_inputs(self, args: dict, keys: list[str]) -> tuple[
+            dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Copy the arrays `keys` (a loss call's W, X, y) into shared memory; the request
+        then carries only where they are.
 
         Every loss call goes this way, whether the checks use it for a value or a timing:
         one code path, nothing for student code to tell apart. It runs after the parent
@@ -598,7 +580,7 @@ class SandboxSession:
         (what was sent, the shared memory it lies in) for `_mutated`.
         """
         inputs, sent, offset = {}, {}, 0
-        for key in ("W", "X", "y"):
+        for key in keys:
             arr = np.ascontiguousarray(args.pop(key))
             offset += -offset % wire.ALIGN
             if offset + arr.nbytes > len(self._shared):
@@ -627,14 +609,17 @@ class SandboxSession:
         submission = scratch / "submission"
         submission.mkdir()
         for name, source in self._npz_sources.items():
-            if name not in NPZ_NAMES:
+            if name not in self.spec.model_files:
                 raise ValueError(f"not a weights file of the assignment: {name}")
             fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as src, open(submission / name, "wb") as dst:
                 shutil.copyfileobj(src, dst)
-        # The harness runs from the scratch folder, not from the kit's checkout.
+        # The harness and the assignment's operations run from the scratch folder, not
+        # from the kit's checkout.
         shutil.copyfile(CHILD_SCRIPT, scratch / "harness.py")
-        os.chmod(scratch / "harness.py", 0o644)
+        shutil.copyfile(self.spec.child_operations, scratch / "ops.py")
+        for name in ("harness.py", "ops.py"):
+            os.chmod(scratch / name, 0o644)
         if self.root:
             # Only this session's gid may enter: other sessions' children cannot read it.
             for path in (scratch, submission, *submission.iterdir()):
@@ -669,12 +654,22 @@ class SandboxSession:
             "submission": str(scratch / "submission"),
             "data_dir": str(self.data_dir) if self.data_dir else None,
             "npz_names": sorted(self._npz_sources),
-            "modules": self.modules, "origins": self.origins,
+            "modules": self.modules, "origins": self.origins, "spec": self._child_spec(),
             "shared_fd": self._shared_fd, "shared_bytes": lim.loss_input_bytes,
             "limits": {"cpu_s": int(lim.cpu_s), "address_space": int(lim.address_space),
                        "file_size": int(lim.file_size), "open_files": int(lim.open_files),
                        "processes": int(lim.processes)},
         }
+
+    def _child_spec(self) -> dict:
+        """What the harness needs of the assignment (it cannot read the assignment's
+        folder): its notebooks, where each definition runs, what it must define, and the
+        trusted classes."""
+        spec = self.spec
+        return {"notebooks": list(spec.notebooks), "notebook_of": spec.notebook_of,
+                "namespaces_of": {g: list(spec.namespaces_of(g)) for g in spec.definitions},
+                "definitions": {g: list(n) for g, n in spec.definitions.items()},
+                "trusted": {k: dict(v) for k, v in spec.trusted.items()}}
 
     def _spawn(self) -> None:
         if self.root:

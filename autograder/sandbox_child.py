@@ -14,9 +14,11 @@ Life of the child:
    dedicated uid, no_new_privs and a seccomp filter;
 2. answer "hello" with what confinement actually took effect;
 3. execute the definition cells the parent sends ("define", one cell per message, so a
-   cell that kills the process is known by name), then "seal": add the trusted
-   `LinearSVM` / `Softmax` subclasses and freeze the names the operations use;
-4. serve the operations of `sandbox._ARGS` until the request pipe closes.
+   cell that kills the process is known by name), then "seal": freeze the functions the
+   definitions provide and add the assignment's trusted classes (for the NumPy
+   assignment, the `LinearSVM` / `Softmax` subclasses);
+4. serve the assignment's operations (its child.py, copied here as ops.py; declared in
+   its assignment.toml) until the request pipe closes.
 
 Nothing this harness says about itself is believed: the parent times calls by the
 kernel's clock, checks every returned loss and gradient, compares the inputs in the shared
@@ -58,39 +60,6 @@ PLACEHOLDER = "__ndarray__"
 # Largest single array the harness agrees to send back (the parent has its own caps).
 MAX_ARRAY_BYTES = 64 * 2**20
 
-# Which namespace (one per notebook, as in two Jupyter kernels) runs which cell, and the
-# trusted read-only subclasses of the release notebooks, never taken from a submission.
-NAMESPACE_OF_CELL = {
-    "svm_loss_naive": ("svm",),
-    "svm_loss_vectorized": ("svm",),
-    "linear_classifier": ("svm", "softmax"),
-    "softmax_loss_naive": ("softmax",),
-    "softmax_loss_vectorized": ("softmax",),
-}
-TRUSTED_SUBCLASSES = {
-    "svm": (
-        "LinearSVM",
-        "class LinearSVM(LinearClassifier):\n"
-        '    """A subclass that uses the multiclass SVM loss function."""\n\n'
-        "    def loss(self, X_batch, y_batch, reg):\n"
-        "        return svm_loss_vectorized(self.W, X_batch, y_batch, reg)\n",
-    ),
-    "softmax": (
-        "Softmax",
-        "class Softmax(LinearClassifier):\n"
-        '    """A subclass that uses the Softmax + Cross-entropy loss function."""\n\n'
-        "    def loss(self, X_batch, y_batch, reg):\n"
-        "        return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)\n",
-    ),
-}
-LOSS_FUNCTIONS = {
-    "svm_loss_naive": "svm",
-    "svm_loss_vectorized": "svm",
-    "softmax_loss_naive": "softmax",
-    "softmax_loss_vectorized": "softmax",
-}
-CLASSES = ("LinearSVM", "Softmax")
-NOTEBOOK_OF = {"svm": "svm.ipynb", "softmax": "softmax.ipynb"}
 # What `from past.builtins import xrange` (CS231n's starter files) gives where the `future`
 # package is not installed.
 PAST_BUILTINS = {"xrange": range, "basestring": str, "unicode": str, "long": int,
@@ -581,7 +550,7 @@ class StudentError(Exception):
     """A problem with what student code returned or defined, worded for the student."""
 
 
-def _type_name(obj: object) -> str:
+def type_name(obj: object) -> str:
     try:
         name = type(obj).__name__
         return name if isinstance(name, str) else "object"
@@ -589,18 +558,18 @@ def _type_name(obj: object) -> str:
         return "object"
 
 
-def _kind(obj: object) -> str:
+def kind(obj: object) -> str:
     if obj is None:
         return "None"
     if isinstance(obj, (tuple, list)):
-        return f"a {_type_name(obj)} of {len(obj)} items"
-    return f"a {_type_name(obj)}"
+        return f"a {type_name(obj)} of {len(obj)} items"
+    return f"a {type_name(obj)}"
 
 
 def as_float(value: object, what: str) -> float:
     """A Python float from a student's number (float, numpy scalar, 0-d or 1-element array)."""
     if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
-        raise StudentError(f"{what} is {_kind(value)}, expected a float")
+        raise StudentError(f"{what} is {kind(value)}, expected a float")
     if isinstance(value, np.ndarray):
         if value.size != 1 or value.dtype.kind not in "fiu":
             raise StudentError(f"{what} is an array of shape {value.shape} and dtype "
@@ -611,10 +580,10 @@ def as_float(value: object, what: str) -> float:
     try:
         result = float(value)
     except Exception:
-        raise StudentError(f"{what} is {_kind(value)}, which float() rejects; "
+        raise StudentError(f"{what} is {kind(value)}, which float() rejects; "
                            "expected a float") from None
     if type(result) is not float:
-        raise StudentError(f"{what} is {_kind(value)}, expected a float")
+        raise StudentError(f"{what} is {kind(value)}, expected a float")
     return result
 
 
@@ -626,15 +595,15 @@ def as_array(value: object, what: str) -> np.ndarray:
         try:
             arr = np.asarray(value)
         except Exception:
-            raise StudentError(f"{what} is a {_type_name(value)} that is not an array") from None
+            raise StudentError(f"{what} is a {type_name(value)} that is not an array") from None
     else:
-        raise StudentError(f"{what} is {_kind(value)}, expected a numpy array")
-    kind = arr.dtype.kind
-    if kind not in "biuf":
+        raise StudentError(f"{what} is {kind(value)}, expected a numpy array")
+    letter = arr.dtype.kind
+    if letter not in "biuf":
         raise StudentError(f"{what} has dtype {arr.dtype}, expected a numeric array")
     target = {"b": np.bool_, "u": np.uint8 if arr.dtype == np.uint8 else np.int64,
               "i": np.int32 if arr.dtype == np.int32 else np.int64,
-              "f": np.float32 if arr.dtype == np.float32 else np.float64}[kind]
+              "f": np.float32 if arr.dtype == np.float32 else np.float64}[letter]
     nbytes = arr.size * np.dtype(target).itemsize
     if nbytes > MAX_ARRAY_BYTES:
         raise StudentError(f"{what} has shape {arr.shape} ({nbytes} bytes): too large to "
@@ -681,18 +650,21 @@ class SubmittedModules:
 
 
 class Harness:
-    """The student's namespaces and the operations the parent can ask for."""
+    """The student's namespaces, frozen definitions and the trusted classes; the
+    assignment's operations (its child.py, loaded as `ops`) work on them."""
 
     def __init__(self, cfg: dict) -> None:
         self.cfg = cfg
+        self.spec: dict = cfg["spec"]
         # grade_id -> the module file that provides it (CS231n's starter layout), if any.
         self.origins: dict[str, str] = dict(cfg.get("origins") or {})
         if cfg.get("modules"):
             sys.meta_path.insert(0, SubmittedModules(cfg["modules"]))
-        self.namespaces: dict[str, dict] = {ns: self._fresh() for ns in NOTEBOOK_OF}
+        # One namespace per notebook, as in one Jupyter kernel per notebook.
+        self.namespaces: dict[str, dict] = {nb: self._fresh() for nb in self.spec["notebooks"]}
         self.cell_errors: dict[str, str] = {}
         self.defined: set[str] = set()
-        self.functions: dict[str, object] = {}
+        self.frozen: dict[str, object] = {}
         self.classes: dict[str, object] = {}
         self.shared: mmap.mmap | None = None
 
@@ -712,11 +684,10 @@ class Harness:
         cell, source = args["cell"], args["source"]
         if cell in self.origins:
             return self._define_module(cell, self.origins[cell])
-        for ns in NAMESPACE_OF_CELL[cell]:
-            notebook = NOTEBOOK_OF[ns]
+        for notebook in self.spec["namespaces_of"][cell]:
             try:
                 code = compile(source, f"<{notebook} cell {cell}>", "exec")
-                exec(code, self.namespaces[ns])
+                exec(code, self.namespaces[notebook])
             except BaseException as exc:  # noqa: BLE001 - student code may raise anything
                 label = f"the cell `{cell}` of {notebook}"
                 self.cell_errors.setdefault(cell, describe(exc, label))
@@ -729,140 +700,63 @@ class Harness:
         try:
             module = importlib.import_module(SubmittedModules.module_name(path))
             names = {k: v for k, v in vars(module).items() if not k.startswith("__")}
-            for ns in NAMESPACE_OF_CELL[cell]:
-                self.namespaces[ns].update(names)
+            for notebook in self.spec["namespaces_of"][cell]:
+                self.namespaces[notebook].update(names)
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             self.cell_errors.setdefault(cell, describe(exc, f"importing {path}"))
         self.defined.add(cell)
         return {"error": self.cell_errors.get(cell)}
 
-    def where(self, cell: str, notebook: str) -> str:
+    def where(self, cell: str) -> str:
         """Where the student wrote `cell`: its module file, or the cell of a notebook."""
-        return self.origins.get(cell) or f"the cell `{cell}` of {notebook}"
+        return self.origins.get(cell) or \
+            f"the cell `{cell}` of {self.spec['notebook_of'].get(cell, '?')}"
 
     def seal(self, args: dict) -> dict:
-        for name, ns in LOSS_FUNCTIONS.items():
-            fn = self.namespaces[ns].get(name)
-            if callable(fn):
-                self.functions[name] = fn
-        for ns, (name, text) in TRUSTED_SUBCLASSES.items():
-            namespace = self.namespaces[ns]
-            if "LinearClassifier" not in namespace:
+        """Freeze the functions the definitions provide (what student code rebinds later
+        is not what the operations call), then add the trusted classes."""
+        for cell, names in self.spec["definitions"].items():
+            namespace = self.namespaces[self.spec["notebook_of"][cell]]
+            for name in names:
+                obj = namespace.get(name)
+                if callable(obj) and not isinstance(obj, type):
+                    self.frozen[name] = obj
+        for name, trusted in self.spec["trusted"].items():
+            namespace = self.namespaces[trusted["notebook"]]
+            base = trusted["base"]
+            if base not in namespace:
                 continue
             try:
-                exec(compile(text, f"<trusted {name}>", "exec"), namespace)
+                exec(compile(trusted["source"], f"<trusted {name}>", "exec"), namespace)
                 self.classes[name] = namespace[name]
             except BaseException as exc:  # noqa: BLE001
                 self.cell_errors.setdefault(
-                    "linear_classifier",
-                    f"`class {name}(LinearClassifier)` failed: {describe(exc, 'it')}; "
-                    "LinearClassifier must stay a class")
+                    trusted["cell"], f"`class {name}({base})` failed: {describe(exc, 'it')}; "
+                    f"{base} must stay a class")
         return {"cell_errors": self.cell_errors}
 
-    def _missing(self, name: str, cell: str, notebook: str) -> StudentError:
+    def _missing(self, name: str, cell: str) -> StudentError:
         if cell in self.cell_errors:
             return StudentError(f"{name} is not available: {self.cell_errors[cell]}")
         if cell not in self.defined:
-            return StudentError(f"{name} is not available: {self.where(cell, notebook)} "
+            return StudentError(f"{name} is not available: {self.where(cell)} "
                                 "is missing or could not be parsed")
         given = "the starter code" if cell in self.origins else "the release notebook"
-        return StudentError(f"{name} is not available: {self.where(cell, notebook)} does "
+        return StudentError(f"{name} is not available: {self.where(cell)} does "
                             f"not define it (keep the name `{name}` from {given})")
 
-    def function(self, name: object) -> object:
-        if name not in LOSS_FUNCTIONS:
-            raise StudentError(f"unknown loss function {str(name)[:40]!r}")
-        if name not in self.functions:
-            raise self._missing(name, name, NOTEBOOK_OF[LOSS_FUNCTIONS[name]])
-        return self.functions[name]
+    def frozen_or_missing(self, name: str, cell: str) -> object:
+        """The student's function `name` (from the definition `cell`), or why not."""
+        if name not in self.frozen:
+            raise self._missing(name, cell)
+        return self.frozen[name]
 
-    def cls(self, name: object, training: bool = True) -> object:
-        """The trusted subclass `name`; training also needs the loss function it calls."""
-        if name not in CLASSES:
-            raise StudentError(f"unknown classifier {str(name)[:40]!r}")
+    def trusted_or_missing(self, name: str) -> object:
+        """The trusted class `name`, or why it could not be made (its base is missing)."""
         if name not in self.classes:
-            raise self._missing("LinearClassifier", "linear_classifier", "svm.ipynb")
-        loss = {"LinearSVM": "svm_loss_vectorized", "Softmax": "softmax_loss_vectorized"}[name]
-        if training and loss not in self.functions:
-            problem = self._missing(loss, loss, NOTEBOOK_OF[LOSS_FUNCTIONS[loss]])
-            raise StudentError(f"{name} cannot train, since its loss uses {loss}: {problem}")
+            trusted = self.spec["trusted"][name]
+            raise self._missing(trusted["base"], trusted["cell"])
         return self.classes[name]
-
-    # ---- operations
-    def op_loss(self, a: dict) -> dict:
-        """Every loss call, checked or timed alike: W, X, y come from the shared input
-        memory that the parent filled after reading the clock, and compares afterwards."""
-        fn = self.function(a["fn"])
-        W, X, y = (self.shared_array(*a["inputs"][k]) for k in ("W", "X", "y"))
-        result = call(a["fn"], fn, W, X, y, a["reg"])
-        loss, dW = unpack_loss(a["fn"], result)
-        return {"loss": loss, "dW": as_array(dW, f"the gradient dW from {a['fn']}")}
-
-    def _classifier(self, name: str, W: np.ndarray | None, training: bool = True) -> object:
-        cls = self.cls(name, training)
-        clf = call(f"{name}()", cls)
-        if W is not None:
-            clf.W = W
-        return clf
-
-    def op_train(self, a: dict) -> dict:
-        np.random.seed(a["seed"])
-        clf = self._classifier(a["cls"], a.get("W0"))
-        history = call(f"{a['cls']}.train", clf.train, a["X"], a["y"],
-                       learning_rate=a["learning_rate"], reg=a["reg"],
-                       num_iters=a["num_iters"], batch_size=a["batch_size"], verbose=False)
-        return {"loss_history": history_array(a["cls"], history),
-                "W": as_array(getattr(clf, "W", None), f"{a['cls']}.W after train")}
-
-    def op_predict(self, a: dict) -> dict:
-        clf = self._classifier(a["cls"], a["W"], training=False)
-        y_pred = call(f"{a['cls']}.predict", clf.predict, a["X"])
-        return {"y_pred": as_array(y_pred, f"{a['cls']}.predict's result")}
-
-    def op_cifar_train(self, a: dict) -> dict:
-        """Train on the CIFAR-10 training split; the parent scores the W that comes back
-        on images this process never receives."""
-        folder = self.cfg["data_dir"]
-        if not folder:
-            raise StudentError("the grader prepared no CIFAR-10 data for this session")
-        # Copy-on-write maps: writable like the notebook's arrays, shared until written.
-        data = {k: np.load(os.path.join(folder, f"{k}.npy"), mmap_mode="c",
-                           allow_pickle=False) for k in ("X_train", "y_train")}
-        np.random.seed(a["seed"])
-        clf = self._classifier(a["cls"], None)
-        call(f"{a['cls']}.train", clf.train, data["X_train"], data["y_train"],
-             learning_rate=a["learning_rate"], reg=a["reg"], num_iters=a["num_iters"],
-             batch_size=a["batch_size"], verbose=False)
-        return {"W": as_array(getattr(clf, "W", None), f"{a['cls']}.W after training")}
-
-    def op_saved_weights(self, a: dict) -> dict:
-        name = a["name"]
-        path = self.cfg["npz"].get(name) if name in ("svm_best.npz", "softmax_best.npz") else None
-        if path is None:
-            raise StudentError(f"{str(name)[:40]} is not in the submission: run the "
-                               "hyperparameter search cell, which saves it, and submit it")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                fields = {k: npz[k] for k in ("W", "learning_rate", "reg", "num_iters",
-                                              "batch_size") if k in npz.files}
-        except Exception as exc:
-            raise StudentError(f"{name} cannot be read as an .npz of arrays "
-                               f"({_type_name(exc)}: {str(exc)[:200]}); save it again "
-                               "with save_best_model") from None
-        missing = [k for k in ("W", "learning_rate", "reg", "num_iters", "batch_size")
-                   if k not in fields]
-        if missing:
-            raise StudentError(f"{name} lacks {', '.join(missing)}: save it with "
-                               "save_best_model(...)")
-        out: dict = {"W": as_array(fields["W"], f"W in {name}")}
-        for key in ("learning_rate", "reg"):
-            out[key] = as_float(fields[key], f"{key} in {name}")
-        for key in ("num_iters", "batch_size"):
-            number = as_float(fields[key], f"{key} in {name}")
-            if not number.is_integer():
-                raise StudentError(f"{key} in {name} is {number}, expected a whole number")
-            out[key] = int(number)
-        return out
 
 
 def call(label: str, fn: object, *args: object, **kwargs: object) -> object:
@@ -875,29 +769,13 @@ def call(label: str, fn: object, *args: object, **kwargs: object) -> object:
         raise StudentError(describe(exc, label)) from None
 
 
-def unpack_loss(name: str, result: object) -> tuple[float, object]:
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise StudentError(f"{name} returned {_kind(result)}, expected (loss, dW)")
-    return as_float(result[0], f"the loss from {name}"), result[1]
-
-
-def history_array(cls: str, history: object) -> np.ndarray:
-    if not isinstance(history, (list, tuple, np.ndarray)):
-        raise StudentError(f"{cls}.train returned {_kind(history)}, expected the loss "
-                           "history (a list with one loss per iteration)")
-    if len(history) > 10**6:
-        raise StudentError(f"{cls}.train returned a loss history of {len(history)} entries")
-    return np.array([as_float(v, f"entry {i} of the loss history from {cls}.train")
-                     for i, v in enumerate(history)], dtype=np.float64)
-
-
 def describe(exc: BaseException, label: str) -> str:
     """'<label> raised KeyError: 3 (svm.ipynb, cell svm_loss_naive, line 12)'."""
     try:
         text = str(exc)[:3000]
     except Exception:
         text = "<unprintable>"
-    kind = _type_name(exc)
+    kind = type_name(exc)
     if isinstance(exc, SystemExit):
         what = f"{label} called sys.exit({text})"
     elif isinstance(exc, MemoryError):
@@ -926,13 +804,8 @@ MEMORY_LIMIT_TEXT = "?"
 # --------------------------------------------------------------------------- main loop
 
 
-def serve(harness: Harness, req: int, rep: int) -> None:
-    handlers = {
-        "define": harness.define, "seal": harness.seal, "loss": harness.op_loss,
-        "train": harness.op_train, "predict": harness.op_predict,
-        "cifar_train": harness.op_cifar_train,
-        "saved_weights": harness.op_saved_weights,
-    }
+def serve(harness: Harness, operations: dict, req: int, rep: int) -> None:
+    handlers = {**operations, "define": harness.define, "seal": harness.seal}
     while True:
         try:
             msg = read_request(req)
@@ -970,10 +843,22 @@ def main(argv: list[str]) -> None:
     req, rep = int(argv[1]), int(argv[2])
     cfg = read_request(req)
     MEMORY_LIMIT_TEXT = f"{cfg['limits']['address_space'] / 2**30:.1f} GiB of address space"
+    ops = _load_operations()
     report = confine(cfg)
     faulthandler.enable()
     write_all(rep, encode({"id": 0, "ok": True, "value": report, "error": None}))
-    serve(Harness(cfg), req, rep)
+    harness = Harness(cfg)
+    serve(harness, ops.operations(harness, sys.modules[__name__]), req, rep)
+
+
+def _load_operations() -> object:
+    """The assignment's operations: ops.py beside this file (the parent copies the
+    assignment's child.py there), loaded before confinement hides the scratch folder."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.py")
+    spec = importlib.util.spec_from_file_location("assignment_operations", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import checks, inputs, reference
+from autograder import assignment, checks, inputs, reference
 from autograder import rubric as rubric_module
 from autograder.inkernel import InProcessSession, assert_checks
 from autograder.outcome import Outcome
-from autograder.sandbox_child import TRUSTED_SUBCLASSES
 
 SOURCE = Path(__file__).resolve().parent.parent / "source" / "linear"
 # The instructor notebooks' definition cells (and the given subclasses), as plain Python.
@@ -33,7 +32,7 @@ def _solution_text() -> str:
         }
         parts += [cells[grade_id] for grade_id in grade_ids]
     # softmax.ipynb's Softmax cell loads LinearClassifier from svm.ipynb: use the grader's text.
-    parts.append(TRUSTED_SUBCLASSES["softmax"][1])
+    parts.append(assignment.load().trusted["Softmax"]["source"])
     return "\n\n".join(parts)
 
 
