@@ -43,9 +43,13 @@ def _probe():
             leaks.append(f"read {path}")
         except OSError:
             pass
-    # Folders on the way to Python's own (the venv, pyenv) hold only that way down.
-    way = {"/root": {".pyenv"}, "/root/.pyenv": {"versions"}, "/work": {"main"},
-           "/work/main": {".venv"}, "/var": {"tmp"}}
+    # Folders on the way to Python's own (the venv, pyenv, wherever the kit is checked
+    # out) hold only that way down.
+    way = {"/var": {"tmp"}}
+    for path in (*sys.path, sys.prefix, sys.base_prefix):
+        parts = os.path.abspath(path).split(os.sep)[1:]
+        for depth in range(len(parts)):
+            way.setdefault("/" + "/".join(parts[:depth]), set()).add(parts[depth])
     for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run", "/root", "/root/.pyenv", "/home",
                    "/work", "/work/main", "/mnt", "/media", "/srv", "/opt", "/var"):
         try:
