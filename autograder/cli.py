@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from autograder import release
+from autograder import assignment, release
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -28,12 +28,13 @@ def _grade(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        rubric = rubric_module.load(args.rubric)
+        spec = assignment.load(args.assignment)
+        rubric = rubric_module.load(args.rubric or spec.rubric_path)
         grade.log(f"preparing CIFAR-10 from {cifar10_dir(args.cifar10_dir)} ...")
         with grade.GradingData(args.cifar10_dir, rubric=rubric) as data:
             grade.log(f"grading {args.path} ...")
-            result = grade.grade_submission(args.path, data=data, rubric=rubric)
-    except (grade.GradingError, rubric_module.RubricError) as exc:
+            result = grade.grade_submission(args.path, data=data, rubric=rubric, spec=spec)
+    except (grade.GradingError, rubric_module.RubricError, assignment.AssignmentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
@@ -111,10 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="grade one submission (folder or .zip) in the sandbox")
     p.add_argument("path", type=Path, help="the submission: a folder or a .zip holding "
                    "svm.ipynb, softmax.ipynb, svm_best.npz, softmax_best.npz")
+    p.add_argument("--assignment", default=assignment.DEFAULT,
+                   help=f"the assignment (one of: {', '.join(assignment.names())})")
     p.add_argument("--json", action="store_true",
                    help="print only the Gradescope results.json document on stdout")
     p.add_argument("--rubric", type=Path, default=None,
-                   help="rubric file (default: autograder/assignments/linear/rubric.toml)")
+                   help="rubric file (default: the assignment's own rubric.toml)")
     p.add_argument("--cifar10-dir", type=Path, default=None,
                    help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
     p.set_defaults(func=_grade)
@@ -132,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
     p.add_argument("--assignment", default=release.ASSIGNMENT, help="nbgrader assignment name")
     p.add_argument("--rubric", type=Path, default=None,
-                   help="rubric file (default: autograder/assignments/linear/rubric.toml)")
+                   help="rubric file (default: the assignment's own rubric.toml)")
     p.add_argument("--cifar10-dir", type=Path, default=None,
                    help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
     p.set_defaults(func=_batch)

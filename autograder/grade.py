@@ -36,6 +36,8 @@ import numpy as np
 
 from autograder import intake, reference
 from autograder import rubric as rubric_module
+from autograder.assignment import Assignment
+from autograder.assignment import load as load_assignment
 from autograder.checks import TARGETS, CheckResult, build_checks, run_checks
 from autograder.outcome import Outcome
 from autograder.result import GradeResult
@@ -328,7 +330,8 @@ def blocked_targets(submission: intake.Submission) -> dict[str, list[str]]:
 def grade_submission(path: str | Path, *, data: GradingData | None = None,
                      rubric: Rubric | None = None,
                      reference_timing: ReferenceTiming | None = None,
-                     targets: Iterable[str] | None = None) -> GradeResult:
+                     targets: Iterable[str] | None = None,
+                     spec: Assignment | None = None) -> GradeResult:
     """Grade the submission at `path` (folder or .zip) and return its GradeResult.
 
     - `data`: the run's CIFAR-10 (`GradingData`); without it the CIFAR-10 checks appear
@@ -336,18 +339,20 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     - `reference_timing`: defaults to `data.reference_timing`, else a session started for
       this submission alone.
     - `targets`: grade only the checks of these targets (default: all); for tests.
+    - `spec`: the assignment (default: the NumPy one); its rubric unless `rubric` is given.
 
     The hidden inputs' seed comes from the submission's content hash, so regrading gives
     the same inputs. Never raises for anything in the submission; raises RuntimeError only
     when the sandbox cannot start at all (a broken installation, before student code runs).
     """
     started = time.monotonic()
-    rubric = rubric or rubric_module.load()
+    spec = spec or load_assignment()
+    rubric = rubric or rubric_module.load(spec.rubric_path)
     wanted = list(TARGETS if targets is None else targets)
     unknown = set(wanted) - set(TARGETS)
     if unknown:
         raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
-    submission = intake.load_submission(path)
+    submission = intake.load_submission(path, spec)
     seed = seed_of(submission.content_hash)
     no_weights = [cls for cls in CIFAR_TARGETS if submission.layout == intake.STARTER
                   and rubric.accuracy[cls].weights_file not in submission.npz]
@@ -363,7 +368,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         try:
             with SandboxSession.from_submission(
                     submission, data_dir=data.child_dir if data else None,
-                    limits=limits_for(rubric)) as session:
+                    limits=limits_for(rubric), spec=spec) as session:
                 for result in run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
                                          reference_session=timing or own_timing,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import pytest
 from corpus_cells import reference_cells
@@ -58,3 +60,11 @@ def test_intake_reads_what_the_assignment_names(tmp_path):
         (folder / "svm.ipynb").read_text())))
     found = intake.load_submission(folder, renamed)
     assert set(found.cells) == set(spec.definitions)
+
+
+def test_grade_takes_the_assignment_and_refuses_an_unknown_one(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path),
+                           "--assignment", "two_layer"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 1
+    assert "unknown assignment 'two_layer'; known: linear" in done.stderr
