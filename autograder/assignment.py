@@ -37,6 +37,8 @@ class Assignment:
     notebooks: Mapping[str, Mapping[str, tuple[str, ...]]]   # notebook -> grade_id -> names
     methods: Mapping[str, tuple[str, ...]]              # class -> methods it must keep
     model_files: tuple[str, ...]
+    model_targets: Mapping[str, str]                   # model file -> its check target
+    data_targets: tuple[str, ...]                       # check targets that need CIFAR-10
     starter_modules: Mapping[str, tuple[str, ...]]      # module file -> grade_ids
     also_in: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # grade_id -> notebooks
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)    # target -> grade_ids
@@ -69,6 +71,13 @@ class Assignment:
         """The notebooks whose namespaces a definition cell runs in."""
         return (self.notebook_of[grade_id], *self.also_in.get(grade_id, ()))
 
+    def blocks(self, part: str) -> tuple[str, ...]:
+        """The check targets an intake problem with `part` (a definition, a file) keeps
+        from being graded: a definition's own checks, a model file's classifier."""
+        if part in self.model_targets:
+            return (self.model_targets[part],)
+        return (part,) if part in self.notebook_of else ()
+
     def cells_needed(self, target: object) -> tuple[str, ...]:
         """The definition cells an operation on `target` (a function or class) needs."""
         if target in self.needs:
@@ -92,12 +101,16 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
     def lists(table: Mapping, where: str) -> dict[str, tuple[str, ...]]:
         return {k: _names(v, f"{where}.{k}") for k, v in table.items()}
 
-    files = raw.get("files")
+    files = raw.get("files") or {"models": raw["model_files"],
+                                 "model_targets": raw["model_targets"],
+                                 "data_targets": raw["data_targets"]}
     return Assignment(
         name=name, title=str(raw["title"]), folder=folder, source=str(raw["source"]),
         notebooks={nb: lists(cells, f"notebooks.{nb}") for nb, cells in raw["notebooks"].items()},
         methods=lists(raw.get("methods", {}), "methods"),
-        model_files=_names(files["models"] if files else raw["model_files"], "files.models"),
+        model_files=_names(files["models"], "files.models"),
+        model_targets={str(k): str(v) for k, v in files.get("model_targets", {}).items()},
+        data_targets=tuple(files.get("data_targets", ())),
         starter_modules=lists(raw.get("starter_modules", {}), "starter_modules"),
         also_in=lists(raw.get("also_in", {}), "also_in"),
         needs=lists(raw.get("needs", {}), "needs"),

@@ -50,21 +50,6 @@ from autograder.sandbox import (
     private_dir,
 )
 
-# Intake targets (definition cells, .npz files) -> the check targets they make ungradable.
-# A cell's problem blocks only its own checks; checks that merely use it (the train checks
-# use svm_loss_vectorized, the CIFAR-10 checks use linear_classifier) still run and say
-# in their own message that the code they need is unavailable. An .npz holds what all
-# three checks of its classifier need (the hyperparameters and the saved weights).
-BLOCKS = {
-    "svm_loss_naive": ("svm_loss_naive",),
-    "svm_loss_vectorized": ("svm_loss_vectorized",),
-    "softmax_loss_naive": ("softmax_loss_naive",),
-    "softmax_loss_vectorized": ("softmax_loss_vectorized",),
-    "linear_classifier": ("linear_classifier",),
-    "svm_best.npz": ("LinearSVM",),
-    "softmax_best.npz": ("Softmax",),
-}
-CIFAR_TARGETS = ("LinearSVM", "Softmax")
 VISIBILITY = "visible"
 
 
@@ -315,12 +300,18 @@ class GradingData:
 # --------------------------------------------------------------------------- grading
 
 
-def blocked_targets(submission: intake.Submission) -> dict[str, list[str]]:
-    """Check target -> the intake problems (as text) that keep it from being graded."""
+def blocked_targets(submission: intake.Submission,
+                    spec: Assignment) -> dict[str, list[str]]:
+    """Check target -> the intake problems (as text) that keep it from being graded.
+
+    A cell's problem blocks only its own checks; checks that merely use it (the train
+    checks use svm_loss_vectorized, the CIFAR-10 checks use linear_classifier) still run
+    and say in their own message that the code they need is unavailable. A model file
+    holds what all the checks of its classifier need (`Assignment.blocks`)."""
     blocked: dict[str, list[str]] = {}
     for problem in submission.problems:
         for target in problem.targets:
-            for check_target in BLOCKS.get(target, ()):
+            for check_target in spec.blocks(target):
                 reasons = blocked.setdefault(check_target, [])
                 if str(problem) not in reasons:
                     reasons.append(str(problem))
@@ -354,12 +345,12 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
     submission = intake.load_submission(path, spec)
     seed = seed_of(submission.content_hash)
-    no_weights = [cls for cls in CIFAR_TARGETS if submission.layout == intake.STARTER
+    no_weights = [cls for cls in spec.data_targets if submission.layout == intake.STARTER
                   and rubric.accuracy[cls].weights_file not in submission.npz]
-    blocked = blocked_targets(submission)
+    blocked = blocked_targets(submission, spec)
     runnable = [t for t in wanted if t not in blocked]
     if data is None:
-        runnable = [t for t in runnable if t not in CIFAR_TARGETS]
+        runnable = [t for t in runnable if t not in spec.data_targets]
 
     results: dict[str, CheckResult] = {}
     if runnable:

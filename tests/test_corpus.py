@@ -22,14 +22,15 @@ import pytest
 from corpus_cells import CORPUS, entry_spec
 from submissions import build_entry
 
+from autograder.assignment import load as load_assignment
 from autograder.checks import TARGETS
-from autograder.grade import CIFAR_TARGETS, grade_submission
+from autograder.grade import grade_submission
 from autograder.sandbox import UID_BASE, UID_SPAN, _grader_of, _process_uids
 
 ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken", "hostile")
                                for path in (CORPUS / kind).iterdir()
                                if (path / "expected.toml").is_file())
-WITHOUT_CIFAR = [t for t in TARGETS if t not in CIFAR_TARGETS]
+WITHOUT_CIFAR = [t for t in TARGETS if t not in load_assignment().data_targets]
 
 
 def _ours(uid: int) -> bool:
