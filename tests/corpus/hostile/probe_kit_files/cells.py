@@ -29,13 +29,14 @@ def _probe():
     info.append("kit roots named: " + ",".join(sorted(roots)))
     targets = []
     for root in roots:
-        targets += [f"{root}/autograder/rubric.toml", f"{root}/autograder/checks.py",
+        targets += [f"{root}/autograder/assignments/linear/rubric.toml",
+                    f"{root}/autograder/assignments/linear/child.py", f"{root}/autograder/checks.py",
                     f"{root}/autograder/inputs.py", f"{root}/.git/HEAD",
                     f"{root}/tests/corpus/hostile/seed_precompute/cells.py",
                     f"{root}/source/linear/svm.ipynb", f"{root}/shared/data/cifar-10-batches-py/test_batch"]
     targets += ["/work/shared/data/cifar-10-batches-py/test_batch", "/root/.bashrc",
                 "/root/.ssh/id_rsa", "/etc/shadow", "/etc/passwd", "/etc/hostname",
-                "/proc/1/root/work/main/autograder/rubric.toml"]
+                "/proc/1/root/work/main/autograder/assignments/linear/rubric.toml"]
     for path in targets:
         try:
             with open(path, "rb") as f:
