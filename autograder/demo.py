@@ -3,7 +3,8 @@
 The sample submissions are the graded corpus the tests hold (`tests/corpus/`: the
 reference solution, realistic bugs, broken and hostile submissions), built the way a
 student makes them (the release notebooks with cells filled in, plus the .npz files of
-models really trained on CIFAR-10) into nbgrader's `submitted/<student>/linear/` layout.
+models really trained on CIFAR-10) into nbgrader's `submitted/<student>/linear/` layout,
+and one in CS231n's own starter layout.
 They are graded in parallel into a grade store, exported (CSV, Gradescope results.json)
 and reported (HTML), and the score table is printed.
 """
@@ -38,6 +39,9 @@ SAMPLES = (
     "hostile/read_secrets",
     "hostile/fork_bomb",
     "hostile/monkeypatch_numpy",
+    # The reference solution in CS231n's own starter layout (cs231n/classifiers/*.py, no
+    # .npz): graded from its module files, 92 points without the saved-weights checks.
+    "starter/correct",
 )
 
 
@@ -47,8 +51,8 @@ def build_samples(submitted: Path, entries: tuple[str, ...] = SAMPLES) -> list[P
         raise FileNotFoundError(f"{TESTS} is missing: the demo's samples are the test corpus "
                                 "of a kit checkout")
     sys.path.insert(0, str(TESTS))
-    from corpus_cells import attack_cells
-    from submissions import ModelStore, build_entry, write_submission
+    from corpus_cells import attack_cells, reference_cells
+    from submissions import ModelStore, build_entry, write_starter_submission, write_submission
 
     from cs231n_data import get_cifar10_data
 
@@ -63,6 +67,9 @@ def build_samples(submitted: Path, entries: tuple[str, ...] = SAMPLES) -> list[P
                 built = write_submission(Path(scratch) / "built" / student,
                                          attack_cells(entry.split("/", 1)[1]),
                                          models.reference())
+            elif entry == "starter/correct":
+                built = write_starter_submission(Path(scratch) / "built" / student,
+                                                 reference_cells())
             else:
                 built = build_entry(entry, Path(scratch) / "built", models)
             target = submitted / student / release.ASSIGNMENT
