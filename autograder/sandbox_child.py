@@ -667,6 +667,9 @@ class Harness:
         self.frozen: dict[str, object] = {}
         self.classes: dict[str, object] = {}
         self.shared: mmap.mmap | None = None
+        # grade_id -> the names its own module file defined (starter layout): what seal
+        # freezes for it, whatever another file rebinds in the merged namespace.
+        self.module_names: dict[str, dict] = {}
 
     def shared_array(self, dtype: str, shape: list, offset: int) -> np.ndarray:
         if self.shared is None:
@@ -700,6 +703,7 @@ class Harness:
         try:
             module = importlib.import_module(SubmittedModules.module_name(path))
             names = {k: v for k, v in vars(module).items() if not k.startswith("__")}
+            self.module_names[cell] = names
             for notebook in self.spec["namespaces_of"][cell]:
                 self.namespaces[notebook].update(names)
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
@@ -716,7 +720,8 @@ class Harness:
         """Freeze the functions the definitions provide (what student code rebinds later
         is not what the operations call), then add the trusted classes."""
         for cell, names in self.spec["definitions"].items():
-            namespace = self.namespaces[self.spec["notebook_of"][cell]]
+            namespace = self.module_names.get(cell) \
+                or self.namespaces[self.spec["notebook_of"][cell]]
             for name in names:
                 obj = namespace.get(name)
                 if callable(obj) and not isinstance(obj, type):

@@ -83,6 +83,19 @@ def test_an_error_names_the_module_file_and_line(tmp_path):
     assert "KeyError" in failing[0]["output"]
 
 
+def test_each_function_is_graded_from_its_own_file(tmp_path):
+    """A correct svm_loss_vectorized pasted at the end of linear_classifier.py (which runs
+    last and shares svm's namespace) does not stand in for the stub in linear_svm.py: the
+    checks call what linear_svm.py defines, as the starter's notebooks import it."""
+    cells = dict(reference_cells())
+    cells["linear_classifier"] += "\n\n" + cells["svm_loss_vectorized"]
+    cells["svm_loss_vectorized"] = ("def svm_loss_vectorized(W, X, y, reg):\n"
+                                    "    raise NotImplementedError\n")
+    result = grade_submission(_starter_zip(tmp_path, cells), targets=["svm_loss_vectorized"])
+    assert result.score == 0
+    assert all("NotImplementedError" in t["output"] for t in result.tests)
+
+
 def test_a_broken_module_costs_only_the_functions_in_it(tmp_path):
     broken = "def softmax_loss_naive(W, X, y, reg)\n    return 0.0, W\n"
     path = _starter_zip(tmp_path, files={"cs231n/classifiers/softmax.py": broken})
