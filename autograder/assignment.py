@@ -12,6 +12,7 @@ notebooks are `source/<source>/`, its release `release/<source>/`.
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from collections.abc import Mapping
@@ -126,8 +127,10 @@ def names() -> list[str]:
     return sorted(p.parent.name for p in FOLDER.glob("*/assignment.toml"))
 
 
+@functools.cache
 def load(name: str = DEFAULT) -> Assignment:
-    """The assignment `name`, from autograder/assignments/<name>/assignment.toml."""
+    """The assignment `name`, from autograder/assignments/<name>/assignment.toml (read
+    once per process: every submission and session asks for it)."""
     path = FOLDER / name / "assignment.toml"
     if "/" in name or not path.is_file():
         raise AssignmentError(f"unknown assignment {name!r}; known: {', '.join(names())}")

@@ -27,6 +27,7 @@ import nbformat
 import numpy as np
 from corpus_cells import DEFINITION_CELLS, ROOT, SOURCE, entry_cells, entry_spec
 
+from autograder.assignment import load as load_assignment
 from autograder.inkernel import one_blas_thread
 from autograder.release import ASSIGNMENT, run_nbgrader
 from cs231n_data.notebook import load_definitions, save_best_model
@@ -84,9 +85,9 @@ STARTER_HEADERS = {
                              "from cs231n.classifiers.softmax import *\n"
                              "from past.builtins import xrange\n\n\n"),
 }
-STARTER_CELLS = {"linear_svm.py": ("svm_loss_naive", "svm_loss_vectorized"),
-                 "softmax.py": ("softmax_loss_naive", "softmax_loss_vectorized"),
-                 "linear_classifier.py": ("linear_classifier",)}
+# Starter file name -> the definitions it holds, as the assignment describes them.
+STARTER_CELLS = {path.rsplit("/", 1)[-1]: grade_ids
+                 for path, grade_ids in load_assignment().starter_modules.items()}
 STARTER_SUBCLASSES = '''
 
 class LinearSVM(LinearClassifier):
