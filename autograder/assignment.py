@@ -13,6 +13,7 @@ notebooks are `source/<source>/`, its release `release/<source>/`.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import tomllib
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ class Assignment:
     title: str
     folder: Path
     source: str                                         # source/<source>, release/<source>
+    checks: str                                         # the module of its hidden checks
     notebooks: Mapping[str, Mapping[str, tuple[str, ...]]]   # notebook -> grade_id -> names
     methods: Mapping[str, tuple[str, ...]]              # class -> methods it must keep
     model_files: tuple[str, ...]
@@ -47,6 +49,9 @@ class Assignment:
     trusted: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # operation -> {args, optional, shared, reply}
     operations: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # CIFAR-10 as the notebooks preprocess it: pixels times this before the mean image is
+    # subtracted (1.0: CS231n's 0-255 pixels; 1/255: EECS 498's [0, 1] pixels).
+    pixel_scale: float = 1.0
 
     @property
     def definitions(self) -> dict[str, tuple[str, ...]]:
@@ -57,6 +62,12 @@ class Assignment:
     def notebook_of(self) -> dict[str, str]:
         """grade_id -> the notebook that holds it."""
         return {g: nb for nb, cells in self.notebooks.items() for g in cells}
+
+    @property
+    def check_module(self) -> object:
+        """The module of the hidden checks (TARGETS, POINT_KEYS, VECTORIZED, build_checks,
+        run_checks, reference_cells, reference_train), imported on first use."""
+        return importlib.import_module(self.checks)
 
     @property
     def rubric_path(self) -> Path:
@@ -107,6 +118,7 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
                                  "data_targets": raw["data_targets"]}
     return Assignment(
         name=name, title=str(raw["title"]), folder=folder, source=str(raw["source"]),
+        checks=str(raw["checks"]), pixel_scale=float(raw.get("pixel_scale", 1.0)),
         notebooks={nb: lists(cells, f"notebooks.{nb}") for nb, cells in raw["notebooks"].items()},
         methods=lists(raw.get("methods", {}), "methods"),
         model_files=_names(files["models"], "files.models"),

@@ -141,11 +141,11 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _init_worker(parent_pid: int, child_dir: str, parent: Mapping[str, np.ndarray],
-                 rubric: Rubric) -> None:
+                 rubric: Rubric, assignment: str) -> None:
     from multiprocessing.util import Finalize
 
     _die_with_parent(parent_pid)
-    data = GradingData.attach(Path(child_dir), parent, rubric)
+    data = GradingData.attach(Path(child_dir), parent, rubric, load_assignment(assignment))
     _worker.update(data=data, rubric=rubric)
     Finalize(data, data.close, exitpriority=10)
 
@@ -222,7 +222,8 @@ def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: boo
     when the grader cannot run at all (no CIFAR-10).
     """
     started = time.monotonic()
-    rubric = rubric or rubric_module.load()
+    spec = load_assignment(assignment)
+    rubric = rubric or rubric_module.load(spec=spec)
     rhash = rubric_hash(rubric)
     found, ignored = discover(folder, assignment)
     run = BatchRun(ignored=ignored)
@@ -234,7 +235,7 @@ def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: boo
                          status=ERROR, source=str(item.path), submitted_at=item.submitted_at)
             continue
         # Bounded and never raising: a damaged submission is its own problem (graded as such).
-        content_hash = intake.load_submission(item.path).content_hash
+        content_hash = intake.load_submission(item.path, spec).content_hash
         if not regrade and store.is_current(item.submission, content_hash, rhash):
             run.attempts.append(Attempt(item, content_hash, SKIPPED))
         else:
@@ -242,10 +243,10 @@ def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: boo
     if todo:
         with contextlib.ExitStack() as stack:
             if scheduler is None:
-                data = stack.enter_context(GradingData(cifar10_dir, rubric=rubric))
+                data = stack.enter_context(GradingData(cifar10_dir, rubric=rubric, spec=spec))
                 attempts = _grade_all(todo, data, rubric, workers)
             else:
-                attempts = _grade_all_dask(todo, rubric, scheduler, cifar10_dir)
+                attempts = _grade_all_dask(todo, rubric, scheduler, cifar10_dir, spec.name)
             bar = _Progress(len(todo), progress)
             try:
                 for attempt in attempts:
@@ -267,7 +268,7 @@ def _grade_all(todo: Sequence[tuple[Found, str]], data: GradingData, rubric: Rub
                workers: int) -> Iterator[Attempt]:
     """Yield an Attempt per submission as each finishes."""
     context = multiprocessing.get_context("spawn")
-    initargs = (os.getpid(), str(data.child_dir), data.parent, rubric)
+    initargs = (os.getpid(), str(data.child_dir), data.parent, rubric, data.spec.name)
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=workers, mp_context=context,
@@ -338,15 +339,15 @@ _dask_lock = threading.Lock()
 
 
 def _grade_on_dask_worker(path: str, submission: str, rubric: Rubric,
-                          cifar10_dir: str | None) -> str:
+                          cifar10_dir: str | None, assignment: str = ASSIGNMENT) -> str:
     """A Dask task: grade one submission on this worker, its CIFAR-10 prepared once per
     worker process (the first task prepares it, the next ones reuse it)."""
     from autograder.grade import grade_submission
 
-    key = (cifar10_dir, rubric_hash(rubric))
+    key = (assignment, cifar10_dir, rubric_hash(rubric))
     with _dask_lock:
         if key not in _dask_data:
-            data = GradingData(cifar10_dir, rubric=rubric)
+            data = GradingData(cifar10_dir, rubric=rubric, spec=load_assignment(assignment))
             atexit.register(data.close)
             _dask_data[key] = data
     result = grade_submission(Path(path), data=_dask_data[key], rubric=rubric)
@@ -354,7 +355,8 @@ def _grade_on_dask_worker(path: str, submission: str, rubric: Rubric,
 
 
 def _grade_all_dask(todo: Sequence[tuple[Found, str]], rubric: Rubric, scheduler: str,
-                    cifar10_dir: Path | None) -> Iterator[Attempt]:
+                    cifar10_dir: Path | None, assignment: str = ASSIGNMENT
+                    ) -> Iterator[Attempt]:
     """Yield an Attempt per submission as the Dask cluster at `scheduler` finishes it.
 
     A worker that dies takes its tasks with it; the scheduler runs them again on another
@@ -378,7 +380,7 @@ def _grade_all_dask(todo: Sequence[tuple[Found, str]], rubric: Rubric, scheduler
     with client:
         futures = {client.submit(_grade_on_dask_worker, str(item.path.resolve()),
                                  item.submission, rubric,
-                                 str(cifar10_dir) if cifar10_dir else None,
+                                 str(cifar10_dir) if cifar10_dir else None, assignment,
                                  key=f"grade-{item.submission}-{content_hash[:12]}",
                                  pure=False): (item, content_hash)
                    for item, content_hash in todo}
@@ -431,7 +433,7 @@ def main(folder: Path, *, store_path: Path, workers: int, regrade: bool,
          progress: bool = True, scheduler: str | None = None) -> int:
     """The `batch` subcommand: 0 when every submission is graded, 1 when some failed."""
     try:
-        rubric = rubric_module.load(rubric_path)
+        rubric = rubric_module.load(rubric_path, spec=load_assignment(assignment))
         with GradeStore(store_path) as store:
             run = run_batch(folder, store, workers=workers, regrade=regrade, rubric=rubric,
                             assignment=assignment, cifar10_dir=cifar10_dir,

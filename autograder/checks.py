@@ -11,6 +11,7 @@ plain data that comes back with the oracle, here, in the trusted parent.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
 import math
 import re
@@ -21,14 +22,39 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder import diagnose, inputs
+from autograder import diagnose, inputs, reference
 from autograder.inputs import LossCase
 from autograder.oracle import kind_of, oracle_for
 from autograder.outcome import Outcome, Session
-from autograder.rubric import CLASSIFIERS, LOSS_FUNCTIONS, Rubric
+from autograder.rubric import Rubric
 from cs231n_data.gradient_check import rel_error
 
+LOSS_FUNCTIONS = (
+    "svm_loss_naive",
+    "svm_loss_vectorized",
+    "softmax_loss_naive",
+    "softmax_loss_vectorized",
+)
+CLASSIFIERS = ("LinearSVM", "Softmax")
 TARGETS = (*LOSS_FUNCTIONS, "linear_classifier", *CLASSIFIERS)
+# The rubric's [points.<target>] keys: one per check (or per case, for loss and gradient).
+POINT_KEYS: dict[str, tuple[str, ...]] = {
+    "svm_loss_naive": ("loss", "gradient", "no_mutation"),
+    "svm_loss_vectorized": ("loss", "gradient", "no_mutation", "speedup", "vs_reference"),
+    "softmax_loss_naive": ("loss", "gradient", "no_mutation", "large_scores"),
+    "softmax_loss_vectorized": (
+        "loss", "gradient", "no_mutation", "large_scores", "speedup", "vs_reference",
+    ),
+    "linear_classifier": (
+        "train_returns_one_loss_per_iteration",
+        "train_samples_with_replacement",
+        "train_gradient_step",
+        "train_initialises_W",
+        "predict_argmax",
+    ),
+    "LinearSVM": ("val_accuracy", "test_accuracy", "saved_weights"),
+    "Softmax": ("val_accuracy", "test_accuracy", "saved_weights"),
+}
 NOTEBOOK = {
     "svm_loss_naive": "svm.ipynb",
     "svm_loss_vectorized": "svm.ipynb",
@@ -41,6 +67,8 @@ NOTEBOOK = {
 CLASS_LOSS = {"LinearSVM": "svm_loss_vectorized", "Softmax": "softmax_loss_vectorized"}
 NAIVE_OF = {"svm_loss_vectorized": "svm_loss_naive",
             "softmax_loss_vectorized": "softmax_loss_naive"}
+# The functions the speed checks time (the rubric's [speed.<fn>] tables).
+VECTORIZED = tuple(NAIVE_OF)
 
 
 @dataclass(frozen=True)
@@ -908,6 +936,23 @@ def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
                  points, evaluate, needs=("data",), of_correctness=False)
 
 
+# ---------------------------------------------------------------- the reference
+
+
+def reference_cells() -> dict[str, str]:
+    """The reference loss functions as definition cells for the timing session (the
+    child's namespaces have np), each vectorized loss with the data term it calls."""
+    helper = {"svm_loss_vectorized": reference.svm_data_term,
+              "softmax_loss_vectorized": reference.softmax_data_term}
+    return {name: "".join(inspect.getsource(f) + "\n\n" for f in (
+                *([helper[name]] if name in helper else []), getattr(reference, name)))
+            for name in LOSS_FUNCTIONS}
+
+
+# The reference classifier the parent trains for a verified submission (see _retrain).
+reference_train = reference.train
+
+
 # ---------------------------------------------------------------- the list
 
 
@@ -952,7 +997,8 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
                reference_session: Session | None = None,
                budget_s: float | None = None,
                reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None
-               = None, no_weights: Iterable[str] = ()) -> list[CheckResult]:
+               = None, no_weights: Iterable[str] = (),
+               submission: object = None) -> list[CheckResult]:
     """Run the hidden checks of `targets` (default: all) against one submission's session.
 
     `budget_s`: wall-clock seconds for the whole run; each call into student code gets at
@@ -967,6 +1013,7 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
     CIFAR-10 training split; the accuracy checks use it for a classifier whose loss and
     train passed every correctness check. Without it, the student's code is retrained.
     `no_weights`: classifiers whose weights file the submission's layout does not have.
+    `submission`: the parsed submission (intake's), for checks of its source; none here.
     """
     wanted = set(TARGETS if targets is None else targets)
     unknown = wanted - set(TARGETS)

@@ -29,9 +29,9 @@ def _grade(args: argparse.Namespace) -> int:
         return 2
     try:
         spec = assignment.load(args.assignment)
-        rubric = rubric_module.load(args.rubric or spec.rubric_path)
+        rubric = rubric_module.load(args.rubric, spec=spec)
         grade.log(f"preparing CIFAR-10 from {cifar10_dir(args.cifar10_dir)} ...")
-        with grade.GradingData(args.cifar10_dir, rubric=rubric) as data:
+        with grade.GradingData(args.cifar10_dir, rubric=rubric, spec=spec) as data:
             grade.log(f"grading {args.path} ...")
             result = grade.grade_submission(args.path, data=data, rubric=rubric, spec=spec)
     except (grade.GradingError, rubric_module.RubricError, assignment.AssignmentError) as exc:
@@ -91,7 +91,7 @@ def _gradescope(args: argparse.Namespace) -> int:
 def _gradescope_run(args: argparse.Namespace) -> int:
     from autograder import gradescope
 
-    return gradescope.run(args.root)
+    return gradescope.run(args.root, args.assignment)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "ROOT/results/results.json (what the bundle's run_autograder calls)")
     p.add_argument("--root", type=Path, default=Path("/autograder"),
                    help="Gradescope's /autograder tree")
+    p.add_argument("--assignment", default=release.ASSIGNMENT, choices=assignment.names(),
+                   help="the assignment the bundle grades")
     p.set_defaults(func=_gradescope_run)
 
     p = sub.add_parser("demo", help="release the assignment and grade the sample submissions")

@@ -7,7 +7,7 @@
 What a grading run shares between submissions lives in `GradingData`: the CIFAR-10 split
 (the child's folder holds train images and labels and the val/test images; the labels of
 val and test stay here, in the parent) and the reference timing (`ReferenceTiming`: the
-trusted reference losses of autograder/reference.py, run in a sandbox session with the
+trusted reference losses of the assignment's check module, run in a sandbox session with the
 same limits as a student's and measured once per run).
 
 A submission that cannot be parsed (invalid JSON, a deleted or broken cell, a missing
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import os
 import shutil
 import sys
@@ -34,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from autograder import intake, reference
+from autograder import intake
 from autograder import rubric as rubric_module
 from autograder.assignment import Assignment
 from autograder.assignment import load as load_assignment
-from autograder.checks import TARGETS, CheckResult, build_checks, run_checks
+from autograder.checks import CheckResult
 from autograder.outcome import Outcome
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
@@ -103,7 +102,8 @@ def seed_of(content_hash: str) -> int:
 
 
 class ReferenceTiming:
-    """The trusted reference losses (naive loops and vectorized), in their own sandbox.
+    """The trusted reference losses (naive loops and vectorized) of assignment `spec`, in
+    their own sandbox (its check module's `reference_cells()`, run by its child).
 
     Same `Limits`, same machine, same protocol as a student's session, so the speed
     checks compare like with like. The checks call it in the same round as the student's
@@ -112,26 +112,20 @@ class ReferenceTiming:
     shared by all its submissions (calls are serialised).
     """
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, spec: Assignment | None = None) -> None:
         self.limits = limits or Limits()
+        self.spec = spec or load_assignment()
         self._live: SandboxSession | None = None
         self._lock = threading.Lock()
 
-    @staticmethod
-    def cells() -> dict[str, str]:
-        """The reference functions as definition cells (the child's namespaces have np),
-        each vectorized loss with the data term it calls."""
-        helper = {"svm_loss_vectorized": reference.svm_data_term,
-                  "softmax_loss_vectorized": reference.softmax_data_term}
-        return {name: "".join(inspect.getsource(f) + "\n\n" for f in (
-                    *([helper[name]] if name in helper else []), getattr(reference, name)))
-                for name in ("svm_loss_naive", "svm_loss_vectorized",
-                             "softmax_loss_naive", "softmax_loss_vectorized")}
+    def cells(self) -> dict[str, str]:
+        """The reference functions as definition cells."""
+        return self.spec.check_module.reference_cells()
 
     def call(self, op: str, **kwargs: Any) -> Outcome:
         with self._lock:
             if self._live is None:
-                self._live = SandboxSession(self.cells(), limits=self.limits)
+                self._live = SandboxSession(self.cells(), limits=self.limits, spec=self.spec)
                 self._live.start()
             return self._live.call(op, **kwargs)
 
@@ -157,9 +151,11 @@ class ReferenceTraining:
     parent's, shared by the workers of a batch, never shown to a child).
     """
 
-    def __init__(self, child_dir: Path, cache_dir: Path) -> None:
+    def __init__(self, child_dir: Path, cache_dir: Path, spec: Assignment | None = None
+                 ) -> None:
         self.child_dir = Path(child_dir)
         self.cache_dir = Path(cache_dir)
+        self.train = (spec or load_assignment()).check_module.reference_train
         self._memory: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -179,8 +175,8 @@ class ReferenceTraining:
         cls, learning_rate, reg, num_iters, batch_size = settings
         X = np.load(self.child_dir / "X_train.npy", mmap_mode="r", allow_pickle=False)
         y = np.load(self.child_dir / "y_train.npy", allow_pickle=False)
-        W = reference.train(cls, X, y, learning_rate, reg, num_iters, batch_size,
-                            seed=int(key[:8], 16))
+        W = self.train(cls, X, y, learning_rate, reg, num_iters, batch_size,
+                       seed=int(key[:8], 16))
         partial = self.cache_dir / f"{key}.{os.getpid()}.{threading.get_ident()}.npy"
         np.save(partial, W, allow_pickle=False)
         os.replace(partial, path)  # whole or absent: a worker killed mid-write leaves no file
@@ -241,13 +237,14 @@ class GradingData:
 
     def __init__(self, path: str | Path | None = None, *, rubric: Rubric | None = None,
                  num_training: int = 49000, num_validation: int = 1000,
-                 num_test: int = 1000) -> None:
+                 num_test: int = 1000, spec: Assignment | None = None) -> None:
         from cs231n_data.cifar10 import CIFAR10Error, get_cifar10_data
 
+        spec = spec or load_assignment()
         try:
             data = get_cifar10_data(path, num_training=num_training,
                                     num_validation=num_validation, num_test=num_test,
-                                    num_dev=0)
+                                    num_dev=0, pixel_scale=spec.pixel_scale)
         except CIFAR10Error as exc:
             advice = "" if "CIFAR10_DIR" in str(exc) and "cs231n_data.download" in str(exc) \
                 else (" Set CIFAR10_DIR to the cifar-10-batches-py folder, or download it "
@@ -266,13 +263,15 @@ class GradingData:
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise
         del data
-        self.reference_timing = ReferenceTiming(limits_for(rubric or rubric_module.load()))
+        self.spec = spec
+        self.reference_timing = ReferenceTiming(
+            limits_for(rubric or rubric_module.load(spec=spec)), spec)
         self.reference_training = ReferenceTraining(
-            self.child_dir, private_dir(self._tmp / REFERENCE_WEIGHTS))
+            self.child_dir, private_dir(self._tmp / REFERENCE_WEIGHTS), spec)
 
     @classmethod
     def attach(cls, child_dir: Path, parent: Mapping[str, np.ndarray],
-               rubric: Rubric) -> GradingData:
+               rubric: Rubric, spec: Assignment | None = None) -> GradingData:
         """Another process's prepared data (a batch worker's view of the run's folder and
         labels: N workers, one copy of CIFAR-10), with a reference timing of its own.
         Closing it leaves the folder to its owner."""
@@ -280,9 +279,10 @@ class GradingData:
         data.parent = dict(parent)
         data._tmp = None
         data.child_dir = Path(child_dir)
-        data.reference_timing = ReferenceTiming(limits_for(rubric))
+        data.spec = spec or load_assignment()
+        data.reference_timing = ReferenceTiming(limits_for(rubric), data.spec)
         data.reference_training = ReferenceTraining(
-            data.child_dir, data.child_dir.parent / REFERENCE_WEIGHTS)
+            data.child_dir, data.child_dir.parent / REFERENCE_WEIGHTS, data.spec)
         return data
 
     def close(self) -> None:
@@ -337,12 +337,17 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     when the sandbox cannot start at all (a broken installation, before student code runs).
     """
     started = time.monotonic()
-    spec = spec or load_assignment()
-    rubric = rubric or rubric_module.load(spec.rubric_path)
-    wanted = list(TARGETS if targets is None else targets)
-    unknown = set(wanted) - set(TARGETS)
+    spec = spec or (data.spec if data is not None else load_assignment())
+    if data is not None and data.spec.name != spec.name:
+        raise GradingError(f"the grading data was prepared for {data.spec.name}, not for "
+                           f"{spec.name}")
+    checks = spec.check_module
+    rubric = rubric or rubric_module.load(spec=spec)
+    wanted = list(checks.TARGETS if targets is None else targets)
+    unknown = set(wanted) - set(checks.TARGETS)
     if unknown:
-        raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
+        raise ValueError(f"unknown check targets {sorted(unknown)}; known: "
+                         f"{list(checks.TARGETS)}")
     submission = intake.load_submission(path, spec)
     seed = seed_of(submission.content_hash)
     no_weights = [cls for cls in spec.data_targets if submission.layout == intake.STARTER
@@ -355,17 +360,17 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     results: dict[str, CheckResult] = {}
     if runnable:
         timing = reference_timing or (data.reference_timing if data else None)
-        own_timing = ReferenceTiming(limits_for(rubric)) if timing is None else None
+        own_timing = ReferenceTiming(limits_for(rubric), spec) if timing is None else None
         try:
             with SandboxSession.from_submission(
                     submission, data_dir=data.child_dir if data else None,
                     limits=limits_for(rubric), spec=spec) as session:
-                for result in run_checks(session, seed, rubric, targets=runnable,
+                for result in checks.run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
                                          reference_session=timing or own_timing,
                                          reference_train=(data.reference_training
                                                           if data else None),
-                                         no_weights=no_weights,
+                                         no_weights=no_weights, submission=submission,
                                          budget_s=rubric.budget.submission_seconds):
                     results[result.name] = result
         finally:
@@ -376,7 +381,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     if runnable != wanted:
         # Some targets were not run: list their checks too, in the rubric's order, at 0.
         ordered = []
-        for check in build_checks(seed, rubric, no_weights):
+        for check in checks.build_checks(seed, rubric, no_weights):
             if check.target not in wanted:
                 continue
             result = results.get(check.name)

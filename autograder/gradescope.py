@@ -29,6 +29,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.assignment import DEFAULT as DEFAULT_ASSIGNMENT
+from autograder.assignment import load as load_assignment
 from autograder.assignment import names as assignment_names
 from autograder.release import ROOT
 from autograder.result import GradeResult
@@ -72,7 +73,7 @@ export CIFAR10_DIR=${CIFAR10_DIR:-$root/data/cifar-10-batches-py}
 export AUTOGRADER_SECRET_FILE=${AUTOGRADER_SECRET_FILE:-$root/secret/key}
 mkdir -p "$root/results"
 cd "$root"
-exec "$python" -m autograder gradescope-run --root "$root"
+exec "$python" -m autograder gradescope-run --root "$root" --assignment {assignment}
 """
 
 
@@ -82,7 +83,8 @@ def build_bundle(out: Path, assignment: str = DEFAULT_ASSIGNMENT) -> Path:
         raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+        for name, text in (("setup.sh", SETUP_SH), ("run_autograder",
+                                              RUN_AUTOGRADER.format(assignment=assignment))):
             info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
             info.external_attr = (stat.S_IFREG | 0o755) << 16
             bundle.writestr(info, text)
@@ -117,16 +119,18 @@ def _write(path: Path, doc: dict) -> None:
     os.replace(tmp, path)
 
 
-def run(root: Path) -> int:
-    """Grade root/submission into root/results/results.json (what run_autograder does)."""
+def run(root: Path, assignment: str = DEFAULT_ASSIGNMENT) -> int:
+    """Grade root/submission, a submission of `assignment`, into root/results/results.json
+    (what run_autograder does)."""
     from autograder import grade
     from autograder import rubric as rubric_module
 
     started = time.monotonic()
     results = root / "results" / "results.json"
     try:
-        rubric = rubric_module.load()
-        with grade.GradingData(rubric=rubric) as data:
+        spec = load_assignment(assignment)
+        rubric = rubric_module.load(spec=spec)
+        with grade.GradingData(rubric=rubric, spec=spec) as data:
             result = grade.grade_submission(root / "submission", data=data, rubric=rubric)
     except (grade.GradingError, rubric_module.RubricError) as exc:
         # The instructor's problem: the student sees that grading did not happen.

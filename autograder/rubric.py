@@ -19,34 +19,6 @@ from autograder import assignment
 # The default assignment's rubric (each assignment keeps its own in its folder).
 DEFAULT_PATH = assignment.load().rubric_path
 
-LOSS_FUNCTIONS = (
-    "svm_loss_naive",
-    "svm_loss_vectorized",
-    "softmax_loss_naive",
-    "softmax_loss_vectorized",
-)
-VECTORIZED = ("svm_loss_vectorized", "softmax_loss_vectorized")
-CLASSIFIERS = ("LinearSVM", "Softmax")
-OPS = ("loss", "train", "predict", "cifar_train", "saved_weights")
-
-POINT_KEYS: dict[str, tuple[str, ...]] = {
-    "svm_loss_naive": ("loss", "gradient", "no_mutation"),
-    "svm_loss_vectorized": ("loss", "gradient", "no_mutation", "speedup", "vs_reference"),
-    "softmax_loss_naive": ("loss", "gradient", "no_mutation", "large_scores"),
-    "softmax_loss_vectorized": (
-        "loss", "gradient", "no_mutation", "large_scores", "speedup", "vs_reference",
-    ),
-    "linear_classifier": (
-        "train_returns_one_loss_per_iteration",
-        "train_samples_with_replacement",
-        "train_gradient_step",
-        "train_initialises_W",
-        "predict_argmax",
-    ),
-    "LinearSVM": ("val_accuracy", "test_accuracy", "saved_weights"),
-    "Softmax": ("val_accuracy", "test_accuracy", "saved_weights"),
-}
-
 Bands = tuple[tuple[float, float], ...]
 
 
@@ -201,8 +173,14 @@ class _Table:
             self.fail(f"[{self.where or 'top level'}] has an unknown key '{unknown[0]}'")
 
 
-def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
-    """Validate a parsed rubric (a dict as tomllib returns it) and build a Rubric."""
+def parse(data: Mapping[str, object], source: str = "rubric.toml",
+          spec: assignment.Assignment | None = None) -> Rubric:
+    """Validate a parsed rubric (a dict as tomllib returns it) of assignment `spec`
+    (default: the NumPy one) and build a Rubric. Which point keys each target has and
+    which functions are timed come from the assignment's checks module; its classifiers
+    (the targets that need CIFAR-10) and operations name the other tables' keys."""
+    spec = spec or assignment.load()
+    checks = spec.check_module
     top = _Table(source, "", data)
 
     tol = top.table("tolerance")
@@ -218,7 +196,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
 
     points_table = top.table("points")
     points: dict[str, dict[str, float]] = {}
-    for target, keys in POINT_KEYS.items():
+    for target, keys in checks.POINT_KEYS.items():
         table = points_table.table(target)
         points[target] = {key: float(table.number(key, 0.0, 1000.0)) for key in keys}
         table.done()
@@ -231,7 +209,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
     vs_reference_floor = float(speed_table.number("vs_reference_floor", 1.0, 1000.0))
     speedup: dict[str, Bands] = {}
     vs_reference: dict[str, Bands] = {}
-    for fn in VECTORIZED:
+    for fn in checks.VECTORIZED:
         table = speed_table.table(fn)
         speedup[fn] = table.bands("speedup_bands", increasing=False)
         vs_reference[fn] = table.bands("vs_reference_bands", increasing=True)
@@ -240,7 +218,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
 
     accuracy_table = top.table("accuracy")
     accuracy: dict[str, AccuracyRule] = {}
-    for cls in CLASSIFIERS:
+    for cls in spec.data_targets:
         table = accuracy_table.table(cls)
         accuracy[cls] = AccuracyRule(
             weights_file=table.text("weights_file"),
@@ -256,7 +234,7 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml") -> Rubric:
     accuracy_table.done()
 
     timeout_table = top.table("timeouts")
-    timeouts = {op: float(timeout_table.number(op, 0.1, 86_400.0)) for op in OPS}
+    timeouts = {op: float(timeout_table.number(op, 0.1, 86_400.0)) for op in spec.operations}
     timeout_table.done()
     budget_table = top.table("budget")
     grading_budget = Budget(
@@ -292,10 +270,14 @@ def _hyperparameters(table: _Table) -> dict[str, float]:
     return hyper
 
 
-def load(path: str | Path | None = None) -> Rubric:
-    """Read and validate a rubric file (default: the NumPy assignment's,
-    autograder/assignments/linear/rubric.toml)."""
-    path = Path(path) if path is not None else DEFAULT_PATH
+def load(path: str | Path | None = None, spec: assignment.Assignment | None = None) -> Rubric:
+    """Read and validate a rubric file of assignment `spec` (default: the one whose folder
+    holds `path`, else the NumPy assignment; without `path`, `spec`'s own rubric.toml)."""
+    if spec is None and path is not None and Path(path).parent.name in assignment.names() \
+            and Path(path).resolve().parent.parent == assignment.FOLDER:
+        spec = assignment.load(Path(path).parent.name)
+    spec = spec or assignment.load()
+    path = Path(path) if path is not None else spec.rubric_path
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -303,4 +285,4 @@ def load(path: str | Path | None = None) -> Rubric:
         raise RubricError(f"{path}: rubric file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{path}: not valid TOML: {exc}") from None
-    return parse(data, source=str(path))
+    return parse(data, source=str(path), spec=spec)

@@ -122,6 +122,7 @@ def get_cifar10_data(
     num_dev: int = 500,
     seed: int | np.random.Generator | None = 0,
     dtype: type | np.dtype = np.float32,
+    pixel_scale: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Load CIFAR-10 and preprocess it the standard CS231n way for linear classifiers.
 
@@ -140,6 +141,8 @@ def get_cifar10_data(
     - dtype: floating dtype of the train/val/test rows; float32 halves the memory of
       float64. The small dev set is always float64, so that gradient checks and
       naive-vs-vectorized comparisons on it are not limited by float32 rounding.
+    - pixel_scale: pixels are multiplied by this before the mean image is subtracted
+      (1.0: CS231n's 0-255 values; 1/255: EECS 498's pixels in [0, 1]).
 
     Returns a dict of arrays:
     - X_train (num_training, 3073), y_train (num_training,)
@@ -162,11 +165,14 @@ def get_cifar10_data(
 
     train_pixels = X_all[:num_training].reshape(num_training, NUM_PIXELS)
     # The float64 accumulator is applied chunk by chunk: no float64 copy of the images.
-    mean_image = train_pixels.mean(axis=0, dtype=np.float64).astype(dtype)
+    mean_image = (train_pixels.mean(axis=0, dtype=np.float64) * pixel_scale).astype(dtype)
 
     def rows(images: np.ndarray) -> np.ndarray:
         out = np.empty((len(images), NUM_PIXELS + 1), dtype=dtype)
         out[:, :NUM_PIXELS] = images.reshape(len(images), NUM_PIXELS)
+        if pixel_scale != 1.0:
+            out[:, :NUM_PIXELS] *= dtype(pixel_scale) if isinstance(dtype, type) \
+                else np.dtype(dtype).type(pixel_scale)
         out[:, :NUM_PIXELS] -= mean_image
         out[:, NUM_PIXELS] = 1
         return out
