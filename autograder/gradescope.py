@@ -84,7 +84,7 @@ def build_bundle(out: Path, assignment: str = DEFAULT_ASSIGNMENT) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, text in (("setup.sh", SETUP_SH), ("run_autograder",
-                                              RUN_AUTOGRADER.format(assignment=assignment))):
+                                              RUN_AUTOGRADER.replace("{assignment}", assignment))):
             info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
             info.external_attr = (stat.S_IFREG | 0o755) << 16
             bundle.writestr(info, text)
