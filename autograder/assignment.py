@@ -52,6 +52,9 @@ class Assignment:
     # CIFAR-10 as the notebooks preprocess it: pixels times this before the mean image is
     # subtracted (1.0: CS231n's 0-255 pixels; 1/255: EECS 498's [0, 1] pixels).
     pixel_scale: float = 1.0
+    # rule -> {functions, attributes, modules, calls, factories, dynamic, block, what, fix}:
+    # constructs the functions must not use, found in their source by intake (rules.py).
+    rules: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     @property
     def definitions(self) -> dict[str, tuple[str, ...]]:
@@ -127,11 +130,13 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
         starter_modules=lists(raw.get("starter_modules", {}), "starter_modules"),
         also_in=lists(raw.get("also_in", {}), "also_in"),
         needs=lists(raw.get("needs", {}), "needs"),
-        trusted={c: {k: str(t[k]) for k in ("notebook", "base", "cell", "source")}
+        trusted={c: {k: str(t.get(k, "") if k == "base" else t[k])
+                     for k in ("notebook", "base", "cell", "source")}
                  for c, t in raw.get("trusted", {}).items()},
         operations={op: {"args": list(o["args"]), "optional": list(o.get("optional", [])),
                          "shared": list(o.get("shared", [])), "reply": dict(o["reply"])}
-                    for op, o in raw.get("operations", {}).items()})
+                    for op, o in raw.get("operations", {}).items()},
+        rules={name: dict(rule) for name, rule in raw.get("rules", {}).items()})
 
 
 def names() -> list[str]:

@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import rules
 from autograder.assignment import Assignment
 from autograder.assignment import dumps as assignment_json
 from autograder.assignment import load as load_assignment
@@ -94,6 +95,8 @@ class Submission:
     layout: str = NOTEBOOK_LAYOUT      # or STARTER: definitions from CS231n's module files
     modules: dict[str, str] = field(default_factory=dict)   # module file -> its source
     origins: dict[str, str] = field(default_factory=dict)   # grade_id -> its module file
+    # rule -> grade_id -> what the assignment's [rules] found in its source (rules.py)
+    findings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def ungradable(self) -> set[str]:
@@ -170,7 +173,7 @@ def _from_json(source: Path, name: str, data: dict) -> Submission:
                       content_hash=str(data["content_hash"]),
                       npz={k: Path(v) for k, v in data["npz"].items()},
                       layout=str(data["layout"]), modules=dict(data["modules"]),
-                      origins=dict(data["origins"]))
+                      origins=dict(data["origins"]), findings=dict(data["findings"]))
 
 
 def _to_json(submission: Submission) -> str:
@@ -181,7 +184,7 @@ def _to_json(submission: Submission) -> str:
         "content_hash": submission.content_hash,
         "npz": {k: str(v) for k, v in submission.npz.items()},
         "layout": submission.layout, "modules": submission.modules,
-        "origins": submission.origins,
+        "origins": submission.origins, "findings": submission.findings,
     })
 
 
@@ -221,7 +224,8 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
         cells = {g: modules[path] for g, path in origins.items()}
         return Submission(source=source, name=_submission_name(source), cells=cells,
                           problems=problems, content_hash=_content_hash(cells, npz), npz=npz,
-                          layout=STARTER, modules=modules, origins=origins)
+                          layout=STARTER, modules=modules, origins=origins,
+                          findings=_apply_rules(cells, problems, spec, origins))
     for notebook in spec.notebooks:
         if notebook in files:
             found = _definition_cells(notebook, files[notebook], problems, spec)
@@ -242,7 +246,29 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
                                     "submit it with the notebooks", (name,)))
 
     return Submission(source=source, name=_submission_name(source), cells=cells,
-                      problems=problems, content_hash=_content_hash(raw_cells, npz), npz=npz)
+                      problems=problems, content_hash=_content_hash(raw_cells, npz), npz=npz,
+                      findings=_apply_rules(cells, problems, spec))
+
+
+def _apply_rules(cells: dict[str, str], problems: list[Problem], spec: Assignment,
+                 origins: dict[str, str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """The assignment's [rules] on the definitions' source; a blocking rule's finding is a
+    problem of that definition (its checks score 0, saying why)."""
+    findings = rules.scan(cells, spec.rules)
+    for name, found in findings.items():
+        rule = spec.rules[name]
+        if not rule.get("block"):
+            continue
+        for grade_id, where in found.items():
+            shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3
+                                            else "")
+            origin = (origins or {}).get(grade_id)
+            problems.append(Problem(origin or spec.notebook_of[grade_id],
+                                    None if origin else grade_id,
+                                    f"{grade_id} {rule.get('what', 'breaks ' + name)}: "
+                                    f"{shown}; {rule.get('fix', '')}".rstrip("; "),
+                                    (grade_id,)))
+    return findings
 
 
 # --------------------------------------------------------------------------- containers
