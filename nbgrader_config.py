@@ -20,4 +20,5 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.db_url = os.environ.get(
     "NBGRADER_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}"
 )
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*_best.npz"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*_best.npz",
+                             "*_best_model.pt"]

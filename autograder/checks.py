@@ -146,6 +146,33 @@ def _fatal(error: str | None) -> bool:
         "timeout", "memory", "crashed", "killed", "CPU time", "closed its pipe"))
 
 
+TRAIN = "LinearClassifier.train"
+PREDICT = "LinearClassifier.predict"
+
+
+@dataclass(frozen=True)
+class Api:
+    """How an edition's classifier code is named, where it lives, and how the fixes in
+    its messages are worded (the checks call it through the same operations)."""
+
+    train: str = TRAIN                      # what the messages call train and predict
+    predict: str = PREDICT
+    train_target: str = "linear_classifier"   # the definitions they belong to
+    predict_target: str = "linear_classifier"
+    sample: str = "np.random.choice(num_train, batch_size)"
+    update: str = "update self.W -= learning_rate * grad"
+    init: str = "initialise self.W = 0.001 * np.random.randn(D, C) when it is None"
+    classes: str = "C = np.max(y) + 1"
+    argmax: str = "np.argmax(X.dot(self.W), axis=1)"
+    left_W: str = "train left W as None"
+    # The targets whose correctness checks must all pass (with the loss's) before the
+    # grader trains its reference with the student's hyperparameters.
+    trains_with: tuple[str, ...] = ("linear_classifier",)
+
+
+NUMPY = Api()
+
+
 @dataclass
 class Grading:
     """One grading run: the sessions, the seed's hidden inputs, and what was learnt so far.
@@ -167,6 +194,9 @@ class Grading:
     # Classifiers whose weights file the submission's layout does not have (CS231n's
     # starter): retrained with the rubric's starter settings, no saved-weights check.
     no_weights: frozenset[str] = frozenset()
+    api: Api = NUMPY
+    # rule -> definition -> what the assignment's rules found in its source (intake's).
+    findings: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
     _verdicts: dict[str, list[bool]] = field(default_factory=dict)
     _retrainings: dict[str, tuple[dict[str, float] | None, str]] = field(
         default_factory=dict)
@@ -583,8 +613,6 @@ def vs_reference_check(fn: str, points: float) -> Check:
 
 # ---------------------------------------------------------------- LinearClassifier
 
-TRAIN = "LinearClassifier.train"
-PREDICT = "LinearClassifier.predict"
 
 
 def _train(g: Grading, problem: inputs.Problem, memo: str, **hyper: object
@@ -595,9 +623,9 @@ def _train(g: Grading, problem: inputs.Problem, memo: str, **hyper: object
     if not probe.ok:
         return probe, (f"could not test train, because LinearSVM's loss uses your {loss_fn}, "
                        f"which failed: {failure_message(loss_fn, probe.error)}")
-    out = g.call(TRAIN, "train", memo=("train", memo), cls="LinearSVM", X=problem.X,
+    out = g.call(g.api.train, "train", memo=("train", memo), cls="LinearSVM", X=problem.X,
                  y=problem.y, W0=problem.W0, seed=g.seed, **hyper)
-    return out, (None if out.ok else failure_message(TRAIN, out.error))
+    return out, (None if out.ok else failure_message(g.api.train, out.error))
 
 
 def _history(out: Outcome, num_iters: int) -> tuple[np.ndarray | None, str | None]:
@@ -620,7 +648,7 @@ def _returned_W(out: Outcome) -> np.ndarray | None:
     return None if W is None else np.asarray(W)
 
 
-def train_history_check(points: float) -> Check:
+def train_history_check(points: float, api: Api = NUMPY) -> Check:
     """train(num_iters=7) on 40 rows returns 7 finite losses."""
 
     def evaluate(g: Grading) -> Verdict:
@@ -631,11 +659,11 @@ def train_history_check(points: float) -> Check:
         history, problem = _history(out, 7)
         return failed(problem) if problem else passed("7 losses for num_iters=7")
 
-    return Check("linear_classifier: train returns one loss per iteration",
-                 "linear_classifier", points, evaluate)
+    return Check(f"{api.train_target}: train returns one loss per iteration",
+                 api.train_target, points, evaluate)
 
 
-def train_sampling_check(points: float) -> Check:
+def train_sampling_check(points: float, api: Api = NUMPY) -> Check:
     """With learning_rate=0 on 5 rows and batch_size=16, the minibatch losses differ."""
 
     def evaluate(g: Grading) -> Verdict:
@@ -646,8 +674,7 @@ def train_sampling_check(points: float) -> Check:
             error = out.error or ""
             if not out.ok and ("replace" in error or "larger sample" in error):
                 return failed(f"train failed with batch_size=16 > num_train=5 ({out.error}): "
-                              "sample the minibatch WITH replacement, "
-                              "np.random.choice(num_train, batch_size)")
+                              f"sample the minibatch WITH replacement, {api.sample}")
             return failed(why)
         history, why = _history(out, 10)
         if why:
@@ -662,14 +689,14 @@ def train_sampling_check(points: float) -> Check:
                               "whether train draws a new minibatch each iteration")
             return failed("with learning_rate=0 every iteration reported the same loss, so "
                           "train uses the same examples every time: draw a new minibatch each "
-                          "iteration with np.random.choice(num_train, batch_size)")
+                          f"iteration with {api.sample}")
         return passed("a new minibatch every iteration, batch_size > num_train works")
 
-    return Check("linear_classifier: train samples minibatches with replacement",
-                 "linear_classifier", points, evaluate)
+    return Check(f"{api.train_target}: train samples minibatches with replacement",
+                 api.train_target, points, evaluate)
 
 
-def train_step_check(points: float) -> Check:
+def train_step_check(points: float, api: Api = NUMPY) -> Check:
     """One iteration on copies of one row moves W by exactly -learning_rate * (your dW)."""
     learning_rate, reg, batch_size = 1e-3, 0.1, 8
 
@@ -696,18 +723,18 @@ def train_step_check(points: float) -> Check:
             return passed("W moved by -learning_rate * grad")
         if np.array_equal(W1, problem.W0):
             return failed("train did not change W: after computing the minibatch gradient, "
-                          "update self.W -= learning_rate * grad")
+                          f"{api.update}")
         if rel_error(W1, problem.W0 + learning_rate * dW) <= 1e-6:
             return failed("train moved W up the gradient: subtract learning_rate * grad")
         return failed("after one iteration W is not W - learning_rate * grad, with grad "
                       f"from your {loss_fn} on the minibatch (relative error "
                       f"{rel_error(W1, expected):.1e})")
 
-    return Check("linear_classifier: train steps W by -learning_rate * gradient",
-                 "linear_classifier", points, evaluate)
+    return Check(f"{api.train_target}: train steps W by -learning_rate * gradient",
+                 api.train_target, points, evaluate)
 
 
-def train_init_check(points: float) -> Check:
+def train_init_check(points: float, api: Api = NUMPY) -> Check:
     """train with W None on labels {0, 1, 4} leaves a finite float W of shape (D, max(y)+1)."""
 
     def evaluate(g: Grading) -> Verdict:
@@ -717,33 +744,32 @@ def train_init_check(points: float) -> Check:
         D, C = problem.X.shape[1], int(problem.y.max()) + 1
         if why and "IndexError" in (out.error or ""):
             return failed(f"{why}: the labels here are 0, 1 and 4, so W needs "
-                          f"C = np.max(y) + 1 = {C} columns even though classes 2 and 3 "
+                          f"{api.classes} = {C} columns even though classes 2 and 3 "
                           "never occur")
         if why:
             return failed(why)
         W = _returned_W(out)
         if W is None or W.ndim == 0:
-            return failed("train left W as None: initialise self.W = "
-                          "0.001 * np.random.randn(D, C) when it is None")
+            return failed(f"{api.left_W}: {api.init}")
         if W.shape != (D, C):
             return failed(f"W has shape {W.shape} but must be (D, C) = {(D, C)}, with "
-                          "C = np.max(y) + 1 (here the labels are 0, 1 and 4)")
+                          f"{api.classes} (here the labels are 0, 1 and 4)")
         if not np.issubdtype(W.dtype, np.floating) or not np.all(np.isfinite(W)):
             return failed(f"W must hold finite floats, got dtype {W.dtype}")
         return passed(f"W initialised with shape {(D, C)}")
 
-    return Check("linear_classifier: W initialised when None", "linear_classifier", points,
+    return Check(f"{api.train_target}: W initialised when None", api.train_target, points,
                  evaluate)
 
 
-def predict_check(points: float) -> Check:
+def predict_check(points: float, api: Api = NUMPY) -> Check:
     """predict(X) with a given W equals argmax(X @ W, axis=1), computed here."""
 
     def evaluate(g: Grading) -> Verdict:
         W, X = inputs.predict_problem(g.seed)
-        out = g.call(PREDICT, "predict", memo=("predict",), cls="LinearSVM", W=W, X=X)
+        out = g.call(api.predict, "predict", memo=("predict",), cls="LinearSVM", W=W, X=X)
         if not out.ok:
-            return failed(failure_message(PREDICT, out.error))
+            return failed(failure_message(api.predict, out.error))
         value = out.value if isinstance(out.value, Mapping) else {}
         y_pred = value.get("y_pred")
         if y_pred is None:
@@ -753,7 +779,7 @@ def predict_check(points: float) -> Check:
         N, C = scores.shape
         if y_pred.shape == (N, C):
             return failed(f"predict returned the scores, shape {(N, C)}: return "
-                          "np.argmax(scores, axis=1), shape (N,)")
+                          f"{api.argmax}, shape (N,)")
         if y_pred.shape != (N,):
             return failed(f"predict returned shape {y_pred.shape}: it must be (N,) = ({N},)")
         if not np.issubdtype(y_pred.dtype, np.number):
@@ -763,10 +789,10 @@ def predict_check(points: float) -> Check:
             return passed(f"all {N} labels equal argmax(X.dot(W))")
         if np.array_equal(y_pred, np.argmin(scores, axis=1)):
             return failed("predict returned the argmin: the predicted class has the "
-                          "highest score, np.argmax(X.dot(self.W), axis=1)")
-        return failed(f"{wrong} of {N} labels differ from np.argmax(X.dot(self.W), axis=1)")
+                          f"highest score, {api.argmax}")
+        return failed(f"{wrong} of {N} labels differ from {api.argmax}")
 
-    return Check("linear_classifier: predict returns argmax labels", "linear_classifier",
+    return Check(f"{api.predict_target}: predict returns argmax labels", api.predict_target,
                  points, evaluate)
 
 
@@ -803,7 +829,7 @@ def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
     return hyper, note
 
 
-def _accuracy(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+def accuracy_of(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
     """Accuracy of argmax(X @ W) on labels y, computed here (float64)."""
     return float(np.mean(np.argmax(X @ W.astype(np.float64), axis=1) == y))
 
@@ -837,12 +863,12 @@ def _retrain(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
         return None, note
     loss_fn = CLASS_LOSS[cls]
     settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
-    if g.reference_train is not None and g.verified(loss_fn, "linear_classifier"):
+    if g.reference_train is not None and g.verified(loss_fn, *g.api.trains_with):
         scaled = {**hyper, "reg": hyper["reg"] * g.rubric.reg_factor}
         return _scored(g, g.reference_train(cls, scaled)), (
-            f"after training with {settings}{note} (your {loss_fn} and {TRAIN} passed every "
+            f"after training with {settings}{note} (your {loss_fn} and {g.api.train} passed every "
             f"check, so the grader trained its reference {cls} with your hyperparameters)")
-    for subject in (loss_fn, TRAIN):
+    for subject in (loss_fn, g.api.train):
         earlier = g.failed_before(subject)
         if earlier:
             return None, (f"{cls} was not retrained on CIFAR-10, since {subject} already "
@@ -862,7 +888,7 @@ def _retrain(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
 
 
 def _scored(g: Grading, W: np.ndarray) -> dict[str, float]:
-    return {split: _accuracy(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
+    return {split: accuracy_of(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
             for split in ("val", "test")}
 
 
@@ -916,7 +942,7 @@ def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
         problem = _weights_problem(value.get("W"), shape, f"the W saved in {weights_file}")
         if problem:
             return failed(problem)
-        accuracy = _accuracy(value["W"], X_val, y_val)
+        accuracy = accuracy_of(value["W"], X_val, y_val)
         retrained, how = _retrained(g, cls)
         if retrained is None:
             return failed(f"validation accuracy {accuracy:.3f}, but it cannot be compared "
@@ -956,7 +982,8 @@ reference_train = reference.train
 # ---------------------------------------------------------------- the list
 
 
-def build_checks(seed: int, rubric: Rubric, no_weights: Iterable[str] = ()) -> list[Check]:
+def build_checks(seed: int, rubric: Rubric, no_weights: Iterable[str] = (),
+                 api: Api = NUMPY) -> list[Check]:
     """Every hidden check, in the order they run (a function's ordinary case first);
     no saved-weights check for the classifiers in `no_weights`."""
     checks: list[Check] = []
@@ -971,14 +998,24 @@ def build_checks(seed: int, rubric: Rubric, no_weights: Iterable[str] = ()) -> l
     for fn in NAIVE_OF:
         checks.append(speedup_check(fn, rubric.points[fn]["speedup"]))
         checks.append(vs_reference_check(fn, rubric.points[fn]["vs_reference"]))
-    points = rubric.points["linear_classifier"]
-    checks += [
-        train_history_check(points["train_returns_one_loss_per_iteration"]),
-        train_sampling_check(points["train_samples_with_replacement"]),
-        train_step_check(points["train_gradient_step"]),
-        train_init_check(points["train_initialises_W"]),
-        predict_check(points["predict_argmax"]),
+    return checks + classifier_checks(rubric, api) + accuracy_checks(rubric, no_weights)
+
+
+def classifier_checks(rubric: Rubric, api: Api = NUMPY) -> list[Check]:
+    """The train and predict checks, with the points of the targets `api` names."""
+    points = rubric.points[api.train_target]
+    return [
+        train_history_check(points["train_returns_one_loss_per_iteration"], api),
+        train_sampling_check(points["train_samples_with_replacement"], api),
+        train_step_check(points["train_gradient_step"], api),
+        train_init_check(points["train_initialises_W"], api),
+        predict_check(rubric.points[api.predict_target]["predict_argmax"], api),
     ]
+
+
+def accuracy_checks(rubric: Rubric, no_weights: Iterable[str] = ()) -> list[Check]:
+    """The CIFAR-10 checks of each classifier (no saved-weights check for `no_weights`)."""
+    checks = []
     for cls in CLASSIFIERS:
         points = rubric.points[cls]
         checks += [
@@ -1013,18 +1050,33 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
     CIFAR-10 training split; the accuracy checks use it for a classifier whose loss and
     train passed every correctness check. Without it, the student's code is retrained.
     `no_weights`: classifiers whose weights file the submission's layout does not have.
-    `submission`: the parsed submission (intake's), for checks of its source; none here.
+    `submission`: the parsed submission (intake's), whose rule findings checks may read.
     """
-    wanted = set(TARGETS if targets is None else targets)
-    unknown = wanted - set(TARGETS)
+    return run(build_checks(seed, rubric, no_weights), TARGETS, session, seed, rubric,
+               targets=targets, data=data, reference_session=reference_session,
+               budget_s=budget_s, reference_train=reference_train, no_weights=no_weights,
+               findings=getattr(submission, "findings", None) or {})
+
+
+def run(checks: list[Check], known: Iterable[str], session: Session, seed: int,
+        rubric: Rubric, *, targets: Iterable[str] | None = None,
+        data: Mapping[str, np.ndarray] | None = None,
+        reference_session: Session | None = None, budget_s: float | None = None,
+        reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None = None,
+        no_weights: Iterable[str] = (), api: Api = NUMPY,
+        findings: Mapping[str, Mapping[str, list[str]]] | None = None) -> list[CheckResult]:
+    """Run `checks` (an edition's list, every target among `known`) as `run_checks` says."""
+    known = tuple(known)
+    wanted = set(known if targets is None else targets)
+    unknown = wanted - set(known)
     if unknown:
-        raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(TARGETS)}")
+        raise ValueError(f"unknown check targets {sorted(unknown)}; known: {list(known)}")
     available = {"data": data is not None, "reference": reference_session is not None}
     deadline = None if budget_s is None else time.monotonic() + budget_s
     grading = Grading(session, seed, rubric, data, reference_session, deadline,
-                      reference_train, frozenset(no_weights))
+                      reference_train, frozenset(no_weights), api, dict(findings or {}))
     results = []
-    for check in build_checks(seed, rubric, no_weights):
+    for check in checks:
         if check.target not in wanted or not all(available[n] for n in check.needs):
             continue
         if deadline is not None and time.monotonic() >= deadline:

@@ -129,7 +129,7 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
         elif isinstance(node, ast.Call):
             callee = _dotted(node.func)
             method = node.func.attr if isinstance(node.func, ast.Attribute) else None
-            if method in calls:
+            if method in calls and method != "to":
                 found.append(f"`.{method}()` (line {line})")
             elif method == "to" and "to" in calls and _moves_device(node):
                 found.append(f"`.to(...)` to a fixed device (line {line})")

@@ -1,11 +1,18 @@
 """CIFAR-10 data and helpers for the linear-classifier assignment.
 
-- ``cs231n_data.cifar10``: ``load_cifar10``, ``get_cifar10_data`` (the standard split)
+- ``cs231n_data.cifar10``: ``load_cifar10``, ``get_cifar10_data`` (the standard split),
+  ``get_cifar10_tensors`` (the same split as torch tensors, EECS 498's [0, 1] pixels)
 - ``cs231n_data.download``: ``python -m cs231n_data.download`` fetches the data set
 - ``cs231n_data.gradient_check``: numerical gradients to check yours against
 """
 
-from cs231n_data.cifar10 import CIFAR10Error, cifar10_dir, get_cifar10_data, load_cifar10
+from cs231n_data.cifar10 import (
+    CIFAR10Error,
+    cifar10_dir,
+    get_cifar10_data,
+    get_cifar10_tensors,
+    load_cifar10,
+)
 from cs231n_data.gradient_check import eval_numerical_gradient, grad_check_sparse, rel_error
 
 __all__ = [
@@ -13,6 +20,7 @@ __all__ = [
     "cifar10_dir",
     "eval_numerical_gradient",
     "get_cifar10_data",
+    "get_cifar10_tensors",
     "grad_check_sparse",
     "load_cifar10",
     "rel_error",

@@ -18,6 +18,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -193,6 +194,34 @@ def get_cifar10_data(
         "y_dev": y_all[dev],
         "mean_image": mean_image,
     }
+
+
+def get_cifar10_tensors(
+    path: str | os.PathLike[str] | None = None,
+    dtype: object = None,
+    device: object = "cpu",
+    **options: Any,
+) -> dict[str, Any]:
+    """CIFAR-10 as torch tensors, preprocessed as EECS 498 does for linear classifiers:
+    pixels scaled to [0, 1], minus the mean training image, a constant 1 appended (the
+    bias trick), in the standard split of `get_cifar10_data` (whose other options, such
+    as num_training, it takes too).
+
+    Inputs:
+    - dtype: the tensors' floating dtype (default torch.float64, as EECS 498 uses);
+      labels are always int64.
+    - device: where the tensors live ("cpu", "cuda", a torch.device).
+
+    Returns the keys of `get_cifar10_data` (X_train, y_train, X_val, y_val, X_test,
+    y_test, X_dev, y_dev, mean_image), each a tensor on `device`.
+    """
+    import torch
+
+    dtype = torch.float64 if dtype is None else dtype
+    data = get_cifar10_data(path, pixel_scale=1 / 255, **options)
+    return {k: torch.from_numpy(v).to(device=device,
+                                      dtype=torch.int64 if k.startswith("y") else dtype)
+            for k, v in data.items()}
 
 
 def _batch_files(folder: Path) -> list[Path]:

@@ -1,7 +1,7 @@
 """Helpers the assignment notebooks call: reuse cells across notebooks, time code, save a model.
 
-Only the standard library and numpy are used, so the helpers work in a student's plain
-Jupyter environment.
+Only the standard library and numpy are used (torch only to save a ".pt" model), so the
+helpers work in a student's plain Jupyter environment.
 """
 
 from __future__ import annotations
@@ -103,27 +103,43 @@ def save_best_model(
     The autograder scores these weights on CIFAR-10 and retrains a fresh model with the
     same hyperparameters, so save exactly what you trained ``model`` with.
 
+    A path ending in ".pt" (the PyTorch edition) is written with ``torch.save`` as a dict
+    of the weights (a CPU tensor) and plain numbers, which ``torch.load(path,
+    weights_only=True)`` reads back; any other path is an .npz of arrays.
+
     Inputs:
-    - path: where to write, e.g. "svm_best.npz" (next to the notebook, submitted with it).
-    - model: a trained LinearClassifier; ``model.W`` has shape (D, C) = (3073, 10).
+    - path: where to write, e.g. "svm_best.npz" or "svm_best_model.pt" (next to the
+      notebook, submitted with it).
+    - model: a trained LinearClassifier; ``model.W`` (an array or a tensor) has shape
+      (D, C) = (3073, 10).
     - learning_rate, reg, num_iters, batch_size: the hyperparameters of ``model.train``.
     - val_accuracy: the validation accuracy you measured for ``model``.
     """
     W = getattr(model, "W", None)
     if W is None:
         raise ValueError("the model has no weights yet: call model.train(...) before saving it")
+    if hasattr(W, "detach"):  # a torch tensor, on any device
+        W = W.detach().cpu().double().numpy()
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2:
         raise ValueError(f"model.W should have shape (D, C), got {W.shape}")
     path = Path(path)
-    np.savez(
+    if path.suffix == ".pt":
+        import torch
+
+        torch.save({"W": torch.from_numpy(W), "learning_rate": float(learning_rate),
+                    "reg": float(reg), "num_iters": int(num_iters),
+                    "batch_size": int(batch_size), "val_accuracy": float(val_accuracy)},
+                   path)
+    else:
+        np.savez(
         path,
-        W=W,
-        learning_rate=np.float64(learning_rate),
-        reg=np.float64(reg),
-        num_iters=np.int64(num_iters),
-        batch_size=np.int64(batch_size),
-        val_accuracy=np.float64(val_accuracy),
-    )
+            W=W,
+            learning_rate=np.float64(learning_rate),
+            reg=np.float64(reg),
+            num_iters=np.int64(num_iters),
+            batch_size=np.int64(batch_size),
+            val_accuracy=np.float64(val_accuracy),
+        )
     print(f"saved {path} (W {W.shape}, learning_rate={learning_rate:g}, reg={reg:g}, "
           f"num_iters={num_iters}, batch_size={batch_size}, val accuracy {val_accuracy:.3f})")
