@@ -164,6 +164,7 @@ class Api:
     init: str = "initialise self.W = 0.001 * np.random.randn(D, C) when it is None"
     classes: str = "C = np.max(y) + 1"
     argmax: str = "np.argmax(X.dot(self.W), axis=1)"
+    argmax_scores: str = "np.argmax(scores, axis=1)"
     left_W: str = "train left W as None"
     # The targets whose correctness checks must all pass (with the loss's) before the
     # grader trains its reference with the student's hyperparameters.
@@ -779,7 +780,7 @@ def predict_check(points: float, api: Api = NUMPY) -> Check:
         N, C = scores.shape
         if y_pred.shape == (N, C):
             return failed(f"predict returned the scores, shape {(N, C)}: return "
-                          f"{api.argmax}, shape (N,)")
+                          f"{api.argmax_scores}, shape (N,)")
         if y_pred.shape != (N,):
             return failed(f"predict returned shape {y_pred.shape}: it must be (N,) = ({N},)")
         if not np.issubdtype(y_pred.dtype, np.number):

@@ -102,3 +102,33 @@ def trained_models(cifar10_path: Path, cifar10_cache: Path,
     store = ModelStore(split, tmp_path_factory.mktemp("trained-models"))
     store.reference()
     return store
+
+
+@pytest.fixture(scope="session")
+def torch_grading_data(cifar10_path: Path, cifar10_cache: Path):
+    """The grader's CIFAR-10 for the PyTorch edition (its pixels in [0, 1])."""
+    from autograder.assignment import load as load_assignment
+    from autograder.grade import GradingData
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
+        data = GradingData(cifar10_path, spec=load_assignment("linear_torch"))
+    with data:
+        yield data
+
+
+@pytest.fixture(scope="session")
+def torch_models(cifar10_path: Path, cifar10_cache: Path,
+                 tmp_path_factory: pytest.TempPathFactory):
+    """svm_best_model.pt / softmax_best_model.pt trained once per session with the source
+    notebook's own functions on the real CIFAR-10 (as tensors); others on demand."""
+    from torch_submissions import ModelStore
+
+    from cs231n_data.cifar10 import get_cifar10_tensors
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
+        split = get_cifar10_tensors(cifar10_path, num_dev=0)
+    store = ModelStore(split, tmp_path_factory.mktemp("torch-models"))
+    store.reference()
+    return store

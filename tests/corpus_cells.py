@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,27 +83,30 @@ def attack_cells(attack: str) -> dict[str, str]:
     return {**reference_cells(), **read_cells(CORPUS / "hostile" / attack / "cells.py")}
 
 
-def entry_spec(entry: str) -> dict[str, Any]:
-    """The parsed expected.toml of the corpus entry `tests/corpus/<entry>/`."""
-    with (CORPUS / entry / "expected.toml").open("rb") as f:
+def entry_spec(entry: str, corpus: Path = CORPUS) -> dict[str, Any]:
+    """The parsed expected.toml of the corpus entry `<corpus>/<entry>/`."""
+    with (corpus / entry / "expected.toml").open("rb") as f:
         return tomllib.load(f)
 
 
-def entry_cells(entry: str) -> dict[str, str]:
+def entry_cells(entry: str, corpus: Path = CORPUS,
+                reference: Callable[[], dict[str, str]] | None = None) -> dict[str, str]:
     """The cells the student of `tests/corpus/<entry>/` wrote, by grade_id.
 
+    (`corpus`: the corpus folder of another assignment, `reference`: its reference cells.)
     The reference cells (or none, where its [build] says cells = "release": the other
     cells keep the release's stubs), with those of its cells.py (if any) swapped in, then
     its [build] edits made: each [grade_id, old, new] replaces the one `old` in that cell.
     """
-    build = entry_spec(entry).get("build", {})
-    cells_py = CORPUS / entry / "cells.py"
-    base = reference_cells() if build.get("cells", "reference") == "reference" else {}
+    build = entry_spec(entry, corpus).get("build", {})
+    cells_py = corpus / entry / "cells.py"
+    base = (reference or reference_cells)() if build.get("cells", "reference") == "reference" \
+        else {}
     cells = {**base, **(read_cells(cells_py) if cells_py.is_file() else {})}
     for grade_id, old, new in build.get("edit", []):
         found = cells.get(grade_id, "").count(old)
         if found != 1:
-            raise ValueError(f"{CORPUS / entry / 'expected.toml'}: the edit of cell {grade_id} "
+            raise ValueError(f"{corpus / entry / 'expected.toml'}: the edit of cell {grade_id} "
                              f"needs exactly one {old!r} there, found {found}")
         cells[grade_id] = cells[grade_id].replace(old, new)
     return cells

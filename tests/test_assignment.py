@@ -36,7 +36,8 @@ def test_an_unknown_assignment_names_the_known_ones():
 def test_a_malformed_description_names_its_file(tmp_path, monkeypatch):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "assignment.toml").write_text(
-        'title = "x"\nsource = "x"\nchecks = "autograder.checks"\n[notebooks."a.ipynb"]\ncell = "not a list"\n'
+        'title = "x"\nsource = "x"\nchecks = "autograder.checks"\n'
+        '[notebooks."a.ipynb"]\ncell = "not a list"\n'
         '[files]\nmodels = ["m.npz"]\n')
     monkeypatch.setattr(assignment, "FOLDER", tmp_path)
     with pytest.raises(assignment.AssignmentError, match=r"broken/assignment.toml.*"
