@@ -87,11 +87,12 @@ class Assignment:
         return (self.notebook_of[grade_id], *self.also_in.get(grade_id, ()))
 
     def blocks(self, part: str) -> tuple[str, ...]:
-        """The check targets an intake problem with `part` (a definition, a file) keeps
-        from being graded: a definition's own checks, a model file's classifier."""
+        """The check targets an intake problem with `part` (a definition, a file, a
+        target that runs definitions) keeps from being graded: a definition's own checks,
+        a model file's classifier, that target's."""
         if part in self.model_targets:
             return (self.model_targets[part],)
-        return (part,) if part in self.notebook_of else ()
+        return (part,) if part in self.notebook_of or part in self.needs else ()
 
     def cells_needed(self, target: object) -> tuple[str, ...]:
         """The definition cells an operation on `target` (a function or class) needs."""

@@ -118,7 +118,8 @@ class Check:
     of_correctness: bool = True
 
 
-def failure_message(subject: str, error: str | None) -> str:
+def failure_message(subject: str, error: str | None,
+                    notebooks: Mapping[str, str] = NOTEBOOK) -> str:
     """Say in the student's terms why a call into their code produced nothing.
 
     The sandbox reports whole sentences that already name what failed ("svm_loss_naive
@@ -126,7 +127,7 @@ def failure_message(subject: str, error: str | None) -> str:
     ..."); the in-kernel session reports bare exceptions ("KeyError: 3").
     """
     error = error or f"{subject} failed without a message"
-    notebook = NOTEBOOK.get(subject)
+    notebook = notebooks.get(subject)
     where = f" in {notebook}" if notebook else ""
     if "NotImplementedError" in error:
         return f"{subject} still raises NotImplementedError: fill in the stub{where}"
@@ -165,6 +166,7 @@ class Api:
     classes: str = "C = np.max(y) + 1"
     argmax: str = "np.argmax(X.dot(self.W), axis=1)"
     argmax_scores: str = "np.argmax(scores, axis=1)"
+    notebooks: Mapping[str, str] = field(default_factory=lambda: dict(NOTEBOOK))  # by subject
     left_W: str = "train left W as None"
     # The targets whose correctness checks must all pass (with the loss's) before the
     # grader trains its reference with the student's hyperparameters.
@@ -252,6 +254,10 @@ class Grading:
         out = self._broken.get(subject)
         return out.error if out is not None and _fatal(out.error) else None
 
+    def failure(self, subject: str, error: str | None) -> str:
+        """failure_message, with this edition's notebooks."""
+        return failure_message(subject, error, self.api.notebooks)
+
     def cases(self, fn: str) -> list[LossCase]:
         kind = kind_of(fn)
         if kind not in self._loss_cases:
@@ -306,7 +312,7 @@ class Grading:
         if not out.ok:
             if reference:
                 raise RuntimeError(f"the reference session failed to time {fn}: {out.error}")
-            return None, failure_message(fn, out.error)
+            return None, self.failure(fn, out.error)
         if out.cpu_seconds is None:
             return None, "the grader could not read the CPU time of the call"
         if checked:
@@ -407,7 +413,7 @@ def loss_check(fn: str, case: LossCase, points: float, tolerance: float) -> Chec
     def evaluate(g: Grading) -> Verdict:
         out = g.loss(fn, case)
         if not out.ok:
-            return failed(failure_message(fn, out.error))
+            return failed(g.failure(fn, out.error))
         loss, _, problem = _loss_value(out)
         if loss is None:
             return failed(f"{fn} {problem}")
@@ -447,7 +453,7 @@ def gradient_check(fn: str, case: LossCase, points: float) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = g.loss(fn, case)
         if not out.ok:
-            return failed(failure_message(fn, out.error))
+            return failed(g.failure(fn, out.error))
         _, dW, problem = _loss_value(out)
         if dW is None:
             return failed(f"{fn} {problem}")
@@ -463,7 +469,7 @@ def large_scores_check(fn: str, points: float) -> Check:
         case = inputs.large_scores_case(g.seed)
         out = g.loss(fn, case)
         if not out.ok:
-            return failed(failure_message(fn, out.error))
+            return failed(g.failure(fn, out.error))
         loss, dW, problem = _loss_value(out)
         if loss is None or dW is None:
             return failed(f"{fn} {problem}")
@@ -487,7 +493,7 @@ def no_mutation_check(fn: str, points: float) -> Check:
         first = g.loss(fn, g.cases(fn)[0])
         calls = g.mutations(fn)
         if not calls:
-            return failed(failure_message(fn, first.error))
+            return failed(g.failure(fn, first.error))
         for label, changed in calls:
             if changed:
                 names = " and ".join(changed)
@@ -522,7 +528,7 @@ def _correct_on_dev(g: Grading, fn: str) -> str | None:
     case = g.cases(fn)[-1]
     out = g.loss(fn, case)
     if not out.ok:
-        return failure_message(fn, out.error)
+        return g.failure(fn, out.error)
     loss, dW, problem = _loss_value(out)
     expected_loss, expected_dW = g.oracle(fn, case)
     correct = (dW is not None and dW.shape == expected_dW.shape
@@ -623,10 +629,10 @@ def _train(g: Grading, problem: inputs.Problem, memo: str, **hyper: object
     probe = g.loss(loss_fn, g.cases(loss_fn)[0])
     if not probe.ok:
         return probe, (f"could not test train, because LinearSVM's loss uses your {loss_fn}, "
-                       f"which failed: {failure_message(loss_fn, probe.error)}")
+                       f"which failed: {g.failure(loss_fn, probe.error)}")
     out = g.call(g.api.train, "train", memo=("train", memo), cls="LinearSVM", X=problem.X,
                  y=problem.y, W0=problem.W0, seed=g.seed, **hyper)
-    return out, (None if out.ok else failure_message(g.api.train, out.error))
+    return out, (None if out.ok else g.failure(g.api.train, out.error))
 
 
 def _history(out: Outcome, num_iters: int) -> tuple[np.ndarray | None, str | None]:
@@ -770,7 +776,7 @@ def predict_check(points: float, api: Api = NUMPY) -> Check:
         W, X = inputs.predict_problem(g.seed)
         out = g.call(api.predict, "predict", memo=("predict",), cls="LinearSVM", W=W, X=X)
         if not out.ok:
-            return failed(failure_message(api.predict, out.error))
+            return failed(g.failure(api.predict, out.error))
         value = out.value if isinstance(out.value, Mapping) else {}
         y_pred = value.get("y_pred")
         if y_pred is None:

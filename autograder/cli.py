@@ -11,9 +11,8 @@ from autograder import assignment, release
 
 
 def _release(args: argparse.Namespace) -> int:
-    folder = release.generate_release()
-    bundle = release.build_student_bundle(args.bundle)
-    print(f"released {folder.relative_to(release.ROOT)}; student bundle: {bundle}")
+    for folder, bundle in release.release_all(args.out):
+        print(f"released {folder.relative_to(release.ROOT)}; student bundle: {bundle}")
     return 0
 
 
@@ -103,10 +102,10 @@ def _demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    bundle_default = release.ROOT / "out" / "linear-student.zip"
-
-    p = sub.add_parser("release", help="generate release/ with nbgrader and the student bundle")
-    p.add_argument("--bundle", type=Path, default=bundle_default, help="where to write the zip")
+    p = sub.add_parser("release", help="generate every assignment's release/ with nbgrader "
+                       "and its student bundle")
+    p.add_argument("--out", type=Path, default=release.ROOT / "out",
+                   help="the folder of the bundles (<assignment>-student.zip)")
     p.set_defaults(func=_release)
 
     p = sub.add_parser("grade", help="grade one submission (folder or .zip) in the sandbox")

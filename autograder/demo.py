@@ -1,12 +1,12 @@
-"""The kit's main job, end to end: release the assignment, grade the sample submissions.
+"""The kit's main job, end to end: release every assignment, grade sample submissions of each.
 
-The sample submissions are the graded corpus the tests hold (`tests/corpus/`: the
-reference solution, realistic bugs, broken and hostile submissions), built the way a
-student makes them (the release notebooks with cells filled in, plus the .npz files of
-models really trained on CIFAR-10) into nbgrader's `submitted/<student>/linear/` layout,
-and one in CS231n's own starter layout.
-They are graded in parallel into a grade store, exported (CSV, Gradescope results.json)
-and reported (HTML), and the score table is printed.
+The sample submissions are the graded corpora the tests hold (`tests/corpus/` for the
+NumPy edition, `tests/corpus_torch/` for the PyTorch one: the reference solution,
+realistic bugs, broken and hostile submissions), built the way a student makes them (the
+release notebooks with cells filled in, plus the models really trained on CIFAR-10) into
+nbgrader's `submitted/<student>/<assignment>/` layout, and one NumPy submission in CS231n's
+own starter layout. Each assignment's are graded in parallel into its own grade store,
+exported (CSV, Gradescope results.json) and reported (HTML), and its score table printed.
 """
 
 from __future__ import annotations
@@ -42,6 +42,16 @@ SAMPLES = (
     # The reference solution in CS231n's own starter layout (cs231n/classifiers/*.py, no
     # .npz): graded from its module files, 92 points without the saved-weights checks.
     "starter/correct",
+)
+# The PyTorch edition's (tests/corpus_torch/).
+TORCH_SAMPLES = (
+    "correct",
+    "buggy/svm_vectorized_is_the_loop",
+    "buggy/svm_naive_dW_shares_W",
+    "buggy/svm_vectorized_autograd",
+    "broken/syntax_error",
+    "hostile/top_level_monkeypatch",
+    "hostile/pickle_model",
 )
 
 
@@ -80,23 +90,47 @@ def build_samples(submitted: Path, entries: tuple[str, ...] = SAMPLES) -> list[P
     return folders
 
 
+def build_torch_samples(submitted: Path, entries: tuple[str, ...] = TORCH_SAMPLES
+                        ) -> list[Path]:
+    """Write each torch corpus entry as submitted/<student>/linear_torch/."""
+    sys.path.insert(0, str(TESTS))
+    from torch_submissions import SPEC, ModelStore, build_entry
+
+    from cs231n_data import get_cifar10_tensors
+
+    folders = []
+    with tempfile.TemporaryDirectory(prefix="demo-torch-") as scratch:
+        models = ModelStore(get_cifar10_tensors(num_dev=0), Path(scratch))
+        for entry in entries:
+            student = entry.replace("/", "-")
+            built = build_entry(entry, Path(scratch) / "built", models)
+            target = submitted / student / SPEC.source
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(built, target)
+            folders.append(target)
+    return folders
+
+
 def run(out: Path, workers: int = 2) -> int:
-    """Release, build the samples, grade them, export and report; print the score table."""
-    folder = release.generate_release()
-    bundle = release.build_student_bundle(out / "linear-student.zip")
-    print(f"1. released {folder.relative_to(ROOT)} with nbgrader; student bundle {bundle}")
-
-    submitted = out / "submitted"
-    samples = build_samples(submitted)
-    print(f"2. built {len(samples)} sample submissions in {submitted}")
-
-    print(f"3. grading them with {workers} workers (student code runs in the sandbox)")
-    store_path = out / "grades" / "grades.sqlite"
-    with GradeStore(store_path) as store:
-        run_ = batch.run_batch(submitted, store, workers=workers)
-        print(batch.format_table(run_, store))
-        records = store.records()
-    lines = export.export(records, csv_path=out / "grades.csv", gradescope=out / "gradescope")
-    index = report.write_report(records, out / "report")
-    print("4. " + "; ".join(lines) + f"; HTML class report {index}")
-    return 1 if run_.errors else 0
+    """Release, build the samples, grade them, export and report; print the score tables."""
+    for folder, bundle in release.release_all(out):
+        print(f"1. released {folder.relative_to(ROOT)} with nbgrader; student bundle {bundle}")
+    errors = 0
+    for step, (assignment, build) in enumerate(
+            (("linear", build_samples), ("linear_torch", build_torch_samples)), start=2):
+        where = out / assignment
+        submitted = where / "submitted"
+        samples = build(submitted)
+        print(f"{step}. {assignment}: built {len(samples)} sample submissions in {submitted}, "
+              f"grading them with {workers} workers (student code runs in the sandbox)")
+        with GradeStore(where / "grades" / "grades.sqlite") as store:
+            run_ = batch.run_batch(submitted, store, workers=workers, assignment=assignment)
+            print(batch.format_table(run_, store))
+            records = store.records()
+        lines = export.export(records, csv_path=where / "grades.csv",
+                              gradescope=where / "gradescope")
+        index = report.write_report(records, where / "report")
+        print("   " + "; ".join(lines) + f"; HTML class report {index}")
+        errors += len(run_.errors)
+    return 1 if errors else 0

@@ -245,15 +245,18 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
                                     "search cell, which saves it with save_best_model, and "
                                     "submit it with the notebooks", (name,)))
 
+    findings = _apply_rules(cells, problems, spec)
     return Submission(source=source, name=_submission_name(source), cells=cells,
                       problems=problems, content_hash=_content_hash(raw_cells, npz), npz=npz,
-                      findings=_apply_rules(cells, problems, spec))
+                      findings=findings)
 
 
 def _apply_rules(cells: dict[str, str], problems: list[Problem], spec: Assignment,
                  origins: dict[str, str] | None = None) -> dict[str, dict[str, list[str]]]:
     """The assignment's [rules] on the definitions' source; a blocking rule's finding is a
-    problem of that definition (its checks score 0, saying why)."""
+    problem of that definition and of every target that runs it (its `needs`): their
+    checks score 0, saying why. A blocked cell of a notebook is not sent to the child at
+    all; the parent's blocking holds even where other code puts the function back."""
     findings = rules.scan(cells, spec.rules)
     for name, found in findings.items():
         rule = spec.rules[name]
@@ -263,11 +266,14 @@ def _apply_rules(cells: dict[str, str], problems: list[Problem], spec: Assignmen
             shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3
                                             else "")
             origin = (origins or {}).get(grade_id)
+            users = tuple(t for t, needed in spec.needs.items() if grade_id in needed)
             problems.append(Problem(origin or spec.notebook_of[grade_id],
                                     None if origin else grade_id,
                                     f"{grade_id} {rule.get('what', 'breaks ' + name)}: "
                                     f"{shown}; {rule.get('fix', '')}".rstrip("; "),
-                                    (grade_id,)))
+                                    (grade_id, *users)))
+            if origin is None:
+                cells.pop(grade_id, None)
     return findings
 
 

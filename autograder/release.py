@@ -103,6 +103,19 @@ def bundle_members(root: Path = ROOT, assignment: str = ASSIGNMENT) -> dict[str,
     return members
 
 
+def release_all(out: Path, root: Path = ROOT) -> list[tuple[Path, Path]]:
+    """Every assignment's release (nbgrader) and its student bundle, `out/<source>-student.zip`:
+    [(release folder, bundle)], one per assignment the engine knows."""
+    from autograder import assignment
+
+    done = []
+    for name in assignment.names():
+        source = load_assignment(name).source
+        folder = generate_release(root, source)
+        done.append((folder, build_student_bundle(out / f"{source}-student.zip", root, source)))
+    return done
+
+
 def build_student_bundle(out: Path, root: Path = ROOT, assignment: str = ASSIGNMENT) -> Path:
     """Write the student bundle zip to ``out`` and return its path."""
     out.parent.mkdir(parents=True, exist_ok=True)

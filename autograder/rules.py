@@ -12,13 +12,16 @@ depend on anything the child reports. A rule names:
 - `calls`: methods they must not call (`.cuda()`, `.numpy()`);
 - `factories`: functions that must be given `device=` (a tensor made elsewhere is made
   on the default device), except inside an index (`scores[torch.arange(N), y]`);
+- `ambient`: whether code that can reach every function at run time counts against each
+  of them: what runs when a cell runs (its top level, decorators, defaults, class
+  bodies), functions the grader calls itself, and any function or value handed around
+  (`torch.Tensor.grad_of = helper` installs it for everyone), with their helpers;
 - `dynamic`: whether attribute access the reader cannot follow counts (getattr, eval,
   exec, `__import__`, importlib, globals(), vars(), `__dict__`), since it is how the
   attributes above would be hidden.
 
-A function is judged on its own cell, on the helpers of other cells it uses (by name,
-transitively), and on what any definition cell does at its top level (a monkeypatch
-there reaches every function).
+A function is judged on its own cell and the helpers of other cells it uses (by name,
+transitively), and, for an `ambient` rule, on all the code that can reach it.
 """
 
 from __future__ import annotations
@@ -49,39 +52,115 @@ def scan(cells: Mapping[str, str], rules: Mapping[str, Mapping[str, object]]
     return out
 
 
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
                ) -> dict[str, list[str]]:
-    # Top-level names each cell defines, what each of them breaks, what each cell's top
-    # level (outside its definitions) breaks, and the names each definition refers to.
-    defined: dict[str, ast.AST] = {}
-    top_level: list[str] = []
-    for tree in trees.values():
+    covered = set(_names(rule.get("functions", ())))
+    defined: dict[str, ast.AST] = {}   # every cell's top-level definitions, by name
+    cell_of: dict[str, str] = {}
+    for grade_id, tree in trees.items():
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if isinstance(node, DEFINITIONS):
                 defined[node.name] = node
-            else:
-                top_level += _breaks(node, rule)
-    result: dict[str, list[str]] = {}
-    for grade_id in _names(rule.get("functions", ())):
-        tree = trees.get(grade_id)
-        if tree is None:
-            continue
-        seen: set[str] = set()
-        todo = [n for n in tree.body
-                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
-        found: list[str] = []
-        while todo:
-            node = todo.pop()
-            if node.name in seen:
+                cell_of[node.name] = grade_id
+    # A covered cell's own code: the definition named like the cell (or, in a cell
+    # without one, all its definitions), with the helpers it uses.
+    own = {}
+    for g in covered & set(trees):
+        nodes = [n for n in trees[g].body if isinstance(n, DEFINITIONS)]
+        own[g] = [n for n in nodes if n.name == g] or nodes
+
+    # Ambient: code that can reach every covered function at run time, so what it breaks
+    # counts against each of them. That is what runs when a cell is defined (its top
+    # level, decorators, default values, class bodies), the other cells' functions the
+    # grader calls itself, any function handed around as a value (`torch.Tensor.f = g`
+    # installs g for everyone), and any value stored on an attribute; with all the
+    # helpers each of these uses, transitively.
+    used = {n for tree in trees.values() for node in tree.body
+            for n in _referenced(node) - {getattr(node, "name", None)}}
+    roots: list[tuple[ast.AST, str]] = []
+    for grade_id, tree in trees.items():
+        top = f"at the top level of {grade_id}'s cell"
+        for node in tree.body:
+            if not isinstance(node, DEFINITIONS):
+                roots.append((node, top))
                 continue
-            seen.add(node.name)
-            found += [f"{what} in {node.name}" if node.name != grade_id else what
-                      for what in _breaks(node, rule)]
-            todo += [defined[n] for n in _referenced(node) if n in defined and n not in seen]
-        found += [f"{what} at the top level of a cell" for what in top_level]
+            roots += [(part, top) for part in _definition_time(node)]
+            # What another cell defines and nothing uses is what the grader calls.
+            if grade_id not in covered and node.name not in used:
+                roots.append((node, ""))
+        roots += [(defined[n], "") for n in _escaping(tree) if n in defined and n not in covered]
+        roots += [(value, f"stored on an attribute in {grade_id}'s cell")
+                  for value in _stored_on_attributes(tree)]
+    ambient = [] if not rule.get("ambient") else [
+        ((what, where), f"{what} {label or _in(where, cell_of, '')}, which can reach every "
+                        "function")
+        for what, where, label in _reach(roots, defined, covered, rule)]
+
+    result: dict[str, list[str]] = {}
+    for grade_id, nodes in own.items():
+        hits = _reach([(n, "") for n in nodes], defined, set(), rule)
+        found = [what if where == grade_id else f"{what} {_in(where, cell_of, grade_id)}"
+                 for what, where, _ in hits]
+        mine = {(what, where) for what, where, _ in hits}
+        found += [text for key, text in ambient if key not in mine]
         if found:
             result[grade_id] = list(dict.fromkeys(found))
     return result
+
+
+def _in(name: str, cell_of: Mapping[str, str], cell: str) -> str:
+    """'in helper', with its cell where that is another one."""
+    where = cell_of[name]
+    return f"in {name}" if where in (cell, name) else f"in {name} ({where}'s cell)"
+
+
+def _reach(roots: list[tuple[ast.AST, str]], defined: Mapping[str, ast.AST], skip: set[str],
+           rule: Mapping[str, object]) -> list[tuple[str, str, str]]:
+    """What `roots` (each with a label saying where it is, or "" for a definition) and
+    every definition they name (transitively, but not those in `skip`) break:
+    (construct, the definition it is in, the root's label or "" for a definition)."""
+    found: list[tuple[str, str, str]] = []
+    seen: set[int] = set()
+    todo = list(reversed(roots))
+    while todo:
+        node, label = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        where = node.name if isinstance(node, DEFINITIONS) else ""
+        found += [(what, where, "" if where else label) for what in _breaks(node, rule)]
+        todo += [(defined[n], "") for n in _referenced(node)
+                 if n in defined and n not in skip and id(defined[n]) not in seen]
+    return found
+
+
+def _definition_time(node: ast.AST) -> list[ast.AST]:
+    """The parts of a top-level definition that run when its cell runs."""
+    parts: list[ast.AST] = list(getattr(node, "decorator_list", []))
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        parts += [d for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None]
+    elif isinstance(node, ast.ClassDef):
+        parts += [*node.bases, *node.keywords]
+        for item in node.body:
+            parts += _definition_time(item) if isinstance(item, DEFINITIONS) else [item]
+    return parts
+
+
+def _escaping(tree: ast.Module) -> set[str]:
+    """Names used as values anywhere (not only called): a function passed or stored."""
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load) and id(n) not in called}
+
+
+def _stored_on_attributes(tree: ast.Module) -> list[ast.AST]:
+    """Values assigned to an attribute anywhere (`torch.Tensor.grad_of = lambda ...`)."""
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AugAssign)
+            and any(isinstance(t, ast.Attribute)
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
 
 
 def _names(value: object) -> Iterable[str]:
@@ -111,38 +190,44 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     dynamic = bool(rule.get("dynamic", False))
     indexed = {id(n) for sub in ast.walk(root) if isinstance(sub, ast.Subscript)
                for n in ast.walk(sub.slice)}
-    found = []
+    found: list[tuple[int, str]] = []
+    inner: set[int] = set()   # the `torch.autograd` of `torch.autograd.grad`: told once
+
+    def hit(node: ast.AST, what: str) -> None:
+        found.append((getattr(node, "lineno", 0), what))
+
     for node in ast.walk(root):
         line = getattr(node, "lineno", "?")
-        if isinstance(node, ast.Attribute):
+        if isinstance(node, ast.Attribute) and id(node) not in inner:
             if node.attr in attributes:
-                found.append(f"`{_dotted(node) or '.' + node.attr}` (line {line})")
+                inner.update(id(n) for n in ast.walk(node.value))
+                hit(node, f"`{_dotted(node) or '.' + node.attr}` (line {line})")
             elif dynamic and node.attr in DYNAMIC_ATTRIBUTES:
-                found.append(f"`{node.attr}` (line {line}), which the grader cannot follow")
+                hit(node, f"`{node.attr}` (line {line}), which the grader cannot follow")
         elif isinstance(node, ast.Import | ast.ImportFrom):
             named = [a.name for a in node.names]
             if isinstance(node, ast.ImportFrom):
                 named = [node.module or "", *(f"{node.module}.{a}" for a in named)]
             hits = [m for m in named if any(m == x or m.startswith(x + ".") for x in modules)]
             if hits:
-                found.append(f"`import {hits[0]}` (line {line})")
+                hit(node, f"`import {hits[0]}` (line {line})")
         elif isinstance(node, ast.Call):
             callee = _dotted(node.func)
             method = node.func.attr if isinstance(node.func, ast.Attribute) else None
             if method in calls and method != "to":
-                found.append(f"`.{method}()` (line {line})")
+                hit(node, f"`.{method}()` (line {line})")
             elif method == "to" and "to" in calls and _moves_device(node):
-                found.append(f"`.to(...)` to a fixed device (line {line})")
+                hit(node, f"`.to(...)` to a fixed device (line {line})")
             if callee in factories and id(node) not in indexed \
                     and not any(k.arg == "device" for k in node.keywords):
-                found.append(f"`{callee}(...)` without device= (line {line})")
+                hit(node, f"`{callee}(...)` without device= (line {line})")
             name = callee.rsplit(".", 1)[-1]
             if dynamic and name in DYNAMIC_CALLS:
-                found.append(f"`{callee}(...)` (line {line}), which the grader cannot follow")
+                hit(node, f"`{callee}(...)` (line {line}), which the grader cannot follow")
         elif isinstance(node, ast.Name) and dynamic and node.id in ("__builtins__",
                                                                    "__builtin__"):
-            found.append(f"`{node.id}` (line {line}), which the grader cannot follow")
-    return found
+            hit(node, f"`{node.id}` (line {line}), which the grader cannot follow")
+    return [what for _, what in sorted(found, key=lambda hit: hit[0])]
 
 
 def _moves_device(call: ast.Call) -> bool:

@@ -54,4 +54,6 @@ def test_torch_corpus_entry_gets_its_score_and_messages(entry, torch_grading_dat
                               targets=None if cifar else WITHOUT_CIFAR)
     left = {kind: found - before[kind] for kind, found in traces(keep).items()}
     assert not any(left.values()), f"{entry} left behind {left}"
+    # A hostile model file's payload (hostile/pickle_model) leaves this mark if it ever runs.
+    assert not list(tmp_path.rglob("*.pwned")), f"{entry}: a model file ran code"
     assert_graded(entry, spec, result, 100.0 if cifar else 100.0 - CIFAR_POINTS)

@@ -32,7 +32,6 @@ from autograder.checks import (
     Grading,
     Verdict,
     failed,
-    failure_message,
     passed,
 )
 from autograder.outcome import Session
@@ -68,6 +67,7 @@ API = Api(
     argmax_scores="torch.argmax(scores, dim=1)",
     left_W="train_linear_classifier returned W None",
     trains_with=("train_linear_classifier", "sample_batch", "predict_linear_classifier"),
+    notebooks=dict.fromkeys(TARGETS[:-2], "linear_classifier.ipynb"),
 )
 
 DEVICE = "device"
@@ -88,7 +88,7 @@ def device_check(fn: str, points: float) -> Check:
         # Only code that runs earns it (an untouched stub makes no tensor either).
         out = g.loss(fn, g.cases(fn)[0])
         if not out.ok:
-            return failed(failure_message(fn, out.error))
+            return failed(g.failure(fn, out.error))
         found = g.findings.get(DEVICE, {}).get(fn)
         if not found:
             return passed("every tensor it makes follows its inputs' device")
@@ -111,7 +111,7 @@ def _batch(g: Grading, N: int, batch_size: int, memo: str
     out = g.call("sample_batch", "sample_batch", memo=("sample", memo), X=X, y=y,
                  num_train=N, batch_size=batch_size, seed=g.seed)
     if not out.ok:
-        return X, y, None, None, failure_message("sample_batch", out.error)
+        return X, y, None, None, g.failure("sample_batch", out.error)
     value = out.value if isinstance(out.value, Mapping) else {}
     return X, y, np.asarray(value.get("X_batch")), np.asarray(value.get("y_batch")), None
 
@@ -185,7 +185,7 @@ def search_check(fn: str, points: float, low: int = 5, high: int = 25) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = g.call(fn, "search_params", memo=("search", fn), fn=fn)
         if not out.ok:
-            return failed(failure_message(fn, out.error))
+            return failed(g.failure(fn, out.error))
         value = out.value if isinstance(out.value, Mapping) else {}
         rates = np.asarray(value.get("learning_rates"), dtype=np.float64).reshape(-1)
         strengths = np.asarray(value.get("regularization_strengths"),
@@ -213,6 +213,35 @@ def _clusters(rng: np.random.Generator, N: int, C: int, centres: np.ndarray
     return X, y.astype(np.int64)
 
 
+def _reports(reported: object, accuracy: float | None) -> bool:
+    """`reported` is `accuracy`, as a fraction or a percentage."""
+    try:
+        value = float(reported)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return accuracy is not None and any(
+        math.isclose(value, scale * accuracy, abs_tol=1e-6 * scale) for scale in (1.0, 100.0))
+
+
+def _shown(reported: object) -> str:
+    try:
+        return f"{float(reported):.4g}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return repr(reported)[:40]
+
+
+def _own_accuracy(g: Grading, split: str, W: np.ndarray, X: np.ndarray, y: np.ndarray
+                  ) -> float | None:
+    """Accuracy of the student's predict_linear_classifier's labels (None if it fails)."""
+    out = g.call("predict_linear_classifier", "predict", memo=("one", split), cls="LinearSVM",
+                 W=W, X=X)
+    labels = out.value.get("y_pred") if out.ok and isinstance(out.value, Mapping) else None
+    labels = np.asarray(labels) if labels is not None else None
+    if labels is None or labels.shape != y.shape or not np.issubdtype(labels.dtype, np.number):
+        return None
+    return float(np.mean(labels == y))
+
+
 def one_param_set_check(points: float) -> Check:
     """test_one_param_set(LinearSVM(), data, lr, reg, num_iters) on well separated
     clusters: the returned cls is trained (its W classifies them), and the accuracies it
@@ -228,7 +257,7 @@ def one_param_set_check(points: float) -> Check:
                      X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val, lr=lr,
                      reg=reg, num_iters=num_iters, seed=g.seed)
         if not out.ok:
-            return failed(failure_message("test_one_param_set", out.error))
+            return failed(g.failure("test_one_param_set", out.error))
         value = out.value if isinstance(out.value, Mapping) else {}
         W = np.asarray(value.get("W"))
         if W.shape != (X_train.shape[1], 3) or not np.all(np.isfinite(W)):
@@ -236,17 +265,25 @@ def one_param_set_check(points: float) -> Check:
                           "with cls.train(X_train, y_train, lr, reg, num_iters)")
         train_acc = numpy_checks.accuracy_of(W, X_train, y_train)
         val_acc = numpy_checks.accuracy_of(W, X_val, y_val)
-        for name, reported, actual in (("train_acc", value.get("train_acc"), train_acc),
-                                       ("val_acc", value.get("val_acc"), val_acc)):
-            if not any(math.isclose(float(reported), scale * actual, abs_tol=1e-6 * scale)
-                       for scale in (1.0, 100.0)):
-                return failed(f"test_one_param_set reported {name} = {float(reported):.4g}, "
+        for name, reported, actual, X, y in (
+                ("train_acc", value.get("train_acc"), train_acc, X_train, y_train),
+                ("val_acc", value.get("val_acc"), val_acc, X_val, y_val)):
+            # Right for this W, or for what your own predict says of it (whose own check
+            # tells what is wrong with it: one bug costs one check).
+            if not (_reports(reported, actual)
+                    or _reports(reported, _own_accuracy(g, name, W, X, y))):
+                return failed(f"test_one_param_set reported {name} = {_shown(reported)}, "
                               f"but the W of the cls it returned scores {actual:.4f} on that "
                               "split: compute it from cls.predict on data_dict's split")
-        if train_acc < 0.9:
+        if train_acc < 0.9 and g.verified("train_linear_classifier", "sample_batch"):
             return failed(f"after test_one_param_set, cls.W classifies only {train_acc:.2f} "
                           "of three well separated clusters: train cls with the lr, reg and "
                           "num_iters given (see also train_linear_classifier's checks)")
+        if train_acc < 0.9:
+            # Your train is at fault, and its own checks say so: one bug, one check.
+            return passed(f"reported both accuracies of the cls it trained (train accuracy "
+                          f"{train_acc:.2f}: how well it trains is judged by "
+                          "train_linear_classifier's checks)")
         return passed(f"trained (train accuracy {train_acc:.2f}, val {val_acc:.2f}) and "
                       "reported both accuracies")
 

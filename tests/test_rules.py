@@ -1,0 +1,152 @@
+"""Rules on a submission's source (autograder/rules.py), as the PyTorch edition states them:
+which function a construct counts against, wherever the student hides it."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from autograder.assignment import load
+
+RULES = load("linear_torch").rules
+CLEAN = {k: textwrap.dedent(v) for k, v in {
+    "svm_loss_vectorized": """
+        def svm_loss_vectorized(W, X, y, reg):
+            scores = X.mm(W)
+            return scores.sum(), torch.zeros_like(W)
+    """,
+    "softmax_loss_vectorized": """
+        def softmax_loss_vectorized(W, X, y, reg):
+            return X.sum(), W.clone()
+    """,
+    "predict_linear_classifier": """
+        def predict_linear_classifier(W, X):
+            with torch.no_grad():
+                return torch.argmax(X.mm(W), dim=1)
+    """,
+}.items()}
+
+
+def scan(**cells: str) -> dict[str, dict[str, list[str]]]:
+    from autograder import rules
+
+    merged = {**CLEAN, **cells}
+    return rules.scan(merged, RULES)
+
+
+def blocked(**cells: str) -> set[str]:
+    return set(scan(**cells).get("autograd", {}))
+
+
+def test_clean_code_breaks_no_rule():
+    assert scan() == {}
+
+
+@pytest.mark.parametrize("body", [
+    "W.requires_grad_(True); loss = (X.mm(W)).sum(); loss.backward(); return loss, W.grad",
+    "return X.sum(), torch.autograd.grad(X.mm(W).sum(), [W])[0]",
+    "import torch.autograd as ag; return X.sum(), ag.grad(X.mm(W).sum(), [W])[0]",
+    "from torch.func import grad; return X.sum(), grad(lambda V: X.mm(V).sum())(W)",
+    "return X.sum(), getattr(torch, 'auto' + 'grad').grad(X.mm(W).sum(), [W])[0]",
+    "return eval('torch.autograd.grad(X.mm(W).sum(), [W])')",
+    "return X.sum(), __import__('torch').autograd.grad(X.mm(W).sum(), [W])[0]",
+    "return X.sum(), torch._C._functions",
+    "return X.sum(), vars(torch)['autograd']",
+])
+def test_autograd_in_the_function_itself_blocks_it_alone(body):
+    cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n"
+    assert blocked(svm_loss_vectorized=cell) == {"svm_loss_vectorized"}
+
+
+def test_a_helper_in_another_cell_counts_against_the_function_that_calls_it():
+    found = scan(predict_linear_classifier=CLEAN["predict_linear_classifier"] + """
+def _tape(W, f):
+    W = W.detach().requires_grad_(True)
+    f(W).backward()
+    return W.grad
+""", svm_loss_vectorized="""
+def svm_loss_vectorized(W, X, y, reg):
+    return X.sum(), _twice_removed(W, lambda V: X.mm(V).sum())
+
+def _twice_removed(W, f):
+    return _tape(W, f)
+""")["autograd"]
+    assert set(found) == {"svm_loss_vectorized"}
+    assert any("in _tape (predict_linear_classifier's cell)" in f
+               for f in found["svm_loss_vectorized"])
+
+
+def test_an_unused_helper_counts_against_nothing():
+    # A student's own gradient check left in a cell, called by nothing.
+    assert blocked(svm_loss_vectorized=CLEAN["svm_loss_vectorized"] + """
+def check_with_autograd(W, X, y):
+    W = W.clone().requires_grad_(True)
+    svm_loss_vectorized(W, X, y, 0.0)[0].backward()
+    return W.grad
+""") == set()
+
+
+@pytest.mark.parametrize("where, code", [
+    ("top level", "torch.Tensor.slope = lambda self: self.grad\n"),
+    ("installed by a function run at the top level",
+     "def install():\n    torch.Tensor.slope = _helper\n\ninstall()\n"),
+    ("decorator", "def deco(f):\n    torch.autograd.grad\n    return f\n\n@deco\ndef g():\n"
+                  "    pass\n"),
+    ("default value", "def g(x=torch.autograd):\n    return x\n"),
+    ("class body", "class Hook:\n    torch.Tensor.slope = lambda self: self.grad\n"),
+])
+def test_code_that_runs_when_a_cell_runs_counts_against_every_function(where, code):
+    cell = "def _helper(self):\n    return self.grad\n\n" + code
+    assert blocked(predict_linear_classifier=CLEAN["predict_linear_classifier"] + cell) == {
+        "svm_loss_vectorized", "softmax_loss_vectorized"}, where
+
+
+def test_what_a_graded_function_installs_on_torch_counts_against_every_function():
+    # predict is called by the grader: a method it stores on torch.Tensor reaches the losses.
+    everyone = {"svm_loss_vectorized", "softmax_loss_vectorized"}
+    assert blocked(predict_linear_classifier="""
+def predict_linear_classifier(W, X):
+    torch.Tensor.slope = lambda self, f: torch.autograd.grad(f(self), [self])[0]
+    return torch.argmax(X.mm(W), dim=1)
+""") == everyone
+    # ... and so does a helper that one loss hands to torch.Tensor.
+    assert blocked(svm_loss_vectorized="""
+def _slope(self, f):
+    return torch.autograd.grad(f(self), [self])[0]
+
+def svm_loss_vectorized(W, X, y, reg):
+    torch.Tensor.slope = _slope
+    return X.sum(), W.slope(lambda V: X.mm(V).sum())
+""") == everyone
+
+
+@pytest.mark.parametrize("line, flagged", [
+    ("m = torch.zeros(X.shape[0], W.shape[1])", True),
+    ("m = torch.zeros(X.shape[0], W.shape[1], device=X.device)", False),
+    ("m = torch.zeros_like(W)", False),
+    ("m = X[torch.arange(X.shape[0]), y]", False),     # an index: it follows X
+    ("m = W.cuda()", True),
+    ("m = W.to('cuda')", True),
+    ("m = W.to(torch.device('cpu'))", True),
+    ("m = W.to(X.dtype)", False),
+    ("m = W.to(X.device)", False),
+    ("m = W.numpy()", True),
+])
+def test_the_device_rule_names_tensors_made_off_the_inputs_device(line, flagged):
+    cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {line}\n    return m, W\n"
+    found = scan(svm_loss_vectorized=cell).get("device", {})
+    assert ("svm_loss_vectorized" in found) == flagged, found
+
+
+def test_the_device_rule_does_not_spread_past_the_function():
+    # Another cell's tensor on the default device is that cell's business, not the losses'.
+    found = scan(predict_linear_classifier="""
+def predict_linear_classifier(W, X):
+    return torch.argmax(X.mm(W), dim=1).cpu()
+""")
+    assert found == {}
+
+
+def test_a_cell_that_does_not_parse_is_left_to_intake():
+    assert scan(svm_loss_vectorized="def svm_loss_vectorized(W, X, y, reg)\n    pass\n") == {}
