@@ -58,7 +58,7 @@ from autograder.release import ASSIGNMENT
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
 from autograder.sandbox import clean_text
-from autograder.store import ERROR, GRADED, GradeStore, rubric_hash
+from autograder.store import ERROR, GRADED, GradeStore, StoreError, rubric_hash
 
 PR_SET_PDEATHSIG = 1
 SKIPPED = "skipped"   # unchanged since it was graded: not graded again
@@ -225,6 +225,7 @@ def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: boo
     spec = load_assignment(assignment)
     rubric = rubric or rubric_module.load(spec=spec)
     rhash = rubric_hash(rubric)
+    store.claim(assignment)
     found, ignored = discover(folder, assignment)
     run = BatchRun(ignored=ignored)
     todo: list[tuple[Found, str]] = []
@@ -441,7 +442,7 @@ def main(folder: Path, *, store_path: Path, workers: int, regrade: bool,
             for note in run.ignored:
                 print(note, file=sys.stderr)
             print(format_table(run, store))
-    except (LayoutError, GradingError, rubric_module.RubricError) as exc:
+    except (LayoutError, GradingError, rubric_module.RubricError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 1 if run.errors else 0

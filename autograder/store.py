@@ -29,9 +29,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autograder.assignment import DEFAULT
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
 from autograder.sandbox import private_dir
+
+
+class StoreError(ValueError):
+    """A grade store that cannot take what is asked of it (another assignment's grades)."""
+
 
 GRADED = "graded"
 ERROR = "error"
@@ -61,6 +67,10 @@ CREATE TABLE IF NOT EXISTS history (
     graded_at    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_submission ON history (submission);
+CREATE TABLE IF NOT EXISTS meta (
+    key          TEXT PRIMARY KEY,
+    value        TEXT NOT NULL
+);
 """
 
 
@@ -146,6 +156,28 @@ class GradeStore:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+    @property
+    def assignment(self) -> str | None:
+        """The assignment whose grades this store holds (None while it holds none)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'assignment'").fetchone()
+        return row[0] if row else None
+
+    def claim(self, assignment: str) -> None:
+        """Make this the store of `assignment`'s grades, or raise StoreError if it holds
+        another's: students' results are keyed by submission, so two assignments in one
+        store would overwrite each other."""
+        with self._transaction():
+            held = self.assignment
+            if held is None and self._db.execute("SELECT 1 FROM grades LIMIT 1").fetchone():
+                held = DEFAULT  # a store from before assignments were recorded: the first one
+            if held is None:
+                self._db.execute("INSERT INTO meta (key, value) VALUES ('assignment', ?)",
+                                 (assignment,))
+        if held not in (None, assignment):
+            raise StoreError(f"{self.path} holds the grades of assignment {held!r}, not "
+                             f"{assignment!r}: give each assignment its own store (--store "
+                             f"{self.path.with_name(assignment + '.sqlite')})")
 
     def __enter__(self) -> GradeStore:
         return self

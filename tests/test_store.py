@@ -140,3 +140,37 @@ def test_a_writer_killed_mid_write_leaves_every_submission_whole(tmp_path: Path)
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     db.close()
+
+
+def test_a_store_holds_one_assignment_and_refuses_another(tmp_path: Path, capsys) -> None:
+    from autograder import batch
+
+    path = tmp_path / "g" / "grades.sqlite"
+    with GradeStore(path) as store:
+        assert store.assignment is None
+        store.claim("linear")
+        store.record(result("alice", 7.0), rubric_hash="r1")
+        store.claim("linear")  # the same assignment again: fine
+    # Grading the PyTorch edition into it would overwrite alice's NumPy grade: refused
+    # before anything is graded, with the way out.
+    (tmp_path / "submitted" / "alice" / "linear_torch").mkdir(parents=True)
+    code = batch.main(tmp_path / "submitted", store_path=path, workers=1, regrade=False,
+                      rubric_path=None, assignment="linear_torch", progress=False)
+    assert code == 2   # the batch could not run at all
+    err = capsys.readouterr().err
+    assert "holds the grades of assignment 'linear', not 'linear_torch'" in err
+    assert "linear_torch.sqlite" in err
+    with open_store(path) as store:
+        assert store.assignment == "linear"
+        assert [(r.submission, r.score) for r in store.records()] == [("alice", 7.0)]
+
+
+def test_a_store_from_before_assignments_were_recorded_is_the_numpy_editions(tmp_path: Path
+                                                                              ) -> None:
+    from autograder.store import StoreError
+
+    path = tmp_path / "g" / "grades.sqlite"
+    with GradeStore(path) as store:
+        store.record(result("alice"), rubric_hash="r1")   # recorded without a claim
+    with GradeStore(path) as store, pytest.raises(StoreError, match="'linear'"):
+        store.claim("linear_torch")
