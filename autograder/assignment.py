@@ -45,6 +45,8 @@ class Assignment:
     starter_modules: Mapping[str, tuple[str, ...]]      # module file -> grade_ids
     also_in: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # grade_id -> notebooks
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)    # target -> grade_ids
+    # check target -> (notebook without .ipynb, grade cell) in nbgrader's gradebook
+    grade_cells: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # class name -> {notebook, base, cell, source}: added by the grader, never the student's
     trusted: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # operation -> {args, optional, shared, reply}
@@ -131,6 +133,7 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
         starter_modules=lists(raw.get("starter_modules", {}), "starter_modules"),
         also_in=lists(raw.get("also_in", {}), "also_in"),
         needs=lists(raw.get("needs", {}), "needs"),
+        grade_cells=lists(raw.get("grade_cells", {}), "grade_cells"),
         trusted={c: {k: str(t.get(k, "") if k == "base" else t[k])
                      for k in ("notebook", "base", "cell", "source")}
                  for c, t in raw.get("trusted", {}).items()},

@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the autograded scores into the course's nbgrader gradebook")
     p.add_argument("--course", type=Path, default=release.ROOT,
                    help="nbgrader course folder with nbgrader_config.py (default: this kit)")
-    p.add_argument("--assignment", default=release.ASSIGNMENT, help="nbgrader assignment name")
+    p.add_argument("--assignment", default=None,
+                   help="nbgrader assignment name (default: the store's assignment)")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("report", help="HTML feedback per student and a class report")

@@ -17,8 +17,9 @@ the course root). Export does not create it, so the grade cells and their points
 come from the instructor's source notebooks.
 
 Our checks are grouped by `target`; each target maps to one autograded grade cell of the
-source notebooks (`GRADE_CELLS`). The cell's `auto_score` is the target's share of its
-points, scaled to the cell's own max points as recorded in the gradebook:
+source notebooks (the assignment's `[grade_cells]`). The cell's `auto_score` is its
+targets' share of their points, scaled to the cell's own max points as recorded in the
+gradebook; the NumPy edition's:
 
     target                   notebook        grade cell                      points
     svm_loss_naive           svm.ipynb       test_svm_loss_naive             10
@@ -29,7 +30,9 @@ points, scaled to the cell's own max points as recorded in the gradebook:
     softmax_loss_vectorized  softmax.ipynb   test_softmax_loss_vectorized    10
     Softmax                  softmax.ipynb   test_softmax_accuracy            5
 
-    auto_score = cell max points * (sum of the target's check scores / their max)
+    auto_score = cell max points * (sum of its targets' check scores / their max)
+
+(The PyTorch edition's one notebook has five cells, some of which several targets share.)
 
 A cell whose target has no checks in the result (e.g. graded without CIFAR-10) is left
 untouched. Manual grade cells (the inline questions) are never written: they stay
@@ -42,23 +45,15 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.assignment import DEFAULT
+from autograder.assignment import load as load_assignment
 from autograder.gradescope import results_document
 from autograder.release import ASSIGNMENT, ROOT
 from autograder.store import Record, path_component
-
-GRADE_CELLS: dict[str, tuple[str, str]] = {
-    "svm_loss_naive": ("svm", "test_svm_loss_naive"),
-    "svm_loss_vectorized": ("svm", "test_svm_loss_vectorized"),
-    "linear_classifier": ("svm", "test_linear_classifier"),
-    "LinearSVM": ("svm", "test_svm_accuracy"),
-    "softmax_loss_naive": ("softmax", "test_softmax_loss_naive"),
-    "softmax_loss_vectorized": ("softmax", "test_softmax_loss_vectorized"),
-    "Softmax": ("softmax", "test_softmax_accuracy"),
-}
 
 
 def check_names(records: Iterable[Record]) -> list[str]:
@@ -133,16 +128,18 @@ def course_settings(root: Path = ROOT) -> Course:
                   db_url=coursedir.db_url)
 
 
-def target_fractions(record: Record) -> dict[str, float]:
-    """Share of points earned per target (0..1), for targets that had checks."""
-    earned: dict[str, list[float]] = {}
+def cell_fractions(record: Record, grade_cells: Mapping[str, tuple[str, ...]]
+                   ) -> dict[tuple[str, ...], float]:
+    """Share of points earned per grade cell (0..1), over the checks of its targets, for
+    cells whose targets had checks."""
+    earned: dict[tuple[str, ...], list[float]] = {}
     for test in record.result.tests:
-        target = test.get("target")
-        if target in GRADE_CELLS:
-            pair = earned.setdefault(target, [0.0, 0.0])
+        cell = grade_cells.get(test.get("target"))
+        if cell is not None:
+            pair = earned.setdefault(tuple(cell), [0.0, 0.0])
             pair[0] += float(test["score"])
             pair[1] += float(test["max_score"])
-    return {t: (s / m if m > 0 else 0.0) for t, (s, m) in earned.items()}
+    return {c: (s / m if m > 0 else 0.0) for c, (s, m) in earned.items()}
 
 
 def write_gradebook(records: Sequence[Record], db_url: str, course_id: str,
@@ -154,19 +151,20 @@ def write_gradebook(records: Sequence[Record], db_url: str, course_id: str,
     """
     from nbgrader.api import Gradebook, MissingEntry
 
+    grade_cells = load_assignment(assignment).grade_cells
     written: dict[str, dict[str, float]] = {}
     with Gradebook(db_url, course_id=course_id) as gb:
         try:
             gb.find_assignment(assignment)
-            cells = {target: gb.find_grade_cell(cell, notebook, assignment)
-                     for target, (notebook, cell) in GRADE_CELLS.items()}
+            cells = {(notebook, cell): gb.find_grade_cell(cell, notebook, assignment)
+                     for notebook, cell in map(tuple, grade_cells.values())}
         except MissingEntry as exc:
             raise LookupError(
                 f"the gradebook {db_url} lacks the assignment {assignment!r} or one of its "
                 f"grade cells ({exc}): run `python -m autograder release` (nbgrader "
                 f"generate_assignment {assignment}) with the same NBGRADER_DB_URL first"
             ) from None
-        max_points = {target: float(cell.max_score) for target, cell in cells.items()}
+        max_points = {key: float(cell.max_score) for key, cell in cells.items()}
         for record in records:
             if not record.graded:
                 continue
@@ -175,10 +173,9 @@ def write_gradebook(records: Sequence[Record], db_url: str, course_id: str,
             extra = {"timestamp": record.submitted_at} if record.submitted_at else {}
             gb.update_or_create_submission(assignment, student, **extra)
             scores = {}
-            for target, fraction in target_fractions(record).items():
-                notebook, cell = GRADE_CELLS[target]
+            for (notebook, cell), fraction in cell_fractions(record, grade_cells).items():
                 grade = gb.find_grade(cell, notebook, assignment, student)
-                grade.auto_score = round(max_points[target] * fraction, 4)
+                grade.auto_score = round(max_points[notebook, cell] * fraction, 4)
                 # nbgrader's rule (SaveAutoGrades): a manual score wins and needs review.
                 grade.needs_manual_grade = grade.manual_score is not None
                 scores[cell] = grade.auto_score
@@ -206,7 +203,7 @@ def export(records: Sequence[Record], *, csv_path: Path | None = None,
 
 
 def main(store_path: Path, *, csv_path: Path | None, gradescope: Path | None,
-         gradebook: bool, course: Path, assignment: str) -> int:
+         gradebook: bool, course: Path, assignment: str | None) -> int:
     """The `export` subcommand."""
     from autograder.store import open_store
 
@@ -216,6 +213,7 @@ def main(store_path: Path, *, csv_path: Path | None, gradescope: Path | None,
         return 2
     with open_store(store_path) as store:
         records = store.records()
+        assignment = assignment or store.assignment or DEFAULT
     failed = [r.submission for r in records if not r.graded]
     if failed:
         print(f"not graded (grading failed; rerun batch): {', '.join(failed)}", file=sys.stderr)

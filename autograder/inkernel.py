@@ -3,11 +3,15 @@
 The source notebooks' hidden test cells call
 
     from autograder.inkernel import assert_checks
-    assert_checks("svm_loss_naive", globals())
+    assert_checks("svm_loss_naive", globals())                      # the NumPy edition
+    assert_checks("svm_loss_naive", globals(), assignment="linear_torch")
 
 which runs the same checks as the sandboxed grader for one target, through an in-process
-Session over the notebook's names, and raises AssertionError listing what failed. Student
-code shares the process here, so it could tamper with the checks: use the sandboxed grader
+Session over the notebook's names, and raises AssertionError listing what failed. The
+NumPy edition's session is `InProcessSession`; another edition's is `OperationsSession`,
+which serves the very operations its sandbox serves (its child.py) on the notebook's
+names, and its rules (rules.py) are read from the functions' source. Student code shares
+the process here, so it could tamper with the checks: use the sandboxed grader
 (`python -m autograder grade`) for grades that matter.
 """
 
@@ -15,16 +19,23 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
+import inspect
 import time
+import types
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from autograder import reference
+from autograder import reference, rules
 from autograder import rubric as rubric_module
+from autograder import sandbox_child as harness_lib
+from autograder.assignment import Assignment
+from autograder.assignment import load as load_assignment
 from autograder.checks import CLASS_LOSS, run_checks
+from autograder.oracle import one_torch_thread
 from autograder.outcome import Outcome
 from autograder.rubric import Rubric
 
@@ -165,6 +176,84 @@ class InProcessSession:
         return Outcome(ok=True, value=value)
 
 
+class OperationsSession:
+    """The Session protocol over an edition's own operations (its child.py, the code its
+    sandbox serves), run in this process on the functions and classes of a namespace.
+
+    It stands in for the sandbox's harness (`h`): the student's names are the namespace's,
+    the loss inputs are copies held here (compared afterwards for the mutation check),
+    and no CIFAR-10 or model file is at hand (those checks are the sandboxed grader's).
+    """
+
+    cfg: Mapping[str, object] = types.MappingProxyType({"data_dir": None, "npz": {}})
+
+    def __init__(self, namespace: Mapping[str, object], spec: Assignment) -> None:
+        self.namespace = namespace
+        self.spec = spec
+        self._inputs: dict[str, np.ndarray] = {}
+        with one_torch_thread():  # importing child.py must not change the kernel's threads
+            module = importlib.import_module(f"autograder.assignments.{spec.name}.child")
+        self._ops = module.operations(self, harness_lib)
+        self.names: Mapping[str, object] = getattr(module, "NAMES", {})
+
+    # --- what the operations ask of the harness
+    def frozen_or_missing(self, name: str, cell: str) -> object:
+        if name not in self.namespace:
+            raise harness_lib.StudentError(f"{name} is not defined: run the cell "
+                                           f"`{cell}` first")
+        return self.namespace[name]
+
+    def trusted_or_missing(self, name: str) -> object:
+        return self.frozen_or_missing(name, f"that defines {name}")
+
+    def shared_array(self, key: str) -> np.ndarray:
+        return self._inputs[key]
+
+    # --- the Session protocol
+    def call(self, op: str, *, timeout_s: float | None = None, **kwargs: object) -> Outcome:
+        # No timeout in-kernel: the student's own kernel runs the code (the weaker mode).
+        handler = self._ops.get(op)
+        if handler is None:
+            return Outcome(ok=False, error=f"{op}: not available in-kernel")
+        # Arrays cross as copies, as they would cross the sandbox's pipe.
+        kwargs = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+        sent: dict[str, np.ndarray] = {}
+        if op == "loss":
+            sent = {k: np.asarray(kwargs.pop(k)) for k in ("W", "X", "y")}
+            self._inputs = {k: v.copy() for k, v in sent.items()}
+            kwargs["inputs"] = {k: [k] for k in sent}
+        try:
+            with one_blas_thread(), one_torch_thread():
+                start = time.thread_time()
+                value = handler(kwargs)
+                seconds = time.thread_time() - start
+        except harness_lib.StudentError as exc:
+            return Outcome(ok=False, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - student code may raise anything
+            return Outcome(ok=False, error=harness_lib.describe(exc, op))
+        if op == "loss":
+            value["mutated"] = [k for k, v in sent.items()
+                                if not np.array_equal(self._inputs[k], v)]
+        return Outcome(ok=True, value=value, cpu_seconds=seconds)
+
+
+def _rule_findings(namespace: Mapping[str, object], spec: Assignment
+                   ) -> dict[str, dict[str, list[str]]]:
+    """The edition's rules on the source of the namespace's definitions (as intake reads
+    them from a submission's cells)."""
+    cells = {}
+    for grade_id, names in spec.definitions.items():
+        parts = []
+        for name in names:
+            try:
+                parts.append(inspect.getsource(namespace[name]))  # type: ignore[arg-type]
+            except (KeyError, TypeError, OSError):
+                continue
+        if parts:
+            cells[grade_id] = "\n\n".join(parts)
+    return rules.scan(cells, spec.rules)
+
+
 def _seed(namespace: Mapping[str, object], target: str) -> int:
     # Inputs vary with the submission, as in the sandboxed grader: hash the target's code.
     obj = namespace.get("LinearClassifier" if target == "linear_classifier" else target)
@@ -174,19 +263,40 @@ def _seed(namespace: Mapping[str, object], target: str) -> int:
 
 
 def assert_checks(target: str, namespace: Mapping[str, object], seed: int | None = None,
-                  rubric: Rubric | None = None) -> None:
-    """Run the hidden checks of `target` against the names in `namespace`.
+                  rubric: Rubric | None = None, assignment: str = "linear") -> None:
+    """Run the hidden checks of `target` (of `assignment`) against the names in `namespace`.
 
     The CIFAR-10 accuracy checks are not run here (they need the held-out labels).
     Raises AssertionError
     listing every failed check and its message; prints a one-line summary otherwise
     (returning nothing, so a notebook cell does not display a list of results).
     """
-    rubric = rubric or rubric_module.load()
+    spec = load_assignment(assignment)
+    rubric = rubric or rubric_module.load(spec=spec)
     seed = _seed(namespace, target) if seed is None else seed
-    # The reference losses run beside the student's, so the speed checks have their baseline.
-    results = run_checks(InProcessSession(namespace), seed, rubric, targets=[target],
-                         reference_session=InProcessSession(vars(reference)))
+    if spec.name == "linear":
+        # The reference losses run beside the student's, so the speed checks have their
+        # baseline.
+        results = run_checks(InProcessSession(namespace), seed, rubric, targets=[target],
+                             reference_session=InProcessSession(vars(reference)))
+    else:
+        findings = _rule_findings(namespace, spec)
+        for name, found in findings.items():
+            rule = spec.rules[name]
+            if rule.get("block") and target in found:
+                raise AssertionError(
+                    f"{target} {rule.get('what', 'breaks ' + name)}: "
+                    f"{', '.join(found[target][:3])}; {rule.get('fix', '')}".rstrip("; "))
+        session = OperationsSession(namespace, spec)
+        # The reference, as the sandbox's timing session runs it: its cells in a namespace
+        # of what the notebook's import cell gives.
+        ours: dict[str, object] = {"np": np, **session.names}
+        for source in spec.check_module.reference_cells().values():
+            exec(compile(source, "<reference>", "exec"), ours)  # noqa: S102 - our own code
+        results = spec.check_module.run_checks(
+            session, seed, rubric, targets=[target],
+            reference_session=OperationsSession(ours, spec),
+            submission=types.SimpleNamespace(findings=findings))
     failures = [r for r in results if not r.passed]
     if failures:
         lines = [f"- {r.name}: {r.output}" for r in failures]

@@ -18,9 +18,12 @@ LossAndGrad = tuple[float, np.ndarray]
 
 
 @contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    # The oracle's tensors are small: torch's thread pool only adds contention, which
-    # costs 50x on a busy 2-core grading machine. Restored after, for whoever else uses torch.
+def one_torch_thread() -> Iterator[None]:
+    """torch's intra-op pool on one thread, restored after (for whoever else uses torch).
+
+    The oracle's tensors are small: the pool only adds contention, which costs 50x on a
+    busy 2-core grading machine; the in-kernel mode times student code as the sandbox
+    does, on one thread."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -50,7 +53,7 @@ def svm_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> LossAnd
     The gradient is only defined away from the hinge kink; the hidden inputs keep
     every margin at least 1e-6 away from 0.
     """
-    with _one_thread():
+    with one_torch_thread():
         Wt, Xt, yt = _tensors(W, X, y)
         rows = torch.arange(Xt.shape[0])
         scores = Xt @ Wt
@@ -67,7 +70,7 @@ def softmax_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float) -> Los
     loss = -1/N sum_i log softmax(s_i)[y_i] + reg * sum(W**2), s = X W.
     torch's log_softmax is stable for scores of any size.
     """
-    with _one_thread():
+    with one_torch_thread():
         Wt, Xt, yt = _tensors(W, X, y)
         rows = torch.arange(Xt.shape[0])
         log_probs = torch.log_softmax(Xt @ Wt, dim=1)

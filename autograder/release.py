@@ -69,12 +69,13 @@ def scratch_course(folder: Path, root: Path = ROOT, assignment: str = ASSIGNMENT
     """A copy of the course in `folder`, ready for `nbgrader autograde`; returns `folder`.
 
     It holds nbgrader_config.py and source/<assignment> (without the instructor's trained
-    .npz) and its own gradebook, `folder/gradebook.db` (pass it as `db_path` to
+    models) and its own gradebook, `folder/gradebook.db` (pass it as `db_path` to
     `run_nbgrader`), which knows the assignment and its grade cells: generate_assignment
     has run. Put submissions in folder/submitted/<student>/<assignment>/.
     """
     shutil.copytree(root / "source" / assignment, folder / "source" / assignment,
-                    ignore=shutil.ignore_patterns("*_best.npz", ".ipynb_checkpoints"))
+                    ignore=shutil.ignore_patterns("*_best.npz", "*_best_model.pt",
+                                                  ".ipynb_checkpoints"))
     shutil.copy(root / "nbgrader_config.py", folder)
     run_nbgrader(folder, "generate_assignment", assignment, "--force",
                  db_path=folder / "gradebook.db")

@@ -262,14 +262,15 @@ def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
     return folder
 
 
-def nbgrader_autograde(course: Path) -> float:
-    """Run the real `nbgrader autograde linear` in `course`, an `autograder.release.
-    scratch_course` with submissions in submitted/<student>/linear/; returns wall seconds."""
+def nbgrader_autograde(course: Path, assignment: str = ASSIGNMENT) -> float:
+    """Run the real `nbgrader autograde <assignment>` in `course`, an `autograder.release.
+    scratch_course` with submissions in submitted/<student>/<assignment>/; returns wall
+    seconds."""
     started = time.perf_counter()
     # nbgrader stops a cell after 30 s by default; the searches train for minutes. One BLAS
     # thread in the kernels: with two, on a 2-core machine with one other busy process,
     # OpenBLAS's threads wait for each other (measured: svm.ipynb's 1500-iteration training
     # cell took 21 s instead of 2 s).
-    run_nbgrader(course, "autograde", ASSIGNMENT, "--Execute.timeout=1800",
+    run_nbgrader(course, "autograde", assignment, "--Execute.timeout=1800",
                  db_path=course / "gradebook.db", env={"OPENBLAS_NUM_THREADS": "1"})
     return time.perf_counter() - started

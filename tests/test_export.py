@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from autograder import assignment
 from autograder import rubric as rubric_module
-from autograder.checks import TARGETS, build_checks
-from autograder.export import GRADE_CELLS, write_csv, write_gradescope
+from autograder.checks import build_checks
+from autograder.export import write_csv, write_gradescope
 from autograder.release import ASSIGNMENT, ROOT, nbgrader_env, run_nbgrader, scratch_course
 from autograder.result import GradeResult
 from autograder.store import ERROR, GradeStore, open_store
@@ -97,16 +98,20 @@ def test_gradescope_results_json_per_graded_student(store: Path, tmp_path: Path)
         assert test["status"] == ("passed" if test["score"] >= test["max_score"] else "failed")
 
 
-def test_every_check_target_maps_to_a_source_grade_cell() -> None:
+@pytest.mark.parametrize("name", assignment.names())
+def test_every_check_target_maps_to_a_source_grade_cell(name: str) -> None:
+    spec = assignment.load(name)
     cells = {}
-    for notebook in ("svm", "softmax"):
-        nb = json.loads((ROOT / "source" / ASSIGNMENT / f"{notebook}.ipynb").read_text())
+    for notebook in spec.notebooks:
+        nb = json.loads((ROOT / "source" / spec.source / notebook).read_text())
         for cell in nb["cells"]:
             meta = cell["metadata"].get("nbgrader", {})
             if meta.get("grade") and cell["cell_type"] == "code":
-                cells[(notebook, meta["grade_id"])] = meta["points"]
-    assert set(GRADE_CELLS) == set(TARGETS)
-    assert set(GRADE_CELLS.values()) == set(cells)
+                cells[(notebook.removesuffix(".ipynb"), meta["grade_id"])] = meta["points"]
+    # Every target's points land in a cell, and every autograded cell gets some.
+    assert set(spec.grade_cells) == set(spec.check_module.TARGETS)
+    assert set(spec.grade_cells.values()) == set(cells)
+    assert all(points > 0 for points in cells.values()), cells
 
 
 @pytest.fixture(scope="module")

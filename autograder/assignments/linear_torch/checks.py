@@ -244,8 +244,9 @@ def _own_accuracy(g: Grading, split: str, W: np.ndarray, X: np.ndarray, y: np.nd
 
 def one_param_set_check(points: float) -> Check:
     """test_one_param_set(LinearSVM(), data, lr, reg, num_iters) on well separated
-    clusters: the returned cls is trained (its W classifies them), and the accuracies it
-    reports are those of that W, computed here (as fractions, or as percentages)."""
+    clusters (a tenth of the validation labels flipped): the returned cls is trained (its
+    W classifies them), and the accuracies it reports are those of that W on each split,
+    computed here (as fractions, or as percentages)."""
     lr, reg, num_iters = 1e-1, 1e-3, 100
 
     def evaluate(g: Grading) -> Verdict:
@@ -253,6 +254,10 @@ def one_param_set_check(points: float) -> Check:
         centres = rng.normal(scale=3.0, size=(3, 8))
         X_train, y_train = _clusters(rng, 150, 3, centres)
         X_val, y_val = _clusters(rng, 60, 3, centres)
+        # A tenth of the validation labels wrong: its accuracy is then about 0.9, not the
+        # training split's 1.0, so the two reported accuracies cannot be swapped unseen.
+        wrong = rng.choice(len(y_val), size=6, replace=False)
+        y_val[wrong] = (y_val[wrong] + 1) % 3
         out = g.call("test_one_param_set", "one_param_set", memo=("one",), cls="LinearSVM",
                      X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val, lr=lr,
                      reg=reg, num_iters=num_iters, seed=g.seed)

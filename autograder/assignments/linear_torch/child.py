@@ -18,8 +18,13 @@ import numpy as np
 import torch
 
 # One thread: the sandbox allows no new threads (RLIMIT_NPROC), and CPU time is what counts.
+# (Imported in a notebook's kernel by the in-kernel mode, after torch has run, the
+# inter-op pool can no longer be sized: that mode sets the intra-op threads per call.)
 torch.set_num_threads(1)
-torch.set_num_interop_threads(1)
+try:
+    torch.set_num_interop_threads(1)
+except RuntimeError:
+    pass
 
 # What the notebook's import cell gives every definition.
 NAMES = {"torch": torch}
