@@ -166,6 +166,33 @@ def load(name: str = DEFAULT) -> Assignment:
     return spec
 
 
+def detect(path: Path, limit: int = 10_000) -> list[str]:
+    """The assignments whose notebooks or starter files the submission at `path` (a folder
+    or a .zip) holds, by file names only (the first `limit` of them; a zip's directory is
+    read, nothing is extracted). Several or none: the caller must be told which."""
+    try:
+        if path.is_dir():
+            found = [str(p.relative_to(path)) for _, p in zip(range(limit), path.rglob("*"),
+                                                                strict=False)]
+        else:
+            import zipfile
+
+            with zipfile.ZipFile(path) as zf:
+                found = [info.filename for info in zf.infolist()[:limit]]
+    except Exception:  # noqa: BLE001 - a damaged upload is intake's to report
+        return []
+    tails = {name.replace("\\", "/") for name in found}
+    matches = []
+    for name in names():
+        spec = load(name)
+        wanted = [*spec.notebooks, *spec.starter_modules]
+        # At the top, or in one folder (a zip of the submission's folder).
+        if any(t == w or (t.endswith("/" + w) and "/" not in t[:-len(w) - 1])
+               for t in tails for w in wanted):
+            matches.append(name)
+    return matches
+
+
 def _names(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise TypeError(f"[{where}] must be a non-empty list of names, got {value!r}")

@@ -26,8 +26,17 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"error: {args.path} does not exist: give a submission folder or .zip",
               file=sys.stderr)
         return 2
+    name = args.assignment
+    if name is None:
+        found = assignment.detect(args.path)
+        if len(found) > 1:
+            print(f"error: {args.path} holds files of {' and '.join(found)}: say which "
+                  "with --assignment", file=sys.stderr)
+            return 2
+        name = found[0] if found else assignment.DEFAULT
+        grade.log(f"assignment {name} ({'found from its files' if found else 'the default'})")
     try:
-        spec = assignment.load(args.assignment)
+        spec = assignment.load(name)
         rubric = rubric_module.load(args.rubric, spec=spec)
         grade.log(f"preparing CIFAR-10 from {cifar10_dir(args.cifar10_dir)} ...")
         with grade.GradingData(args.cifar10_dir, rubric=rubric, spec=spec) as data:
@@ -111,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="grade one submission (folder or .zip) in the sandbox")
     p.add_argument("path", type=Path, help="the submission: a folder or a .zip holding "
                    "svm.ipynb, softmax.ipynb, svm_best.npz, softmax_best.npz")
-    p.add_argument("--assignment", default=assignment.DEFAULT,
-                   help=f"the assignment (one of: {', '.join(assignment.names())})")
+    p.add_argument("--assignment", default=None,
+                   help=f"the assignment (one of: {', '.join(assignment.names())}; default: "
+                   "the one whose files the submission holds)")
     p.add_argument("--json", action="store_true",
                    help="print only the Gradescope results.json document on stdout")
     p.add_argument("--rubric", type=Path, default=None,

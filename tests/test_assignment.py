@@ -69,3 +69,25 @@ def test_grade_takes_the_assignment_and_refuses_an_unknown_one(tmp_path):
                           check=False)
     assert done.returncode == 1
     assert "unknown assignment 'two_layer'; known: linear" in done.stderr
+
+
+def test_a_submission_tells_its_assignment_by_its_files(tmp_path):
+    import zipfile
+
+    (tmp_path / "numpy").mkdir()
+    (tmp_path / "numpy" / "svm.ipynb").write_text("{}")
+    assert assignment.detect(tmp_path / "numpy") == ["linear"]
+    with zipfile.ZipFile(tmp_path / "torch.zip", "w") as zf:
+        zf.writestr("alice/linear_classifier.ipynb", "{}")
+    assert assignment.detect(tmp_path / "torch.zip") == ["linear_torch"]
+    # CS231n's starter layout: its linear_classifier.py is not the torch edition's module.
+    with zipfile.ZipFile(tmp_path / "starter.zip", "w") as zf:
+        zf.writestr("cs231n/classifiers/linear_classifier.py", "")
+        zf.writestr("cs231n/classifiers/linear_svm.py", "")
+    assert assignment.detect(tmp_path / "starter.zip") == ["linear"]
+    (tmp_path / "both").mkdir()
+    for name in ("svm.ipynb", "linear_classifier.ipynb"):
+        (tmp_path / "both" / name).write_text("{}")
+    assert assignment.detect(tmp_path / "both") == ["linear", "linear_torch"]
+    (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04 not a zip")
+    assert assignment.detect(tmp_path / "junk.zip") == []
