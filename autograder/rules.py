@@ -29,8 +29,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Mapping
 
-DYNAMIC_CALLS = ("getattr", "setattr", "eval", "exec", "compile", "__import__", "globals",
-                 "vars", "locals", "attrgetter", "methodcaller", "import_module")
+DYNAMIC_CALLS = ("getattr", "setattr", "delattr", "eval", "exec", "compile", "__import__",
+                 "globals", "vars", "locals", "attrgetter", "methodcaller", "import_module",
+                 "getattr_static", "getmembers", "breakpoint")
+# Dunders that name nothing the rules forbid (a class's own constructor).
+PUBLIC_DUNDERS = ("__init__",)
 DYNAMIC_ATTRIBUTES = ("__dict__", "__getattribute__", "__getattr__")
 
 
@@ -185,58 +188,94 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     """What `root` does that `rule` forbids, each as 'construct (line N)'."""
     attributes = set(_names(rule.get("attributes", ())))
     modules = tuple(_names(rule.get("modules", ())))
+    allowed = rule.get("imports")          # None: any module not in `modules`
+    allowed = None if allowed is None else set(_names(allowed))
     calls = set(_names(rule.get("calls", ())))
     factories = set(_names(rule.get("factories", ())))
     dynamic = bool(rule.get("dynamic", False))
+    private = bool(rule.get("private", False))
     indexed = {id(n) for sub in ast.walk(root) if isinstance(sub, ast.Subscript)
                for n in ast.walk(sub.slice)}
+    called = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call)}
     found: list[tuple[int, str]] = []
     inner: set[int] = set()   # the `torch.autograd` of `torch.autograd.grad`: told once
 
     def hit(node: ast.AST, what: str) -> None:
-        found.append((getattr(node, "lineno", 0), what))
+        found.append((getattr(node, "lineno", 0), f"{what} (line {getattr(node, 'lineno', '?')})"))
+
+    def denied(name: str) -> bool:
+        return any(name == x or name.startswith(x + ".") for x in modules)
+
+    def permitted(name: str) -> bool:
+        return allowed is None or name in allowed
 
     for node in ast.walk(root):
-        line = getattr(node, "lineno", "?")
         if isinstance(node, ast.Attribute) and id(node) not in inner:
+            dotted = _dotted(node) or "." + node.attr
             if node.attr in attributes:
                 inner.update(id(n) for n in ast.walk(node.value))
-                hit(node, f"`{_dotted(node) or '.' + node.attr}` (line {line})")
-            elif dynamic and node.attr in DYNAMIC_ATTRIBUTES:
-                hit(node, f"`{node.attr}` (line {line}), which the grader cannot follow")
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            named = [a.name for a in node.names]
-            if isinstance(node, ast.ImportFrom):
-                named = [node.module or "", *(f"{node.module}.{a}" for a in named)]
-            hits = [m for m in named if any(m == x or m.startswith(x + ".") for x in modules)]
-            if hits:
-                hit(node, f"`import {hits[0]}` (line {line})")
+                hit(node, f"`{dotted}`")
+            elif dynamic and (node.attr in DYNAMIC_ATTRIBUTES or node.attr in DYNAMIC_CALLS):
+                hit(node, f"`{dotted}`, which the grader cannot follow")
+            elif private and node.attr.startswith("_") and node.attr not in PUBLIC_DUNDERS:
+                inner.update(id(n) for n in ast.walk(node.value))
+                hit(node, f"`{dotted}`, a private name the grader cannot follow")
+            elif dotted in factories and id(node) not in called:
+                hit(node, f"`{dotted}` passed around (call it with device=X.device)")
+            elif factories and node.attr.endswith("Tensor") and dotted.startswith("torch.") \
+                    and node.attr != "Tensor":
+                hit(node, f"`{dotted}`, whose tensors live on one device")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if denied(alias.name) or not permitted(alias.name):
+                    hit(node, f"`import {alias.name}`")
+        elif isinstance(node, ast.ImportFrom):
+            # `from torch import enable_grad`, `from torch import _C`, `from torch.nn import
+            # functional`: the name imported counts as an attribute of its module.
+            base = "." * node.level + (node.module or "")
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                if alias.name in attributes or denied(base) or denied(full) \
+                        or not (permitted(base) or permitted(full)):
+                    hit(node, f"`from {base} import {alias.name}`")
+                elif private and alias.name.startswith("_"):
+                    hit(node, f"`from {base} import {alias.name}`, a private name")
         elif isinstance(node, ast.Call):
             callee = _dotted(node.func)
             method = node.func.attr if isinstance(node.func, ast.Attribute) else None
-            if method in calls and method != "to":
-                hit(node, f"`.{method}()` (line {line})")
-            elif method == "to" and "to" in calls and _moves_device(node):
-                hit(node, f"`.to(...)` to a fixed device (line {line})")
-            if callee in factories and id(node) not in indexed \
-                    and not any(k.arg == "device" for k in node.keywords):
-                hit(node, f"`{callee}(...)` without device= (line {line})")
-            name = callee.rsplit(".", 1)[-1]
-            if dynamic and name in DYNAMIC_CALLS:
-                hit(node, f"`{callee}(...)` (line {line}), which the grader cannot follow")
-        elif isinstance(node, ast.Name) and dynamic and node.id in ("__builtins__",
-                                                                   "__builtin__"):
-            hit(node, f"`{node.id}` (line {line}), which the grader cannot follow")
+            if method in calls and method not in ("to", "type"):
+                hit(node, f"`.{method}()`")
+            elif method in ("to", "type") and method in calls and _moves_device(node):
+                hit(node, f"`.{method}(...)` to a fixed device")
+            if callee in factories and id(node) not in indexed:
+                device = [k.value for k in node.keywords if k.arg == "device"]
+                if not device:
+                    hit(node, f"`{callee}(...)` without device=")
+                elif _fixed_device(device[0]):
+                    hit(node, f"`{callee}(...)` on a fixed device")
+        elif isinstance(node, ast.Name):
+            if dynamic and (node.id in DYNAMIC_CALLS or node.id in ("__builtins__",
+                                                                    "__builtin__")):
+                hit(node, f"`{node.id}`, which the grader cannot follow")
+            elif private and node.id.startswith("__") and node.id.endswith("__"):
+                hit(node, f"`{node.id}`, a private name the grader cannot follow")
     return [what for _, what in sorted(found, key=lambda hit: hit[0])]
 
 
 def _moves_device(call: ast.Call) -> bool:
-    """`.to("cuda")`, `.to(device="cpu")`, `.to(torch.device(...))`: not `.to(X.dtype)`
-    nor `.to(X.device)`."""
-    args = [*call.args, *(k.value for k in call.keywords if k.arg == "device")]
-    for arg in args:
-        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            return True
-        if isinstance(arg, ast.Call) and _dotted(arg.func).endswith("device"):
-            return True
+    """`.to("cuda")`, `.to(device="cpu")`, `.to(torch.device(...))`, `.type(torch.
+    DoubleTensor)`: not `.to(X.dtype)` nor `.to(X.device)`."""
+    args = [*call.args, *(k.value for k in call.keywords if k.arg in ("device", "dtype"))]
+    return any(_fixed_device(arg) for arg in args)
+
+
+def _fixed_device(arg: ast.AST) -> bool:
+    """A device written into the code: "cuda", 0, torch.device(...), torch.DoubleTensor."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str | int) \
+            and not isinstance(arg.value, bool):
+        return True
+    if isinstance(arg, ast.Call) and _dotted(arg.func).endswith("device"):
+        return True
+    if isinstance(arg, ast.Attribute | ast.Constant) and str(_dotted(arg)).endswith("Tensor"):
+        return True
     return False

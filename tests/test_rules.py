@@ -53,6 +53,19 @@ def test_clean_code_breaks_no_rule():
     "return X.sum(), __import__('torch').autograd.grad(X.mm(W).sum(), [W])[0]",
     "return X.sum(), torch._C._functions",
     "return X.sum(), vars(torch)['autograd']",
+    # Routes found by a red team: private modules, aliases, imported names, introspection.
+    "from torch._functorch.apis import grad; return X.sum(), grad(lambda V: X.mm(V).sum())(W)",
+    "return X.sum(), torch._functorch.eager_transforms.grad(lambda V: X.mm(V).sum())(W)",
+    "ga = getattr; return X.sum(), ga(X, 'gr' + 'ad')",
+    "from torch import enable_grad as e; return X.sum(), W",
+    "from torch import _C as c; c._set_grad_enabled(True); return X.sum(), W",
+    "import sys; return X.sum(), sys.modules['torch.' + 'autograd']",
+    "import inspect; return X.sum(), inspect.getattr_static(X, 'grad')",
+    "import pickle; ga = pickle.loads(b'cbuiltins\\ngetattr\\n.'); return X.sum(), W",
+    "ng = torch.no_grad(); ng.prev = True; ng.__exit__(None, None, None); return X.sum(), W",
+    "return X.sum(), svm_loss_vectorized.__globals__['_helper'](W)",
+    "P = torch.nn.Parameter(W.clone()); return X.sum(), P",
+    "import builtins; return X.sum(), builtins.getattr(X, 'grad')",
 ])
 def test_autograd_in_the_function_itself_blocks_it_alone(body):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n"
@@ -132,6 +145,13 @@ def svm_loss_vectorized(W, X, y, reg):
     ("m = W.to(X.dtype)", False),
     ("m = W.to(X.device)", False),
     ("m = W.numpy()", True),
+    ("z = torch.zeros; m = z(3)", True),                        # a factory passed around
+    ("m = torch.arange(3, device='cpu')", True),                # a device written in
+    ("m = torch.arange(3, device=X.device)", False),
+    ("m = torch.as_tensor([1.0])", True),
+    ("m = W.type(torch.DoubleTensor)", True),
+    ("m = W.type(X.dtype)", False),
+    ("m = torch.DoubleTensor(3)", True),
 ])
 def test_the_device_rule_names_tensors_made_off_the_inputs_device(line, flagged):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {line}\n    return m, W\n"
