@@ -27,6 +27,8 @@ transitively), and, for an `ambient` rule, on all the code that can reach it.
 from __future__ import annotations
 
 import ast
+import importlib
+import types
 from collections.abc import Iterable, Mapping
 
 DYNAMIC_CALLS = ("getattr", "setattr", "delattr", "eval", "exec", "compile", "__import__",
@@ -68,12 +70,10 @@ def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
             if isinstance(node, DEFINITIONS):
                 defined[node.name] = node
                 cell_of[node.name] = grade_id
-    # A covered cell's own code: the definition named like the cell (or, in a cell
-    # without one, all its definitions), with the helpers it uses.
-    own = {}
-    for g in covered & set(trees):
-        nodes = [n for n in trees[g].body if isinstance(n, DEFINITIONS)]
-        own[g] = [n for n in nodes if n.name == g] or nodes
+    # A covered cell's own code: every definition in it, used by name or not (a string
+    # can reach one), with the helpers they use.
+    own = {g: [n for n in trees[g].body if isinstance(n, DEFINITIONS)]
+           for g in covered & set(trees)}
 
     # Ambient: code that can reach every covered function at run time, so what it breaks
     # counts against each of them. That is what runs when a cell is defined (its top
@@ -166,6 +166,26 @@ def _stored_on_attributes(tree: ast.Module) -> list[ast.AST]:
                     for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
 
 
+def module_table(allowed: Iterable[str]) -> dict[str, dict[str, str]]:
+    """What the public attributes of each allowed module (and of each module on the way to
+    one, `torch.nn` for `torch.nn.functional`) are: "" for anything but a module, else
+    the module's own name. Read in the grader's process, which imports them; carried with
+    the assignment to intake, which does not (an attribute chain such as `torch.sys` or
+    `torch.serialization.pickle` then reaches a module the functions may not use)."""
+    wanted = set(allowed)
+    ancestors = {".".join(n.split(".")[:i]) for n in wanted for i in range(1, n.count(".") + 1)}
+    table: dict[str, dict[str, str]] = {}
+    for name in sorted(wanted | ancestors):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        table[name] = {key: (str(getattr(value, "__name__", "?"))
+                             if isinstance(value, types.ModuleType) else "")
+                       for key, value in vars(module).items() if not key.startswith("_")}
+    return table
+
+
 def _names(value: object) -> Iterable[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
@@ -194,9 +214,56 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     factories = set(_names(rule.get("factories", ())))
     dynamic = bool(rule.get("dynamic", False))
     private = bool(rule.get("private", False))
+    converters = set(_names(rule.get("converters", ())))
+    table = rule.get("module_table")
+    table = table if isinstance(table, Mapping) else None
     indexed = {id(n) for sub in ast.walk(root) if isinstance(sub, ast.Subscript)
                for n in ast.walk(sub.slice)}
     called = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call)}
+    bases = {id(n.value) for n in ast.walk(root) if isinstance(n, ast.Attribute)}
+    # Names bound to modules (the notebook's own, and what `root` imports), to what
+    # `from m import f` imports, and to a device written into the code.
+    aliases = {str(k): str(v) for k, v in dict(rule.get("aliases", {})).items()}
+    aliases.update({m: m for m in (allowed or ()) if "." not in m})
+    for node in ast.walk(root):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name.split(".")[0]] = \
+                    alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    fixed_names = {t.id for n in ast.walk(root) if isinstance(n, ast.Assign)
+                   and _fixed_device(n.value) for t in n.targets if isinstance(t, ast.Name)}
+
+    def resolved(node: ast.AST) -> str:
+        dotted = _dotted(node)
+        head, _, rest = dotted.partition(".")
+        return f"{aliases[head]}.{rest}".rstrip(".") if head in aliases else dotted
+
+    def fixed(arg: ast.AST) -> bool:
+        return _fixed_device(arg) or (isinstance(arg, ast.Name) and arg.id in fixed_names) \
+            or (isinstance(arg, ast.Constant) and arg.value is None)
+
+    def reaches(node: ast.Attribute) -> str | None:
+        """Why the module chain `node` (torch.sys.modules) is not for these functions."""
+        parts = _dotted(node).split(".")
+        module = aliases.get(parts[0]) if len(parts) > 1 else None
+        for part in parts[1:]:
+            if module is None or table is None or module not in table:
+                return None
+            kind = table[module].get(part)
+            if kind is None:
+                return None if part.startswith("_") else (
+                    f"`{_dotted(node)}`: {module} has no `{part}` these functions may use")
+            if not kind:
+                return None   # a function or class of an allowed module
+            module = kind
+            if not permitted(module) and not any(a.startswith(module + ".")
+                                                 for a in (allowed or ())):
+                return f"`{_dotted(node)}` reaches the module {module}"
+        return None
+
     found: list[tuple[int, str]] = []
     inner: set[int] = set()   # the `torch.autograd` of `torch.autograd.grad`: told once
 
@@ -220,10 +287,12 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
             elif private and node.attr.startswith("_") and node.attr not in PUBLIC_DUNDERS:
                 inner.update(id(n) for n in ast.walk(node.value))
                 hit(node, f"`{dotted}`, a private name the grader cannot follow")
-            elif dotted in factories and id(node) not in called:
+            elif id(node) not in bases and (why := reaches(node)):
+                hit(node, why)
+            elif resolved(node) in factories and id(node) not in called:
                 hit(node, f"`{dotted}` passed around (call it with device=X.device)")
-            elif factories and node.attr.endswith("Tensor") and dotted.startswith("torch.") \
-                    and node.attr != "Tensor":
+            elif factories and node.attr.endswith("Tensor") and resolved(node).startswith(
+                    "torch.") and (node.attr != "Tensor" or id(node) in called):
                 hit(node, f"`{dotted}`, whose tensors live on one device")
         elif isinstance(node, ast.Import):
             for alias in node.names:
@@ -241,20 +310,25 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
                 elif private and alias.name.startswith("_"):
                     hit(node, f"`from {base} import {alias.name}`, a private name")
         elif isinstance(node, ast.Call):
-            callee = _dotted(node.func)
+            callee = resolved(node.func)
             method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+            device = [k.value for k in node.keywords if k.arg == "device"]
             if method in calls and method not in ("to", "type"):
                 hit(node, f"`.{method}()`")
-            elif method in ("to", "type") and method in calls and _moves_device(node):
+            elif method in ("to", "type") and method in calls and any(
+                    fixed(a) for a in [*node.args, *(k.value for k in node.keywords
+                                                     if k.arg in ("device", "dtype"))]):
                 hit(node, f"`.{method}(...)` to a fixed device")
-            if callee in factories and id(node) not in indexed:
-                device = [k.value for k in node.keywords if k.arg == "device"]
-                if not device:
-                    hit(node, f"`{callee}(...)` without device=")
-                elif _fixed_device(device[0]):
-                    hit(node, f"`{callee}(...)` on a fixed device")
+            if callee in converters:
+                hit(node, f"`{_dotted(node.func)}(...)`, which leaves the inputs' device")
+            if callee in factories and id(node) not in indexed and not device:
+                hit(node, f"`{_dotted(node.func)}(...)` without device=")
+            elif (factories or calls) and device and fixed(device[0]):
+                hit(node, f"`{_dotted(node.func)}(...)` on a fixed device")
         elif isinstance(node, ast.Name):
-            if dynamic and (node.id in DYNAMIC_CALLS or node.id in ("__builtins__",
+            if table is not None and aliases.get(node.id) in table and id(node) not in bases:
+                hit(node, f"`{node.id}` passed around as a value")
+            elif dynamic and (node.id in DYNAMIC_CALLS or node.id in ("__builtins__",
                                                                     "__builtin__")):
                 hit(node, f"`{node.id}`, which the grader cannot follow")
             elif private and node.id.startswith("__") and node.id.endswith("__"):

@@ -66,6 +66,15 @@ def test_clean_code_breaks_no_rule():
     "return X.sum(), svm_loss_vectorized.__globals__['_helper'](W)",
     "P = torch.nn.Parameter(W.clone()); return X.sum(), P",
     "import builtins; return X.sum(), builtins.getattr(X, 'grad')",
+    # ... and a second round: modules as attributes of torch, grad mode's public state.
+    "return X.sum(), torch.sys.modules['torch.func']",
+    "return X.sum(), torch.serialization.pickle",
+    "return X.sum(), torch.inspect.currentframe()",
+    "ng = torch.no_grad()\n    with ng:\n        ng.prev = True\n    return X.sum(), W",
+    "return X.sum(), torch.nn.modules.module.sys",
+    "t = torch; return X.sum(), t",
+    "W.register_hook(print); return X.sum(), W",
+    "return X.sum(), torch.nn.functional.torch.sys",
 ])
 def test_autograd_in_the_function_itself_blocks_it_alone(body):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n"
@@ -90,13 +99,27 @@ def _twice_removed(W, f):
                for f in found["svm_loss_vectorized"])
 
 
-def test_an_unused_helper_counts_against_nothing():
-    # A student's own gradient check left in a cell, called by nothing.
-    assert blocked(svm_loss_vectorized=CLEAN["svm_loss_vectorized"] + """
+def test_a_helper_in_the_graded_cell_counts_even_unused():
+    # Nothing names it, but a string can reach it (the red team fetched one through the
+    # frame's globals): every definition of a covered cell is that cell's, and the message
+    # names it, so a student's own leftover autograd check is easy to move out.
+    found = scan(svm_loss_vectorized=CLEAN["svm_loss_vectorized"] + """
 def check_with_autograd(W, X, y):
     W = W.clone().requires_grad_(True)
     svm_loss_vectorized(W, X, y, 0.0)[0].backward()
     return W.grad
+""")["autograd"]
+    assert set(found) == {"svm_loss_vectorized"}
+    assert any("in check_with_autograd" in f for f in found["svm_loss_vectorized"])
+
+
+def test_the_functional_api_is_allowed():
+    # torch.nn.functional computes losses, not gradients: an honest student may use it.
+    assert blocked(softmax_loss_vectorized="""
+import torch.nn.functional as F
+
+def softmax_loss_vectorized(W, X, y, reg):
+    return F.cross_entropy(X.mm(W), y), torch.zeros_like(W)
 """) == set()
 
 
@@ -152,6 +175,16 @@ def svm_loss_vectorized(W, X, y, reg):
     ("m = W.type(torch.DoubleTensor)", True),
     ("m = W.type(X.dtype)", False),
     ("m = torch.DoubleTensor(3)", True),
+    ("from torch import zeros; m = zeros(3)", True),
+    ("m = torch.Tensor(3)", True),
+    ("m = torch.ones(2, device=None)", True),
+    ("dev = 'cpu'; m = torch.ones(2, device=dev)", True),
+    ("m = X.new_zeros(2, device='cpu')", True),
+    ("m = torch.zeros_like(W, device='cpu')", True),
+    ("m = np.asarray(W)", True),
+    ("dev = torch.device('cpu'); m = W.to(dev)", True),
+    ("m = W.to(X)", False),
+    ("m = torch.zeros(2, device=W.device)", False),
 ])
 def test_the_device_rule_names_tensors_made_off_the_inputs_device(line, flagged):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {line}\n    return m, W\n"
