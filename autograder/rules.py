@@ -7,21 +7,34 @@ Runs in intake's bounded parser, over the definitions' text, so what it finds do
 depend on anything the child reports. A rule names:
 
 - `functions`: the definitions it applies to;
-- `attributes`: attribute names they must not touch (`loss.backward`, `torch.autograd`);
-- `modules`: modules they must not import;
-- `calls`: methods they must not call (`.cuda()`, `.numpy()`);
-- `factories`: functions that must be given `device=` (a tensor made elsewhere is made
-  on the default device), except inside an index (`scores[torch.arange(N), y]`);
+- `attributes`: attribute names they must not touch (`loss.backward`, `torch.autograd`),
+  and `attribute_parts` what no such name may contain (`grad`: `requires_grad=`,
+  `register_full_backward_hook`), but for `attribute_exceptions` (`no_grad`). An
+  attribute name is also a keyword argument, a class pattern's keyword
+  (`case object(backward=go)`), a name bound in a class body, and a name imported
+  from a module;
+- `modules`: modules they must not import; `imports`: the only ones they may (an
+  allow-list), whose attributes are read by importing them where the assignment is
+  loaded (`module_table`), so that a chain through a module (`torch.sys.modules`)
+  reaches only them and names they have; `aliases`: the notebook's names for modules;
+- `private`: whether private and dunder names count (`torch._C`, `f.__globals__`);
+- `dynamic`: whether attribute access the reader cannot follow counts (getattr, eval,
+  exec, `__import__`, globals(), vars(), `__dict__`, aliases of them included);
+- `calls`: methods they must not call (`.cuda()`, `.numpy()`), nor take uncalled; `.to()`
+  and `.type()` only to an input's `.device`/`.dtype`, an input, or a torch dtype;
+- `factories`: functions that must be given `device=` an input's `.device` (a tensor
+  made elsewhere is made on the default device), except inside an index
+  (`scores[torch.arange(N), y]`), nor be passed around; `converters`: functions whose
+  result leaves the device (`numpy.*`);
 - `ambient`: whether code that can reach every function at run time counts against each
   of them: what runs when a cell runs (its top level, decorators, defaults, class
   bodies), functions the grader calls itself, and any function or value handed around
-  (`torch.Tensor.grad_of = helper` installs it for everyone), with their helpers;
-- `dynamic`: whether attribute access the reader cannot follow counts (getattr, eval,
-  exec, `__import__`, importlib, globals(), vars(), `__dict__`), since it is how the
-  attributes above would be hidden.
+  (`torch.Tensor.grad_of = helper` installs it for everyone), with their helpers.
 
-A function is judged on its own cell and the helpers of other cells it uses (by name,
-transitively), and, for an `ambient` rule, on all the code that can reach it.
+A function is judged on every definition of its own cell and the helpers of other cells
+they use (by name, transitively, every definition of a name), and, for an `ambient` rule,
+on all the code that can reach it. What the reader cannot follow it refuses: the rules
+err towards blocking, and every finding names the construct and its line.
 """
 
 from __future__ import annotations
@@ -36,6 +49,9 @@ DYNAMIC_CALLS = ("getattr", "setattr", "delattr", "eval", "exec", "compile", "__
                  "getattr_static", "getmembers", "breakpoint")
 # Dunders that name nothing the rules forbid (a class's own constructor).
 PUBLIC_DUNDERS = ("__init__",)
+# What `.to(...)` may name besides an input's device: a dtype.
+TORCH_DTYPES = ("float64", "float32", "float16", "bfloat16", "double", "float", "half",
+                "int64", "int32", "int16", "int8", "uint8", "long", "int", "short", "bool")
 DYNAMIC_ATTRIBUTES = ("__dict__", "__getattribute__", "__getattr__")
 
 
@@ -63,13 +79,15 @@ DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
                ) -> dict[str, list[str]]:
     covered = set(_names(rule.get("functions", ())))
-    defined: dict[str, ast.AST] = {}   # every cell's top-level definitions, by name
+    # Every cell's top-level definitions, by name: all of them where cells define a name
+    # twice (which one runs depends on the order the cells run in).
+    defined: dict[str, list[ast.AST]] = {}
     cell_of: dict[str, str] = {}
     for grade_id, tree in trees.items():
         for node in tree.body:
             if isinstance(node, DEFINITIONS):
-                defined[node.name] = node
-                cell_of[node.name] = grade_id
+                defined.setdefault(node.name, []).append(node)
+                cell_of.setdefault(node.name, grade_id)
     # A covered cell's own code: every definition in it, used by name or not (a string
     # can reach one), with the helpers they use.
     own = {g: [n for n in trees[g].body if isinstance(n, DEFINITIONS)]
@@ -94,7 +112,8 @@ def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
             # What another cell defines and nothing uses is what the grader calls.
             if grade_id not in covered and node.name not in used:
                 roots.append((node, ""))
-        roots += [(defined[n], "") for n in _escaping(tree) if n in defined and n not in covered]
+        roots += [(d, "") for n in _escaping(tree) if n in defined and n not in covered
+                  for d in defined[n]]
         roots += [(value, f"stored on an attribute in {grade_id}'s cell")
                   for value in _stored_on_attributes(tree)]
     ambient = [] if not rule.get("ambient") else [
@@ -120,7 +139,8 @@ def _in(name: str, cell_of: Mapping[str, str], cell: str) -> str:
     return f"in {name}" if where in (cell, name) else f"in {name} ({where}'s cell)"
 
 
-def _reach(roots: list[tuple[ast.AST, str]], defined: Mapping[str, ast.AST], skip: set[str],
+def _reach(roots: list[tuple[ast.AST, str]], defined: Mapping[str, list[ast.AST]],
+           skip: set[str],
            rule: Mapping[str, object]) -> list[tuple[str, str, str]]:
     """What `roots` (each with a label saying where it is, or "" for a definition) and
     every definition they name (transitively, but not those in `skip`) break:
@@ -135,8 +155,8 @@ def _reach(roots: list[tuple[ast.AST, str]], defined: Mapping[str, ast.AST], ski
         seen.add(id(node))
         where = node.name if isinstance(node, DEFINITIONS) else ""
         found += [(what, where, "" if where else label) for what in _breaks(node, rule)]
-        todo += [(defined[n], "") for n in _referenced(node)
-                 if n in defined and n not in skip and id(defined[n]) not in seen]
+        todo += [(d, "") for n in _referenced(node) if n in defined and n not in skip
+                 for d in defined[n] if id(d) not in seen]
     return found
 
 
@@ -214,6 +234,11 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     factories = set(_names(rule.get("factories", ())))
     dynamic = bool(rule.get("dynamic", False))
     private = bool(rule.get("private", False))
+    parts = tuple(_names(rule.get("attribute_parts", ())))
+    exceptions = set(_names(rule.get("attribute_exceptions", ())))
+
+    def partly(name: str) -> bool:
+        return name not in exceptions and any(p in name for p in parts)
     converters = set(_names(rule.get("converters", ())))
     table = rule.get("module_table")
     table = table if isinstance(table, Mapping) else None
@@ -222,7 +247,7 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     called = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call)}
     bases = {id(n.value) for n in ast.walk(root) if isinstance(n, ast.Attribute)}
     # Names bound to modules (the notebook's own, and what `root` imports), to what
-    # `from m import f` imports, and to a device written into the code.
+    # `from m import f` imports.
     aliases = {str(k): str(v) for k, v in dict(rule.get("aliases", {})).items()}
     aliases.update({m: m for m in (allowed or ()) if "." not in m})
     for node in ast.walk(root):
@@ -233,17 +258,29 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    fixed_names = {t.id for n in ast.walk(root) if isinstance(n, ast.Assign)
-                   and _fixed_device(n.value) for t in n.targets if isinstance(t, ast.Name)}
 
     def resolved(node: ast.AST) -> str:
         dotted = _dotted(node)
         head, _, rest = dotted.partition(".")
-        return f"{aliases[head]}.{rest}".rstrip(".") if head in aliases else dotted
+        full = f"{aliases[head]}.{rest}".rstrip(".") if head in aliases else dotted
+        names = full.split(".")
+        # A module re-exported by another (`F.torch.zeros`, `torch.nn.functional.torch`).
+        for i in range(len(names) - 1, 0, -1):
+            if names[i] in ("torch", "numpy"):
+                return ".".join(names[i:])
+        return full
 
     def fixed(arg: ast.AST) -> bool:
-        return _fixed_device(arg) or (isinstance(arg, ast.Name) and arg.id in fixed_names) \
-            or (isinstance(arg, ast.Constant) and arg.value is None)
+        """Not one of the inputs' devices: only `X.device` (or an input itself, its
+        `.dtype`, a torch dtype) says where the inputs are."""
+        if isinstance(arg, ast.Attribute) and arg.attr in ("device", "dtype"):
+            return False
+        if isinstance(arg, ast.Name) and arg.id in params:
+            return False
+        if isinstance(arg, ast.Attribute) and resolved(arg).startswith("torch.") \
+                and arg.attr in TORCH_DTYPES:
+            return False
+        return True
 
     def reaches(node: ast.Attribute) -> str | None:
         """Why the module chain `node` (torch.sys.modules) is not for these functions."""
@@ -276,10 +313,41 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     def permitted(name: str) -> bool:
         return allowed is None or name in allowed
 
+    def named(node: ast.AST, name: str, how: str) -> None:
+        """A name that reads or binds an attribute without an ast.Attribute: a keyword
+        argument, a class pattern's keyword, a name bound in a class body."""
+        if name in attributes or partly(name):
+            hit(node, f"`{name}` ({how})")
+        elif private and name.startswith("_") and name not in PUBLIC_DUNDERS:
+            hit(node, f"`{name}` ({how}), a private name")
+        elif dynamic and (name in DYNAMIC_ATTRIBUTES or name in DYNAMIC_CALLS):
+            hit(node, f"`{name}` ({how}), which the grader cannot follow")
+
+    params = {a.arg for a in (root.args.posonlyargs + root.args.args + root.args.kwonlyargs)
+              } if isinstance(root, ast.FunctionDef | ast.AsyncFunctionDef) else set()
+
     for node in ast.walk(root):
+        if attributes or parts or private:
+            if isinstance(node, ast.Call):
+                for k in node.keywords:
+                    if k.arg is not None:
+                        named(node, k.arg, "a keyword argument")
+            elif isinstance(node, ast.MatchClass):
+                for name in node.kwd_attrs:
+                    named(node, name, "read by a class pattern")
+                if dynamic and node.kwd_attrs:
+                    hit(node, "a class pattern reading attributes, which the grader cannot "
+                              "follow")
+            elif isinstance(node, ast.ClassDef) and node is not root:
+                for item in node.body:
+                    targets = [item.name] if isinstance(item, DEFINITIONS) else [
+                        t.id for t in getattr(item, "targets", [getattr(item, "target", None)])
+                        if isinstance(t, ast.Name)]
+                    for name in targets:
+                        named(item, name, f"in the body of class {node.name}")
         if isinstance(node, ast.Attribute) and id(node) not in inner:
             dotted = _dotted(node) or "." + node.attr
-            if node.attr in attributes:
+            if node.attr in attributes or partly(node.attr):
                 inner.update(id(n) for n in ast.walk(node.value))
                 hit(node, f"`{dotted}`")
             elif dynamic and (node.attr in DYNAMIC_ATTRIBUTES or node.attr in DYNAMIC_CALLS):
@@ -289,6 +357,9 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
                 hit(node, f"`{dotted}`, a private name the grader cannot follow")
             elif id(node) not in bases and (why := reaches(node)):
                 hit(node, why)
+            elif node.attr in calls and id(node) not in called and not (
+                    isinstance(node.value, ast.Attribute) and node.value.attr == "device"):
+                hit(node, f"`{dotted}` taken without calling it")
             elif resolved(node) in factories and id(node) not in called:
                 hit(node, f"`{dotted}` passed around (call it with device=X.device)")
             elif factories and node.attr.endswith("Tensor") and resolved(node).startswith(
@@ -315,16 +386,25 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
             device = [k.value for k in node.keywords if k.arg == "device"]
             if method in calls and method not in ("to", "type"):
                 hit(node, f"`.{method}()`")
-            elif method in ("to", "type") and method in calls and any(
-                    fixed(a) for a in [*node.args, *(k.value for k in node.keywords
-                                                     if k.arg in ("device", "dtype"))]):
+            elif method in ("to", "type") and method in calls and (
+                    any(fixed(a) for a in [*node.args, *(k.value for k in node.keywords
+                                                         if k.arg in ("device", "dtype"))])
+                    or any(k.arg is None for k in node.keywords)):
                 hit(node, f"`.{method}(...)` to a fixed device")
-            if callee in converters:
+            if isinstance(node.func, ast.Call) and (factories or calls):
+                hit(node, "a tensor built by calling a type (`type(W)(...)`)")
+            if callee in converters or any(c.endswith(".*") and callee.startswith(c[:-1])
+                                           for c in converters):
                 hit(node, f"`{_dotted(node.func)}(...)`, which leaves the inputs' device")
             if callee in factories and id(node) not in indexed and not device:
                 hit(node, f"`{_dotted(node.func)}(...)` without device=")
             elif (factories or calls) and device and fixed(device[0]):
-                hit(node, f"`{_dotted(node.func)}(...)` on a fixed device")
+                hit(node, f"`{_dotted(node.func)}(...)` with a device other than an input's "
+                          "(device=X.device)")
+        elif isinstance(node, ast.ClassDef) and factories and any(
+                resolved(b).startswith("torch.") for b in node.bases):
+            hit(node, f"class {node.name}, a subclass of a torch class, whose instances "
+                      "live on one device")
         elif isinstance(node, ast.Name):
             if table is not None and aliases.get(node.id) in table and id(node) not in bases:
                 hit(node, f"`{node.id}` passed around as a value")
@@ -334,22 +414,3 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
             elif private and node.id.startswith("__") and node.id.endswith("__"):
                 hit(node, f"`{node.id}`, a private name the grader cannot follow")
     return [what for _, what in sorted(found, key=lambda hit: hit[0])]
-
-
-def _moves_device(call: ast.Call) -> bool:
-    """`.to("cuda")`, `.to(device="cpu")`, `.to(torch.device(...))`, `.type(torch.
-    DoubleTensor)`: not `.to(X.dtype)` nor `.to(X.device)`."""
-    args = [*call.args, *(k.value for k in call.keywords if k.arg in ("device", "dtype"))]
-    return any(_fixed_device(arg) for arg in args)
-
-
-def _fixed_device(arg: ast.AST) -> bool:
-    """A device written into the code: "cuda", 0, torch.device(...), torch.DoubleTensor."""
-    if isinstance(arg, ast.Constant) and isinstance(arg.value, str | int) \
-            and not isinstance(arg.value, bool):
-        return True
-    if isinstance(arg, ast.Call) and _dotted(arg.func).endswith("device"):
-        return True
-    if isinstance(arg, ast.Attribute | ast.Constant) and str(_dotted(arg)).endswith("Tensor"):
-        return True
-    return False

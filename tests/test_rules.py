@@ -75,6 +75,11 @@ def test_clean_code_breaks_no_rule():
     "t = torch; return X.sum(), t",
     "W.register_hook(print); return X.sum(), W",
     "return X.sum(), torch.nn.functional.torch.sys",
+    # ... and a third: names that read or bind attributes without an attribute node.
+    "match X:\n        case object(grad=g):\n            return X.sum(), g\n    return X.sum(), W",
+    "class On(torch.no_grad):\n        prev = True\n    return X.sum(), W",
+    "V = torch.zeros_like(W, requires_grad=True); return X.sum(), V",
+    "torch.nn.Identity().register_full_backward_hook(print); return X.sum(), W",
 ])
 def test_autograd_in_the_function_itself_blocks_it_alone(body):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n"
@@ -185,6 +190,15 @@ def svm_loss_vectorized(W, X, y, reg):
     ("dev = torch.device('cpu'); m = W.to(dev)", True),
     ("m = W.to(X)", False),
     ("m = torch.zeros(2, device=W.device)", False),
+    ("m = torch.scalar_tensor(1.0)", True),
+    ("m = np.copy(W)", True),
+    ("m = type(W)(2, 3)", True),
+    ("m = torch.nn.functional.torch.zeros(2)", True),
+    ("move = W.cpu; m = move()", True),
+    ("m = torch.zeros(2, device=None if X.is_cuda else W.device)", True),
+    ("m = W.to(**{'device': 'cpu'})", True),
+    ("m = W.to(torch.float64)", False),
+    ("m = W if X.device.type == 'cpu' else W", False),
 ])
 def test_the_device_rule_names_tensors_made_off_the_inputs_device(line, flagged):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {line}\n    return m, W\n"
