@@ -58,6 +58,8 @@ class Assignment:
     # rule -> {functions, attributes, modules, calls, factories, dynamic, block, what, fix}:
     # constructs the functions must not use, found in their source by intake (rules.py).
     rules: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # check name -> column title on Gradescope's leaderboard (the value the check measured)
+    leaderboard: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def definitions(self) -> dict[str, tuple[str, ...]]:
@@ -141,7 +143,8 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
         operations={op: {"args": list(o["args"]), "optional": list(o.get("optional", [])),
                          "shared": list(o.get("shared", [])), "reply": dict(o["reply"])}
                     for op, o in raw.get("operations", {}).items()},
-        rules={name: dict(rule) for name, rule in raw.get("rules", {}).items()})
+        rules={name: dict(rule) for name, rule in raw.get("rules", {}).items()},
+        leaderboard={str(k): str(v) for k, v in raw.get("leaderboard", {}).items()})
 
 
 def names() -> list[str]:

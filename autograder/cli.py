@@ -48,7 +48,7 @@ def _grade(args: argparse.Namespace) -> int:
     if args.json:
         from autograder.gradescope import results_document
 
-        print(json.dumps(results_document(result), indent=2))
+        print(json.dumps(results_document(result, spec.leaderboard), indent=2))
     else:
         print(grade.format_table(result))
     return 0
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("grade", help="grade one submission (folder or .zip) in the sandbox")
     p.add_argument("path", type=Path, help="the submission: a folder or a .zip holding "
-                   "svm.ipynb, softmax.ipynb, svm_best.npz, softmax_best.npz")
+                   "the assignment's notebooks (or starter modules) and saved models")
     p.add_argument("--assignment", default=None,
                    help=f"the assignment (one of: {', '.join(assignment.names())}; default: "
                    "the one whose files the submission holds)")

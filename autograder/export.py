@@ -87,8 +87,10 @@ def _number(value: float) -> str:
 
 
 
-def write_gradescope(records: Sequence[Record], folder: Path) -> list[Path]:
-    """DIR/<student>/results.json (Gradescope's schema) for every graded submission."""
+def write_gradescope(records: Sequence[Record], folder: Path,
+                     leaderboard: Mapping[str, str] | None = None) -> list[Path]:
+    """DIR/<student>/results.json (Gradescope's schema) for every graded submission, with
+    the leaderboard columns `leaderboard` names (the assignment's [leaderboard])."""
     written = []
     for record in records:
         if not record.graded:
@@ -96,7 +98,8 @@ def write_gradescope(records: Sequence[Record], folder: Path) -> list[Path]:
         target = folder / path_component(record.submission)
         target.mkdir(parents=True, exist_ok=True)
         path = target / "results.json"
-        path.write_text(json.dumps(results_document(record.result), indent=2) + "\n")
+        path.write_text(json.dumps(results_document(record.result, leaderboard), indent=2)
+                        + "\n")
         written.append(path)
     return written
 
@@ -193,7 +196,8 @@ def export(records: Sequence[Record], *, csv_path: Path | None = None,
         write_csv(records, csv_path)
         lines.append(f"CSV: {csv_path} ({len(records)} rows)")
     if gradescope is not None:
-        written = write_gradescope(records, gradescope)
+        written = write_gradescope(records, gradescope,
+                                   load_assignment(assignment).leaderboard)
         lines.append(f"Gradescope: {len(written)} results.json under {gradescope}")
     if gradebook is not None:
         written_gb = write_gradebook(records, gradebook.db_url, gradebook.course_id, assignment)

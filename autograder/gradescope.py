@@ -26,6 +26,7 @@ import stat
 import sys
 import time
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from autograder.assignment import DEFAULT as DEFAULT_ASSIGNMENT
@@ -38,11 +39,6 @@ ASSIGNMENTS = tuple(assignment_names())
 SOURCE_FILES = ("pyproject.toml", "README.md")
 SOURCE_PACKAGES = ("autograder", "cs231n_data")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
-# Leaderboard entries: (check name, column title).
-LEADERBOARD = (("LinearSVM: CIFAR-10 validation accuracy", "SVM val accuracy"),
-               ("LinearSVM: CIFAR-10 test accuracy", "SVM test accuracy"),
-               ("Softmax: CIFAR-10 validation accuracy", "Softmax val accuracy"),
-               ("Softmax: CIFAR-10 test accuracy", "Softmax test accuracy"))
 
 SETUP_SH = f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when the autograder image is built.
@@ -98,8 +94,10 @@ def build_bundle(out: Path, assignment: str = DEFAULT_ASSIGNMENT) -> Path:
     return out
 
 
-def results_document(result: GradeResult) -> dict:
-    """Gradescope's results.json for one graded submission."""
+def results_document(result: GradeResult, leaderboard: Mapping[str, str] | None = None
+                     ) -> dict:
+    """Gradescope's results.json for one graded submission; `leaderboard` (check name ->
+    column title, the assignment's [leaderboard]) picks the measured values it shows."""
     doc = result.to_gradescope()
     doc["stdout_visibility"] = "hidden"
     by_name = {t["name"]: t for t in result.tests}
@@ -107,7 +105,7 @@ def results_document(result: GradeResult) -> dict:
         test["status"] = "passed" if source["score"] >= source["max_score"] else "failed"
         test["output_format"] = "text"
     doc["leaderboard"] = [{"name": title, "value": round(by_name[check]["value"], 4)}
-                          for check, title in LEADERBOARD
+                          for check, title in (leaderboard or {}).items()
                           if check in by_name and by_name[check].get("value") is not None]
     return doc
 
@@ -131,7 +129,8 @@ def run(root: Path, assignment: str = DEFAULT_ASSIGNMENT) -> int:
         spec = load_assignment(assignment)
         rubric = rubric_module.load(spec=spec)
         with grade.GradingData(rubric=rubric, spec=spec) as data:
-            result = grade.grade_submission(root / "submission", data=data, rubric=rubric)
+            result = grade.grade_submission(root / "submission", data=data, rubric=rubric,
+                                            spec=spec)
     except (grade.GradingError, rubric_module.RubricError) as exc:
         # The instructor's problem: the student sees that grading did not happen.
         _write(results, {"score": 0.0, "execution_time": round(time.monotonic() - started, 2),
@@ -140,6 +139,6 @@ def run(root: Path, assignment: str = DEFAULT_ASSIGNMENT) -> int:
                          "stdout_visibility": "visible", "tests": []})
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    _write(results, results_document(result))
+    _write(results, results_document(result, spec.leaderboard))
     print(grade.format_table(result))
     return 0

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from autograder.assignment import load as load_assignment
+from autograder.assignment import names as assignment_names
 
 ROOT = Path(__file__).resolve().parent.parent
 # The nbgrader assignment (source/ and release/ folder) of the default assignment.
@@ -73,9 +74,10 @@ def scratch_course(folder: Path, root: Path = ROOT, assignment: str = ASSIGNMENT
     `run_nbgrader`), which knows the assignment and its grade cells: generate_assignment
     has run. Put submissions in folder/submitted/<student>/<assignment>/.
     """
+    models = {f for name in assignment_names() for f in load_assignment(name).model_files
+              if load_assignment(name).source == assignment}
     shutil.copytree(root / "source" / assignment, folder / "source" / assignment,
-                    ignore=shutil.ignore_patterns("*_best.npz", "*_best_model.pt",
-                                                  ".ipynb_checkpoints"))
+                    ignore=shutil.ignore_patterns(*models, ".ipynb_checkpoints"))
     shutil.copy(root / "nbgrader_config.py", folder)
     run_nbgrader(folder, "generate_assignment", assignment, "--force",
                  db_path=folder / "gradebook.db")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -46,7 +47,7 @@ window.addEventListener("load", function () {
 """
 SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(IMAGES_SCRIPT.encode()).digest()).decode()
 # The CIFAR-10 checks' messages start with the accuracy measured by the parent (checks.py).
-_ACCURACY_CHECK = re.compile(r"^(LinearSVM|Softmax): CIFAR-10 validation accuracy$")
+_ACCURACY_CHECK = re.compile(r"^([^:]+): CIFAR-10 validation accuracy$")
 
 
 def fmt(value: float) -> str:
@@ -115,15 +116,19 @@ def validation_accuracy(test: dict[str, Any]) -> float | None:
 
 
 def cifar_accuracies(records: Sequence[Record]) -> dict[str, list[float]]:
-    """Validation accuracy of each student's retrained LinearSVM / Softmax."""
-    found: dict[str, list[float]] = {"LinearSVM": [], "Softmax": []}
+    """Validation accuracy of each student's retrained classifiers, by classifier (in the
+    order the checks list them)."""
+    found: dict[str, list[float]] = {}
     for record in records:
         if not record.graded:
             continue
         for test in record.result.tests:
-            accuracy = validation_accuracy(test)
-            if accuracy is not None:
-                found[test["name"].split(":")[0]].append(accuracy)
+            match = _ACCURACY_CHECK.match(str(test.get("name", "")))
+            if match:
+                values = found.setdefault(match.group(1), [])
+                accuracy = validation_accuracy(test)
+                if accuracy is not None:
+                    values.append(accuracy)
     return found
 
 
@@ -207,7 +212,8 @@ def accuracy_histogram(graded: Sequence[Record]) -> Plot:
     accuracies = cifar_accuracies(graded)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     bins = [i / 100 for i in range(0, 61, 2)]
-    for (cls, values), color in zip(accuracies.items(), ("#4c72b0", "#dd8452"), strict=True):
+    colors = itertools.cycle(("#4c72b0", "#dd8452", "#55a868", "#c44e52"))
+    for (cls, values), color in zip(accuracies.items(), colors, strict=False):
         if values:
             ax.hist(values, bins=bins, alpha=0.6, color=color, label=f"{cls} (n={len(values)})")
     if any(accuracies.values()):

@@ -3,7 +3,7 @@ and of a W fitted on the (public) evaluation images: what the accuracy checks re
 
     python bench/bench_accuracy.py [--seeds 4]
 
-Trains the reference losses (autograder/reference.py) with the reference hyperparameters
+Trains the reference losses (assignments/linear/reference.py) with the reference hyperparameters
 (SVM lr 1e-7, reg 5e3, 3000 iterations; Softmax lr 1e-6, reg 1e3, 1500 iterations; batch
 200) on the 49,000 training images, one run per seed, then a Softmax on the 2,000
 validation and test images themselves (what a student who fits the evaluation split
@@ -22,8 +22,8 @@ import argparse
 import numpy as np
 from tqdm import tqdm
 
+from autograder.assignments.linear.reference import softmax_loss_vectorized, svm_loss_vectorized
 from autograder.grade import mirrored
-from autograder.reference import softmax_loss_vectorized, svm_loss_vectorized
 from cs231n_data import get_cifar10_data
 
 RUNS = [("SVM", svm_loss_vectorized, 1e-7, 5e3, 3000),

@@ -3,7 +3,7 @@
     python bench/bench_speed.py [--rounds 10]
 
 Starts a sandboxed session with the source notebooks' solution cells and the reference
-timing session (autograder/reference.py), and makes the speed checks' rounds: reference
+timing session (assignments/linear/reference.py), and makes the speed checks' rounds: reference
 naive, your naive, your vectorized, reference vectorized, each an ordinary loss call on a
 fresh dev-shaped input (500 x 3073, 10 classes), CPU time read from the kernel. Prints
 each loss function's per-call CPU times (median, min, max) and the ratios the speed checks
@@ -17,8 +17,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from autograder import checks
 from autograder import rubric as rubric_module
+from autograder.assignments.linear import checks
 from autograder.grade import ReferenceTiming
 from autograder.sandbox import SandboxSession
 

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from corpus_cells import reference_cells  # noqa: E402
 
-from autograder import checks  # noqa: E402
 from autograder import rubric as rubric_module  # noqa: E402
+from autograder.assignments.linear import checks  # noqa: E402
 from autograder.grade import ReferenceTiming  # noqa: E402
 from autograder.sandbox import SandboxSession  # noqa: E402
 

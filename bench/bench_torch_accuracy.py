@@ -6,7 +6,7 @@ settings of a grid, several seeds each, on the plain and on the mirrored images.
 
 Prints one row per (classifier, learning rate, reg, iterations): min-max over the seeds of
 the validation and test accuracy, plain and mirrored (what the grader scores). Trains the
-same reference the grader retrains verified submissions with (autograder/reference.py),
+same reference the grader retrains verified submissions with (assignments/linear/reference.py),
 so the table is what rubric.toml's [accuracy] thresholds of linear_torch rest on.
 CIFAR10_DIR must point at the data.
 """
@@ -22,7 +22,8 @@ import argparse
 import numpy as np
 from tqdm import tqdm
 
-from autograder import assignment, reference
+from autograder import assignment
+from autograder.assignments.linear import reference
 from autograder.grade import mirrored
 from cs231n_data import get_cifar10_data
 

@@ -28,8 +28,8 @@ import numpy as np
 from corpus_cells import DEFINITION_CELLS, ROOT, SOURCE, entry_cells, entry_spec
 
 from autograder.assignment import load as load_assignment
-from autograder.inkernel import one_blas_thread
 from autograder.release import ASSIGNMENT, run_nbgrader
+from autograder.threads import one_blas_thread
 from cs231n_data.notebook import load_definitions, save_best_model
 
 RELEASE = ROOT / "release" / "linear"

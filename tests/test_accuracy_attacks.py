@@ -13,8 +13,8 @@ import pytest
 from corpus_cells import reference_cells
 from submissions import write_submission
 
+from autograder.assignments.linear.reference import softmax_loss_vectorized
 from autograder.grade import grade_submission
-from autograder.reference import softmax_loss_vectorized
 from cs231n_data import get_cifar10_data
 
 pytestmark = [pytest.mark.cifar, pytest.mark.slow]

@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import assignment, checks, inputs, reference
+from autograder import assignment
 from autograder import rubric as rubric_module
-from autograder.inkernel import InProcessSession, assert_checks
+from autograder.assignments.linear import checks, inputs, reference
+from autograder.assignments.linear.inprocess import InProcessSession
+from autograder.inkernel import assert_checks
 from autograder.outcome import Outcome
 
 SOURCE = Path(__file__).resolve().parent.parent / "source" / "linear"

@@ -20,7 +20,7 @@ from corpus_cells import CORPUS, entry_spec
 from submissions import build_entry
 
 from autograder.assignment import load as load_assignment
-from autograder.checks import TARGETS
+from autograder.assignments.linear.checks import TARGETS
 from autograder.grade import grade_submission
 
 ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken", "hostile")

@@ -19,7 +19,7 @@ import pytest
 
 from autograder import assignment
 from autograder import rubric as rubric_module
-from autograder.checks import build_checks
+from autograder.assignments.linear.checks import build_checks
 from autograder.export import write_csv, write_gradescope
 from autograder.release import ASSIGNMENT, ROOT, nbgrader_env, run_nbgrader, scratch_course
 from autograder.result import GradeResult

@@ -20,8 +20,9 @@ import pytest
 from corpus_cells import reference_cells
 from submissions import build_entry, write_submission
 
-from autograder import inputs, rubric
-from autograder.checks import build_checks
+from autograder import rubric
+from autograder.assignments.linear import inputs
+from autograder.assignments.linear.checks import build_checks
 from autograder.grade import (
     GradingData,
     GradingError,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder import inputs, oracle
+from autograder.assignments.linear import inputs, oracle
 
 SEEDS = [0, 1, 2024]
 

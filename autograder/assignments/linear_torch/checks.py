@@ -1,6 +1,6 @@
 """The PyTorch edition's hidden checks (EECS 498-007 A2's API).
 
-The losses are checked exactly as in the NumPy edition (autograder/checks.py: the same
+The losses are checked exactly as in the NumPy edition (assignments/linear/checks.py: the same
 hidden cases, oracle, tolerances, mutation and speed checks; the child hands them to
 student code as float64 tensors), and so are training, prediction and the CIFAR-10
 accuracy through the same operations. What this edition adds:
@@ -22,18 +22,11 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from autograder import checks as numpy_checks
-from autograder import reference as numpy_reference
+from autograder.assignments.linear import checks as numpy_checks
+from autograder.assignments.linear import reference as numpy_reference
+from autograder.assignments.linear.checks import Api, Grading
 from autograder.assignments.linear_torch import reference
-from autograder.checks import (
-    Api,
-    Check,
-    CheckResult,
-    Grading,
-    Verdict,
-    failed,
-    passed,
-)
+from autograder.checks import Check, CheckResult, Verdict, failed, passed
 from autograder.outcome import Session
 from autograder.rubric import Rubric
 

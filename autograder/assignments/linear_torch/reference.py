@@ -1,7 +1,7 @@
 """The grader's own torch losses, for the speed checks only: the naive loops and the
 vectorized versions a careful student writes, run in a sandbox session of their own on
 the same inputs as the student's, so speedups are compared with what torch does here.
-Correctness is judged against autograder/oracle.py, never against these.
+Correctness is judged against autograder/assignments/linear/oracle.py, never against these.
 
 Each function is sent to the child as a definition cell (its namespace has torch).
 """

@@ -30,8 +30,10 @@ def _probe():
     targets = []
     for root in roots:
         targets += [f"{root}/autograder/assignments/linear/rubric.toml",
-                    f"{root}/autograder/assignments/linear/child.py", f"{root}/autograder/checks.py",
-                    f"{root}/autograder/inputs.py", f"{root}/.git/HEAD",
+                    f"{root}/autograder/assignments/linear/child.py",
+                    f"{root}/autograder/assignments/linear/checks.py",
+                    f"{root}/autograder/assignments/linear/inputs.py", f"{root}/autograder/checks.py",
+                    f"{root}/.git/HEAD",
                     f"{root}/tests/corpus/hostile/seed_precompute/cells.py",
                     f"{root}/source/linear/svm.ipynb", f"{root}/shared/data/cifar-10-batches-py/test_batch"]
     targets += ["/work/shared/data/cifar-10-batches-py/test_batch", "/root/.bashrc",

@@ -4,7 +4,7 @@
 # sha256(definition cells + .npz bytes), and the child holds all of it: each cell's source
 # arrives in its `define` request, the .npz files lie in /sandbox/submission. At `seal`
 # the child recomputes the seed, redraws the timed dev-shaped inputs exactly as the grader
-# will (autograder/inputs.py: timing_case), precomputes their answers, and the "vectorized"
+# will (autograder/assignments/linear/inputs.py: timing_case), precomputes their answers, and the "vectorized"
 # version (really the naive loop) answers a timed call by a dictionary lookup.
 # Defence that should stop it: the timed inputs must be unknown to the child before the
 # timed window opens (a secret seed), so the speed of the loop is what gets timed.

@@ -8,28 +8,14 @@ the outputs.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from autograder.threads import one_torch_thread
+
 LossAndGrad = tuple[float, np.ndarray]
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """torch's intra-op pool on one thread, restored after (for whoever else uses torch).
-
-    The oracle's tensors are small: the pool only adds contention, which costs 50x on a
-    busy 2-core grading machine; the in-kernel mode times student code as the sandbox
-    does, on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _tensors(W: np.ndarray, X: np.ndarray, y: np.ndarray):

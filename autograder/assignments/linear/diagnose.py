@@ -13,7 +13,7 @@ from itertools import product
 
 import numpy as np
 
-from autograder.inputs import LossCase
+from autograder.assignments.linear.inputs import LossCase
 from cs231n_data.gradient_check import rel_error  # CS231n's metric, shared with students
 
 # How closely a wrong answer must match a variant to be named after it.

@@ -6,7 +6,7 @@ purpose buys nothing); both run in their own session so that they are timed exac
 the student's code. `train` is CS231n's minibatch SGD, which the grader runs in the
 trusted parent for a classifier whose loss and train passed every check.
 
-Not the oracle (autograder/oracle.py decides correctness) and not the notebooks'
+Not the oracle (oracle.py beside this file decides correctness) and not the notebooks'
 solution code: plain numpy implementations of the kind a good submission has.
 """
 

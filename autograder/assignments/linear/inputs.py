@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.oracle import svm_margins
+from autograder.assignments.linear.oracle import svm_margins
 
 PIXEL_STD = 60.0
 # The hinge kink: no SVM margin may lie closer than this to 0, so the gradient is defined.
