@@ -11,6 +11,7 @@ exported (CSV, Gradescope results.json) and reported (HTML), and its score table
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -19,6 +20,8 @@ from pathlib import Path
 from autograder import batch, export, release, report
 from autograder.release import ROOT
 from autograder.store import GradeStore
+from cs231n_data import cifar10
+from cs231n_data.download import MD5, URL, DownloadError, download_cifar10
 
 TESTS = ROOT / "tests"
 # A cross-section of the corpus: every kind of outcome, about two minutes on 2 cores.
@@ -112,8 +115,33 @@ def build_torch_samples(submitted: Path, entries: tuple[str, ...] = TORCH_SAMPLE
     return folders
 
 
+def ensure_cifar10(url: str = URL, md5: str = MD5) -> Path | None:
+    """The CIFAR-10 folder the demo trains and grades with: $CIFAR10_DIR's, or else the
+    package's own folder, downloaded there once when it is not yet (the official archive,
+    MD5 checked, with a progress bar). None, having said why and what to do, when neither
+    can be had."""
+    folder = cifar10.cifar10_dir()
+    if (folder / cifar10.TEST_BATCH).is_file():
+        return folder
+    if os.environ.get("CIFAR10_DIR"):
+        print(f"error: CIFAR10_DIR={os.environ['CIFAR10_DIR']} holds no CIFAR-10 (no "
+              f"{cifar10.TEST_BATCH} in {folder}): point it at a cifar-10-batches-py folder, "
+              "or unset it to have the demo download the data set", file=sys.stderr)
+        return None
+    print(f"0. CIFAR-10 is not in {folder}: downloading it once (about 170 MB) from {url}")
+    try:
+        return download_cifar10(folder.parent, url=url, md5=md5)
+    except DownloadError as exc:
+        hint = "" if "CIFAR10_DIR" in str(exc) else (
+            " (or set CIFAR10_DIR to an existing cifar-10-batches-py folder)")
+        print(f"error: could not download CIFAR-10: {exc}{hint}", file=sys.stderr)
+        return None
+
+
 def run(out: Path, workers: int = 2) -> int:
     """Release, build the samples, grade them, export and report; print the score tables."""
+    if ensure_cifar10() is None:
+        return 2
     for folder, bundle in release.release_all(out):
         print(f"1. released {folder.relative_to(ROOT)} with nbgrader; student bundle {bundle}")
     errors = 0

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from cs231n_data import cifar10
 from cs231n_data.cifar10 import load_cifar10
 from cs231n_data.download import MD5, URL
 
@@ -246,3 +247,43 @@ def test_the_defaults_are_the_official_archive_into_the_package_folder():
     assert result.returncode == 0
     assert URL in result.stdout
     assert str(REPO_ROOT / "cs231n_data") in " ".join(result.stdout.split())
+
+
+# ---------------------------------------------------------------- the demo's own set-up
+
+
+@pytest.fixture
+def no_data_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A machine without CIFAR-10: no CIFAR10_DIR, an empty package folder, no proxy."""
+    monkeypatch.delenv("CIFAR10_DIR", raising=False)
+    for name in [k for k in os.environ if "proxy" in k.lower()]:
+        monkeypatch.delenv(name)
+    folder = tmp_path / "cs231n_data" / "cifar-10-batches-py"
+    monkeypatch.setattr(cifar10, "DEFAULT_DIR", folder)
+    return folder
+
+
+def test_the_demo_downloads_cifar10_once_when_the_machine_has_none(
+        server, no_data_here, tiny_cifar10_dir, capsys):
+    from autograder.demo import ensure_cifar10
+
+    folder = ensure_cifar10(url=server.url, md5=md5(server.payload))
+    assert folder == no_data_here
+    assert_extracted(no_data_here.parent, tiny_cifar10_dir)
+    assert "downloading it once" in capsys.readouterr().out
+    assert ensure_cifar10(url=server.url, md5=md5(server.payload)) == no_data_here
+    assert len(server.ranges) == 1, "the second run found the data and fetched nothing"
+
+
+def test_the_demo_says_what_to_do_when_cifar10_cannot_be_had(
+        server, no_data_here, tmp_path, monkeypatch, capsys):
+    from autograder.demo import ensure_cifar10
+
+    assert ensure_cifar10(url=server.url.replace(ARCHIVE, "missing.tar.gz")) is None
+    err = capsys.readouterr().err
+    assert "could not download CIFAR-10" in err and "404" in err and "CIFAR10_DIR" in err
+    monkeypatch.setenv("CIFAR10_DIR", str(tmp_path / "empty"))
+    assert ensure_cifar10(url=server.url, md5=md5(server.payload)) is None
+    err = capsys.readouterr().err
+    assert "CIFAR10_DIR=" in err and "test_batch" in err
+    assert not server.ranges[1:], "a CIFAR10_DIR that is set is never replaced by a download"
