@@ -163,15 +163,14 @@ def load(name: str = DEFAULT) -> Assignment:
         spec = _build(name, path.parent, tomllib.loads(path.read_text(encoding="utf-8")))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise AssignmentError(f"{path}: {type(exc).__name__}: {exc}") from None
-    if any("imports" in rule for rule in spec.rules.values()):
-        # What the allowed modules' attributes are, read here where they can be imported
-        # (intake's parser, which reads the rules, imports none of them).
+    if any("imports" in rule or "factories_from" in rule for rule in spec.rules.values()):
+        # What the allowed modules' attributes are, and which of their functions make
+        # tensors on a device, read here where they can be imported (intake's parser,
+        # which reads the rules, imports none of them).
         from autograder import rules
 
         spec = dataclasses.replace(spec, rules={
-            name: {**rule, "module_table": rules.module_table(_names(rule["imports"],
-                                                                      "rules.imports"))}
-            if "imports" in rule else rule for name, rule in spec.rules.items()})
+            name: rules.with_modules_read(rule) for name, rule in spec.rules.items()})
     unknown = {g for ids in spec.starter_modules.values() for g in ids} - set(spec.definitions)
     if unknown:
         raise AssignmentError(f"{path}: [starter_modules] names definitions that no notebook "

@@ -503,10 +503,17 @@ def _definition_cells(notebook: str, data: bytes, problems: list[Problem],
         source = cell.get("source")
         if isinstance(source, list) and all(isinstance(s, str) for s in source):
             source = "".join(source)
-        if cell.get("cell_type") != "code" or not isinstance(source, str):
+        if cell.get("cell_type") != "code":
             problems.append(Problem(notebook, grade_id, "is no longer a code cell: change it "
                                     "back to Code (Esc, then Y) and keep your code in it",
                                     (grade_id,)))
+            found[grade_id] = None  # type: ignore[assignment]
+            continue
+        if not isinstance(source, str):
+            problems.append(Problem(notebook, grade_id, "has a damaged source (not text, but "
+                                    f"{type(source).__name__}): the notebook was not saved by "
+                                    "Jupyter; copy your code into the cell of the released "
+                                    "notebook", (grade_id,)))
             found[grade_id] = None  # type: ignore[assignment]
             continue
         if len(source) > MAX_CELL_CHARS:

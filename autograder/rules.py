@@ -19,34 +19,46 @@ depend on anything the child reports. A rule names:
   reaches only them and names they have; `aliases`: the notebook's names for modules;
 - `private`: whether private and dunder names count (`torch._C`, `f.__globals__`);
 - `dynamic`: whether attribute access the reader cannot follow counts (getattr, eval,
-  exec, `__import__`, globals(), vars(), `__dict__`, aliases of them included);
+  exec, `__import__`, globals(), vars(), `__dict__`, aliases of them included; objects
+  rebuilt from bytes, `torch.load`; classes made from data, `type(name, bases, dict)`;
+  files read, `open`; class patterns that read attributes, `case T(x)` included);
 - `calls`: methods they must not call (`.cuda()`, `.numpy()`), nor take uncalled; `.to()`
   and `.type()` only to an input's `.device`/`.dtype`, an input, or a torch dtype;
 - `factories`: functions that must be given `device=` an input's `.device` (a tensor
-  made elsewhere is made on the default device), except inside an index
-  (`scores[torch.arange(N), y]`), nor be passed around; `converters`: functions whose
-  result leaves the device (`numpy.*`);
+  made elsewhere is made on the default device), except as an index
+  (`scores[torch.arange(N), y]`), nor be passed around; `factories_from`: modules whose
+  functions documented with a device parameter are factories too (`device_factories`);
+  `converters`: functions whose result leaves the device (`numpy.*`). An input is a
+  parameter the caller must pass (not one with a default);
 - `ambient`: whether code that can reach every function at run time counts against each
-  of them: what runs when a cell runs (its top level, decorators, defaults, class
-  bodies), functions the grader calls itself, and any function or value handed around
+  of them (true, or a list of `AMBIENT`'s kinds): what runs when a cell runs (its top
+  level, decorators, defaults, class bodies), functions the grader calls itself, any
+  function handed around, and any value stored on an attribute
   (`torch.Tensor.grad_of = helper` installs it for everyone), with their helpers.
 
-A function is judged on every definition of its own cell and the helpers of other cells
-they use (by name, transitively, every definition of a name), and, for an `ambient` rule,
-on all the code that can reach it. What the reader cannot follow it refuses: the rules
-err towards blocking, and every finding names the construct and its line.
+A function is judged on its whole cell (every definition in it, and what runs when it
+runs) and the helpers of other cells they use (by name, transitively, every definition of
+a name), and, for an `ambient` rule, on all the code that can reach it. What the reader
+cannot follow it refuses: the rules err towards blocking, and every finding names the
+construct and its line.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import re
 import types
 from collections.abc import Iterable, Mapping
 
 DYNAMIC_CALLS = ("getattr", "setattr", "delattr", "eval", "exec", "compile", "__import__",
                  "globals", "vars", "locals", "attrgetter", "methodcaller", "import_module",
-                 "getattr_static", "getmembers", "breakpoint")
+                 "getattr_static", "getmembers", "breakpoint",
+                 # Objects rebuilt from bytes (a pickle names any function as a string).
+                 "load", "loads")
+# Builtins that make classes or objects out of data (`type(name, bases, {"__x__": f})`
+# writes dunders as strings) or read them from files: dynamic where they are names.
+DYNAMIC_BUILTINS = ("type", "open")
 # Dunders that name nothing the rules forbid (a class's own constructor).
 PUBLIC_DUNDERS = ("__init__",)
 # What `.to(...)` may name besides an input's device: a dtype.
@@ -74,6 +86,10 @@ def scan(cells: Mapping[str, str], rules: Mapping[str, Mapping[str, object]]
 
 
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# What an `ambient` rule can take as reaching every function: what runs when a cell runs,
+# the functions the grader calls itself, functions handed around, values stored on
+# attributes (`torch.Tensor.f = g`).
+AMBIENT = ("top_level", "called", "escaping", "stored")
 
 
 def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
@@ -99,6 +115,9 @@ def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
     # grader calls itself, any function handed around as a value (`torch.Tensor.f = g`
     # installs g for everyone), and any value stored on an attribute; with all the
     # helpers each of these uses, transitively.
+    # `ambient = true` takes all of these kinds, or a list names some of them.
+    kinds = rule.get("ambient")
+    kinds = set(AMBIENT) if kinds is True else set(_names(kinds))
     used = {n for tree in trees.values() for node in tree.body
             for n in _referenced(node) - {getattr(node, "name", None)}}
     roots: list[tuple[ast.AST, str]] = []
@@ -106,26 +125,31 @@ def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
         top = f"at the top level of {grade_id}'s cell"
         for node in tree.body:
             if not isinstance(node, DEFINITIONS):
-                roots.append((node, top))
+                roots += [(node, top)] if "top_level" in kinds else []
                 continue
-            roots += [(part, top) for part in _definition_time(node)]
+            roots += [(part, top) for part in _definition_time(node) if "top_level" in kinds]
             # What another cell defines and nothing uses is what the grader calls.
-            if grade_id not in covered and node.name not in used:
+            if grade_id not in covered and node.name not in used and "called" in kinds:
                 roots.append((node, ""))
         roots += [(d, "") for n in _escaping(tree) if n in defined and n not in covered
-                  for d in defined[n]]
+                  for d in defined[n] if "escaping" in kinds]
         roots += [(value, f"stored on an attribute in {grade_id}'s cell")
-                  for value in _stored_on_attributes(tree)]
-    ambient = [] if not rule.get("ambient") else [
+                  for value in _stored_on_attributes(tree) if "stored" in kinds]
+    ambient = [
         ((what, where), f"{what} {label or _in(where, cell_of, '')}, which can reach every "
                         "function")
         for what, where, label in _reach(roots, defined, covered, rule)]
 
     result: dict[str, list[str]] = {}
     for grade_id, nodes in own.items():
-        hits = _reach([(n, "") for n in nodes], defined, set(), rule)
-        found = [what if where == grade_id else f"{what} {_in(where, cell_of, grade_id)}"
-                 for what, where, _ in hits]
+        # The whole cell: its definitions, and what runs when the cell runs.
+        top = [part for node in trees[grade_id].body for part in (
+            _definition_time(node) if isinstance(node, DEFINITIONS) else [node])]
+        hits = _reach([(n, "") for n in nodes] + [(t, "at the top level of its cell")
+                                                  for t in top], defined, set(), rule)
+        found = [what if where == grade_id or (not where and not label) else
+                 f"{what} {label}" if not where else f"{what} {_in(where, cell_of, grade_id)}"
+                 for what, where, label in hits]
         mine = {(what, where) for what, where, _ in hits}
         found += [text for key, text in ambient if key not in mine]
         if found:
@@ -206,6 +230,39 @@ def module_table(allowed: Iterable[str]) -> dict[str, dict[str, str]]:
     return table
 
 
+def device_factories(modules: Iterable[str]) -> list[str]:
+    """The public functions of `modules` whose documentation gives them a `device`
+    parameter (`torch.empty_permuted`, `torch.sparse_csc_tensor`, ...): each makes a
+    tensor on the default device unless told. Not the `*_like` ones, which follow their
+    input's device, nor the setters of defaults (a rule's `calls` name those)."""
+    found = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for key, value in vars(module).items():
+            if key.startswith(("_", "set_")) or key.endswith("_like") \
+                    or isinstance(value, type) or not callable(value):
+                continue
+            if re.search(r"\bdevice \(", getattr(value, "__doc__", None) or ""):
+                found.append(f"{name}.{key}")
+    return sorted(found)
+
+
+def with_modules_read(rule: Mapping[str, object]) -> dict[str, object]:
+    """`rule` with what its modules hold, read by importing them: the `module_table` of
+    its `imports`, and the device factories of its `factories_from` added to
+    `factories`."""
+    out = dict(rule)
+    if "imports" in rule:
+        out["module_table"] = module_table(_names(rule["imports"]))
+    if "factories_from" in rule:
+        out["factories"] = sorted({*_names(rule.get("factories", ())),
+                                   *device_factories(_names(rule["factories_from"]))})
+    return out
+
+
 def _names(value: object) -> Iterable[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
@@ -222,6 +279,29 @@ def _dotted(node: ast.AST) -> str:
     if isinstance(node, ast.Name):
         parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def _in_an_index(root: ast.AST) -> set[int]:
+    """The nodes whose value is only an index (`scores[torch.arange(N), y]`: an index
+    tensor may live on another device): the index itself, the elements of a tuple index,
+    and what arithmetic, subscripts and method calls on those are made of; not a value
+    that can leave the index (`y[(t := torch.zeros(N)).shape[0]]`, `y[f(torch.zeros(N))]`)."""
+    out: set[int] = set()
+    todo = [sub.slice for sub in ast.walk(root) if isinstance(sub, ast.Subscript)]
+    while todo:
+        node = todo.pop()
+        out.add(id(node))
+        if isinstance(node, ast.Tuple):
+            todo += node.elts
+        elif isinstance(node, ast.BinOp):
+            todo += [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp):
+            todo.append(node.operand)
+        elif isinstance(node, ast.Subscript | ast.Attribute):
+            todo.append(node.value)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            todo.append(node.func.value)   # torch.arange(N).unsqueeze(1): the arange
+    return out
 
 
 def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
@@ -242,8 +322,7 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     converters = set(_names(rule.get("converters", ())))
     table = rule.get("module_table")
     table = table if isinstance(table, Mapping) else None
-    indexed = {id(n) for sub in ast.walk(root) if isinstance(sub, ast.Subscript)
-               for n in ast.walk(sub.slice)}
+    indexed = _in_an_index(root)
     called = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call)}
     bases = {id(n.value) for n in ast.walk(root) if isinstance(n, ast.Attribute)}
     # Names bound to modules (the notebook's own, and what `root` imports), to what
@@ -272,9 +351,13 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
 
     def fixed(arg: ast.AST) -> bool:
         """Not one of the inputs' devices: only `X.device` (or an input itself, its
-        `.dtype`, a torch dtype) says where the inputs are."""
+        `.dtype`, a torch dtype) says where the inputs are. An input is a parameter the
+        caller must pass (one with a default can be a device written in)."""
         if isinstance(arg, ast.Attribute) and arg.attr in ("device", "dtype"):
-            return False
+            base = arg.value
+            while isinstance(base, ast.Attribute | ast.Subscript):
+                base = base.value
+            return not (isinstance(base, ast.Name) and base.id in params)
         if isinstance(arg, ast.Name) and arg.id in params:
             return False
         if isinstance(arg, ast.Attribute) and resolved(arg).startswith("torch.") \
@@ -323,8 +406,12 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
         elif dynamic and (name in DYNAMIC_ATTRIBUTES or name in DYNAMIC_CALLS):
             hit(node, f"`{name}` ({how}), which the grader cannot follow")
 
-    params = {a.arg for a in (root.args.posonlyargs + root.args.args + root.args.kwonlyargs)
-              } if isinstance(root, ast.FunctionDef | ast.AsyncFunctionDef) else set()
+    params: set[str] = set()
+    if isinstance(root, ast.FunctionDef | ast.AsyncFunctionDef):
+        positional = root.args.posonlyargs + root.args.args
+        params = {a.arg for a in positional[:len(positional) - len(root.args.defaults)]}
+        params |= {a.arg for a, d in zip(root.args.kwonlyargs, root.args.kw_defaults,
+                                         strict=True) if d is None}
 
     for node in ast.walk(root):
         if attributes or parts or private:
@@ -335,7 +422,8 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
             elif isinstance(node, ast.MatchClass):
                 for name in node.kwd_attrs:
                     named(node, name, "read by a class pattern")
-                if dynamic and node.kwd_attrs:
+                if dynamic and (node.kwd_attrs or node.patterns):
+                    # Positional sub-patterns read the attributes `__match_args__` names.
                     hit(node, "a class pattern reading attributes, which the grader cannot "
                               "follow")
             elif isinstance(node, ast.ClassDef) and node is not root:
@@ -408,8 +496,8 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
         elif isinstance(node, ast.Name):
             if table is not None and aliases.get(node.id) in table and id(node) not in bases:
                 hit(node, f"`{node.id}` passed around as a value")
-            elif dynamic and (node.id in DYNAMIC_CALLS or node.id in ("__builtins__",
-                                                                    "__builtin__")):
+            elif dynamic and (node.id in DYNAMIC_CALLS or node.id in DYNAMIC_BUILTINS
+                              or node.id in ("__builtins__", "__builtin__")):
                 hit(node, f"`{node.id}`, which the grader cannot follow")
             elif private and node.id.startswith("__") and node.id.endswith("__"):
                 hit(node, f"`{node.id}`, a private name the grader cannot follow")

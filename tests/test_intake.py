@@ -231,6 +231,20 @@ def test_a_duplicated_or_markdown_cell_is_reported(tmp_path):
     assert any("cell `softmax_loss_vectorized`: is no longer a code cell" in m for m in text)
 
 
+def test_a_cell_whose_source_is_not_text_is_reported_as_damaged(tmp_path):
+    folder = write_submission(tmp_path / "s")
+    nb = json.loads((folder / "softmax.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "softmax_loss_naive":
+            cell["source"] = 12
+    (folder / "softmax.ipynb").write_text(json.dumps(nb))
+    submission = load_submission(folder)
+    text = messages(submission)
+    assert any("cell `softmax_loss_naive`: has a damaged source (not text, but int)" in m
+               for m in text), text
+    assert "softmax_loss_naive" in submission.ungradable
+
+
 def test_missing_files_are_named(tmp_path):
     folder = write_submission(tmp_path / "s", npz=False)
     (folder / "softmax.ipynb").unlink()

@@ -80,6 +80,13 @@ def test_clean_code_breaks_no_rule():
     "class On(torch.no_grad):\n        prev = True\n    return X.sum(), W",
     "V = torch.zeros_like(W, requires_grad=True); return X.sum(), V",
     "torch.nn.Identity().register_full_backward_hook(print); return X.sum(), W",
+    # ... and a fourth: objects rebuilt from bytes, classes made out of strings, positional
+    # class patterns (which read the attributes `__match_args__` names).
+    "get = torch.load(open('getattr.pt', 'rb'), weights_only=False); return X.sum(), W",
+    "get = np.load('getattr.npy', allow_pickle=True); return X.sum(), W",
+    "P = type('P', (), {'__match_args__': ('grad',)})\n    return X.sum(), P",
+    "match W:\n        case torch.Tensor(g):\n            return X.sum(), g\n"
+    "    return X.sum(), W",
 ])
 def test_autograd_in_the_function_itself_blocks_it_alone(body):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n"
@@ -199,11 +206,63 @@ def svm_loss_vectorized(W, X, y, reg):
     ("m = W.to(**{'device': 'cpu'})", True),
     ("m = W.to(torch.float64)", False),
     ("m = W if X.device.type == 'cpu' else W", False),
+    # ... every torch function that takes a device, read from torch; an index that leaves
+    # its index; data taken off the device as a list; the default device changed.
+    ("m = torch.empty_permuted((2, 3), (0, 1))", True),
+    ("m = torch.sparse_csc_tensor([0, 1], [0], [1.0])", True),
+    ("y[(m := torch.zeros(2)).shape[0] - 2]", True),
+    ("m = X[torch.arange(X.shape[0]).unsqueeze(1), y]", False),
+    ("m = torch.tensor(W.tolist(), device=X.device)", True),
+    ("torch.set_default_device('cuda'); m = W", True),
+    ("m = torch.zeros(2, device=W.T.device)", False),
+    ("m = torch.zeros(2, device=X[0].device)", False),
 ])
 def test_the_device_rule_names_tensors_made_off_the_inputs_device(line, flagged):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {line}\n    return m, W\n"
     found = scan(svm_loss_vectorized=cell).get("device", {})
     assert ("svm_loss_vectorized" in found) == flagged, found
+
+
+@pytest.mark.parametrize("cell, flagged", [
+    # A parameter with a default is not an input the grader passes: it can hold a device.
+    ("def svm_loss_vectorized(W, X, y, reg, where='cpu'):\n"
+     "    return X.sum(), torch.zeros(2, device=where)\n", True),
+    ("def svm_loss_vectorized(W, X, y, reg, *, where=torch.device('cpu')):\n"
+     "    return X.sum(), W.to(where)\n", True),
+    # Any other object's .device is not the inputs'.
+    ("class Here:\n    device = 'cpu'\n\n"
+     "def svm_loss_vectorized(W, X, y, reg):\n"
+     "    return X.sum(), torch.zeros(2, device=Here.device)\n", True),
+    # A helper's own parameter is its caller's input.
+    ("def _zeros(t, n):\n    return torch.zeros(n, device=t.device)\n\n"
+     "def svm_loss_vectorized(W, X, y, reg):\n    return X.sum(), _zeros(X, 2)\n", False),
+    # The cell's own top level is part of the function's code.
+    ("EPS = torch.tensor(1e-8)\n\n"
+     "def svm_loss_vectorized(W, X, y, reg):\n    return X.sum() + EPS, W\n", True),
+])
+def test_a_device_must_come_from_an_input_the_caller_passes(cell, flagged):
+    found = scan(svm_loss_vectorized=cell).get("device", {})
+    assert ("svm_loss_vectorized" in found) == flagged, found
+
+
+def test_a_method_installed_on_torch_counts_against_every_loss_for_its_device():
+    found = scan(predict_linear_classifier=CLEAN["predict_linear_classifier"] + """
+torch.Tensor.blank = lambda self, n: torch.zeros(n, dtype=self.dtype)
+""").get("device", {})
+    assert set(found) == {"svm_loss_vectorized", "softmax_loss_vectorized"}
+    assert all("stored on an attribute in predict_linear_classifier's cell" in f[0]
+               for f in found.values())
+    # ... and so does a function of another cell handed around as a value.
+    found = scan(predict_linear_classifier=CLEAN["predict_linear_classifier"] + """
+def _blank(n):
+    return torch.zeros(n)
+
+MAKERS = {"blank": _blank}
+""", svm_loss_vectorized="""
+def svm_loss_vectorized(W, X, y, reg):
+    return X.sum(), MAKERS["blank"](3)
+""").get("device", {})
+    assert set(found) == {"svm_loss_vectorized", "softmax_loss_vectorized"}
 
 
 def test_the_device_rule_does_not_spread_past_the_function():
