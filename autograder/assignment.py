@@ -161,6 +161,10 @@ def load(name: str = DEFAULT) -> Assignment:
         raise AssignmentError(f"unknown assignment {name!r}; known: {', '.join(names())}")
     try:
         spec = _build(name, path.parent, tomllib.loads(path.read_text(encoding="utf-8")))
+        for rule_name, rule in spec.rules.items():
+            for key in ("imports", "factories_from"):
+                if key in rule:
+                    _names(rule[key], f"rules.{rule_name}.{key}")
     except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise AssignmentError(f"{path}: {type(exc).__name__}: {exc}") from None
     if any("imports" in rule or "factories_from" in rule for rule in spec.rules.values()):

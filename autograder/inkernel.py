@@ -8,10 +8,9 @@ The source notebooks' hidden test cells call
 
 which runs the same checks as the sandboxed grader for one target, through an in-process
 Session over the notebook's names, and raises AssertionError listing what failed. The
-session is the one the assignment's check module gives (`in_kernel_sessions`), or else an
-`OperationsSession`, which serves the very operations its sandbox serves (its child.py)
-on the notebook's names; the assignment's rules (rules.py) are read from the functions'
-source either way. Student code shares
+session is an `OperationsSession`, which serves the very operations the assignment's
+sandbox serves (its child.py) on the notebook's names, so the messages are the sandboxed
+grader's; the assignment's rules (rules.py) are read from the functions' source. Student code shares
 the process here, so it could tamper with the checks: use the sandboxed grader
 (`python -m autograder grade`) for grades that matter.
 """
@@ -144,19 +143,14 @@ def assert_checks(target: str, namespace: Mapping[str, object], seed: int | None
             raise AssertionError(
                 f"{target} {rule.get('what', 'breaks ' + name)}: "
                 f"{', '.join(found[target][:3])}; {rule.get('fix', '')}".rstrip("; "))
-    own_sessions = getattr(spec.check_module, "in_kernel_sessions", None)
-    if own_sessions is not None:
-        session, reference_session = own_sessions(namespace)
-    else:
-        session = OperationsSession(namespace, spec)
-        # The reference, as the sandbox's timing session runs it: its cells in a namespace
-        # of what the notebook's import cell gives.
-        ours: dict[str, object] = {"np": np, **session.names}
-        for source in spec.check_module.reference_cells().values():
-            exec(compile(source, "<reference>", "exec"), ours)  # noqa: S102 - our own code
-        reference_session = OperationsSession(ours, spec)
+    session = OperationsSession(namespace, spec)
+    # The reference, as the sandbox's timing session runs it: its cells in a namespace of
+    # what the notebook's import cell gives.
+    ours: dict[str, object] = {"np": np, **session.names}
+    for source in spec.check_module.reference_cells().values():
+        exec(compile(source, "<reference>", "exec"), ours)  # noqa: S102 - our own code
     results = spec.check_module.run_checks(
-        session, seed, rubric, targets=[target], reference_session=reference_session,
+        session, seed, rubric, targets=[target], reference_session=OperationsSession(ours, spec),
         submission=types.SimpleNamespace(findings=findings))
     failures = [r for r in results if not r.passed]
     if failures:

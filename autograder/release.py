@@ -74,8 +74,8 @@ def scratch_course(folder: Path, root: Path = ROOT, assignment: str = ASSIGNMENT
     `run_nbgrader`), which knows the assignment and its grade cells: generate_assignment
     has run. Put submissions in folder/submitted/<student>/<assignment>/.
     """
-    models = {f for name in assignment_names() for f in load_assignment(name).model_files
-              if load_assignment(name).source == assignment}
+    models = {f for spec in map(load_assignment, assignment_names())
+              if spec.source == assignment for f in spec.model_files}
     shutil.copytree(root / "source" / assignment, folder / "source" / assignment,
                     ignore=shutil.ignore_patterns(*models, ".ipynb_checkpoints"))
     shutil.copy(root / "nbgrader_config.py", folder)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from inprocess import InProcessSession
 
 from autograder import assignment
 from autograder import rubric as rubric_module
 from autograder.assignments.linear import checks, inputs, reference
-from autograder.assignments.linear.inprocess import InProcessSession
 from autograder.inkernel import assert_checks
 from autograder.outcome import Outcome
 

@@ -1,8 +1,7 @@
-"""The NumPy assignment's in-process session: its operations on the names of a namespace.
-
-nbgrader's in-kernel mode (autograder/inkernel.py) runs this edition's checks through it
-on a notebook's globals(), and the tests run them on a solution's namespace. Student code
-shares the process here: the sandboxed grader is the one whose grades count.
+"""A Session over the names of a namespace, for the NumPy edition's check tests: the
+checks run on a solution's (or a mutant's) functions in this process, without a sandbox,
+so a test can also wrap or replace what a call returns. (nbgrader's in-kernel mode uses
+autograder.inkernel.OperationsSession, which serves the edition's own child.py.)
 """
 
 from __future__ import annotations
@@ -13,12 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.assignments.linear import reference
+from autograder.assignments.linear.checks import CLASS_LOSS
 from autograder.outcome import Outcome
 from autograder.threads import one_blas_thread
-
-# The classes the notebooks give, and the loss each one's `loss` method calls.
-CLASS_LOSS = {"LinearSVM": "svm_loss_vectorized", "Softmax": "softmax_loss_vectorized"}
 
 
 class InProcessSession:
@@ -114,9 +110,3 @@ class InProcessSession:
                 value[key] = kind(saved[key])
         return Outcome(ok=True, value=value)
 
-
-def in_kernel_sessions(namespace: Mapping[str, object]) -> tuple[InProcessSession,
-                                                                 InProcessSession]:
-    """The student's session over `namespace` and the reference's beside it (the speed
-    checks' baseline)."""
-    return InProcessSession(namespace), InProcessSession(vars(reference))
