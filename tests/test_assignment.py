@@ -45,6 +45,17 @@ def test_a_malformed_description_names_its_file(tmp_path, monkeypatch):
         assignment.load("broken")
 
 
+def test_a_rule_whose_modules_are_not_a_list_names_the_key(tmp_path, monkeypatch):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "assignment.toml").write_text(
+        'title = "x"\nsource = "x"\nchecks = "autograder.checks"\n'
+        '[notebooks."a.ipynb"]\ncell = ["f"]\n[files]\nmodels = ["m.npz"]\n'
+        '[rules.autograd]\nfunctions = ["f"]\nimports = "torch"\n')
+    monkeypatch.setattr(assignment, "FOLDER", tmp_path)
+    with pytest.raises(assignment.AssignmentError, match=r"rules.autograd.imports"):
+        assignment.load("broken")
+
+
 def test_intake_reads_what_the_assignment_names(tmp_path):
     """Give the same notebooks a spec whose svm notebook is called lab.ipynb: intake now
     asks for lab.ipynb, and reads its cells by the spec's grade_ids."""
