@@ -9,10 +9,11 @@ depend on anything the child reports. A rule names:
 - `functions`: the definitions it applies to;
 - `attributes`: attribute names they must not touch (`loss.backward`, `torch.autograd`),
   and `attribute_parts` what no such name may contain (`grad`: `requires_grad=`,
-  `register_full_backward_hook`), but for `attribute_exceptions` (`no_grad`). An
-  attribute name is also a keyword argument, a class pattern's keyword
-  (`case object(backward=go)`), a name bound in a class body, and a name imported
-  from a module;
+  `register_full_backward_hook`), but for `attribute_exceptions` (`no_grad`), and
+  `attribute_prefixes` what none may start with (`f_`, `gi_`: a frame's `f_builtins`
+  hands out every builtin). An attribute name is also a keyword argument, a class
+  pattern's keyword (`case object(backward=go)`), a name bound in a class body, and a
+  name imported from a module;
 - `modules`: modules they must not import; `imports`: the only ones they may (an
   allow-list), whose attributes are read by importing them where the assignment is
   loaded (`module_table`), so that a chain through a module (`torch.sys.modules`)
@@ -97,13 +98,21 @@ def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
     covered = set(_names(rule.get("functions", ())))
     # Every cell's top-level definitions, by name: all of them where cells define a name
     # twice (which one runs depends on the order the cells run in).
+    # Definitions inside a cell's if/try/with/for blocks count too, and so does what a
+    # cell binds to a name at its top level (`blank = lambda n: torch.zeros(n)`).
     defined: dict[str, list[ast.AST]] = {}
+    values: dict[str, list[tuple[ast.AST, str]]] = {}
     cell_of: dict[str, str] = {}
     for grade_id, tree in trees.items():
-        for node in tree.body:
-            if isinstance(node, DEFINITIONS):
-                defined.setdefault(node.name, []).append(node)
-                cell_of.setdefault(node.name, grade_id)
+        definitions, bound = _bindings(tree)
+        for node in definitions:
+            defined.setdefault(node.name, []).append(node)
+            cell_of.setdefault(node.name, grade_id)
+        for name, statements in bound.items():
+            values.setdefault(name, []).extend(
+                (statement, f"in `{name}`, set at the top level of {grade_id}'s cell")
+                for statement in statements)
+    helpers = (defined, values)
     # A covered cell's own code: every definition in it, used by name or not (a string
     # can reach one), with the helpers they use.
     own = {g: [n for n in trees[g].body if isinstance(n, DEFINITIONS)]
@@ -138,7 +147,7 @@ def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
     ambient = [
         ((what, where), f"{what} {label or _in(where, cell_of, '')}, which can reach every "
                         "function")
-        for what, where, label in _reach(roots, defined, covered, rule)]
+        for what, where, label in _reach(roots, helpers, covered, rule)]
 
     result: dict[str, list[str]] = {}
     for grade_id, nodes in own.items():
@@ -146,7 +155,7 @@ def _scan_rule(trees: Mapping[str, ast.Module], rule: Mapping[str, object]
         top = [part for node in trees[grade_id].body for part in (
             _definition_time(node) if isinstance(node, DEFINITIONS) else [node])]
         hits = _reach([(n, "") for n in nodes] + [(t, "at the top level of its cell")
-                                                  for t in top], defined, set(), rule)
+                                                  for t in top], helpers, set(), rule)
         found = [what if where == grade_id or (not where and not label) else
                  f"{what} {label}" if not where else f"{what} {_in(where, cell_of, grade_id)}"
                  for what, where, label in hits]
@@ -163,12 +172,15 @@ def _in(name: str, cell_of: Mapping[str, str], cell: str) -> str:
     return f"in {name}" if where in (cell, name) else f"in {name} ({where}'s cell)"
 
 
-def _reach(roots: list[tuple[ast.AST, str]], defined: Mapping[str, list[ast.AST]],
+def _reach(roots: list[tuple[ast.AST, str]],
+           helpers: tuple[Mapping[str, list[ast.AST]], Mapping[str, list[tuple[ast.AST, str]]]],
            skip: set[str],
            rule: Mapping[str, object]) -> list[tuple[str, str, str]]:
     """What `roots` (each with a label saying where it is, or "" for a definition) and
-    every definition they name (transitively, but not those in `skip`) break:
-    (construct, the definition it is in, the root's label or "" for a definition)."""
+    every definition and top-level binding they name (transitively, but not those in
+    `skip`) break: (construct, the definition it is in, the label or "" for a
+    definition)."""
+    defined, values = helpers
     found: list[tuple[str, str, str]] = []
     seen: set[int] = set()
     todo = list(reversed(roots))
@@ -181,7 +193,60 @@ def _reach(roots: list[tuple[ast.AST, str]], defined: Mapping[str, list[ast.AST]
         found += [(what, where, "" if where else label) for what in _breaks(node, rule)]
         todo += [(d, "") for n in _referenced(node) if n in defined and n not in skip
                  for d in defined[n] if id(d) not in seen]
+        todo += [(v, text) for n in _free(node) if n in values and n not in skip
+                 for v, text in values[n] if id(v) not in seen]
     return found
+
+
+def _bindings(tree: ast.Module) -> tuple[list[ast.AST], dict[str, list[ast.AST]]]:
+    """What a cell defines when it runs: its definitions, also those inside if/try/with/
+    for/while/match blocks, and the top-level statements that bind any other name (an
+    assignment, a walrus, a for or with target), by name."""
+    definitions: list[ast.AST] = []
+    bound: dict[str, list[ast.AST]] = {}
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, DEFINITIONS):
+            definitions.append(node)
+            continue
+        if isinstance(node, ast.stmt):
+            for sub in _outside_definitions(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    bound.setdefault(sub.id, []).append(node)
+        todo += [child for child in ast.iter_child_nodes(node)
+                 if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case)]
+    return definitions, bound
+
+
+def _outside_definitions(node: ast.AST) -> list[ast.AST]:
+    """`node` and what it holds, but not the bodies of the functions, classes and lambdas
+    in it."""
+    out, todo = [], [node]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        if current is not node and isinstance(current, (*DEFINITIONS, ast.Lambda)):
+            continue
+        todo += list(ast.iter_child_nodes(current))
+    return out
+
+
+def _free(node: ast.AST) -> set[str]:
+    """The names `node` reads that it does not bind itself: for a function or lambda,
+    not its parameters, nor the names it assigns (unless declared global)."""
+    names = _referenced(node)
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        return names
+    args = node.args
+    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
+                              *([args.vararg] if args.vararg else []),
+                              *([args.kwarg] if args.kwarg else []))}
+    declared = {n for sub in ast.walk(node) if isinstance(sub, ast.Global | ast.Nonlocal)
+                for n in sub.names}
+    stored = {sub.id for sub in ast.walk(node)
+              if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)}
+    return names - params - (stored - declared)
 
 
 def _definition_time(node: ast.AST) -> list[ast.AST]:
@@ -315,10 +380,12 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
     dynamic = bool(rule.get("dynamic", False))
     private = bool(rule.get("private", False))
     parts = tuple(_names(rule.get("attribute_parts", ())))
+    prefixes = tuple(_names(rule.get("attribute_prefixes", ())))
     exceptions = set(_names(rule.get("attribute_exceptions", ())))
 
     def partly(name: str) -> bool:
-        return name not in exceptions and any(p in name for p in parts)
+        return name not in exceptions and (any(p in name for p in parts)
+                                           or name.startswith(prefixes))
     converters = set(_names(rule.get("converters", ())))
     table = rule.get("module_table")
     table = table if isinstance(table, Mapping) else None
@@ -414,7 +481,7 @@ def _breaks(root: ast.AST, rule: Mapping[str, object]) -> list[str]:
                                          strict=True) if d is None}
 
     for node in ast.walk(root):
-        if attributes or parts or private:
+        if attributes or parts or prefixes or private:
             if isinstance(node, ast.Call):
                 for k in node.keywords:
                     if k.arg is not None:

@@ -87,6 +87,10 @@ def test_clean_code_breaks_no_rule():
     "P = type('P', (), {'__match_args__': ('grad',)})\n    return X.sum(), P",
     "match W:\n        case torch.Tensor(g):\n            return X.sum(), g\n"
     "    return X.sum(), W",
+    # ... and a fifth: the interpreter's frames (a generator's frame holds the builtins).
+    "def g():\n        yield\n    b = g().gi_frame.f_builtins; return X.sum(), b",
+    "return X.sum(), svm_loss_vectorized.__code__",
+    "f = (lambda: 0).co_consts; return X.sum(), W",
 ])
 def test_autograd_in_the_function_itself_blocks_it_alone(body):
     cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n"
@@ -223,6 +227,13 @@ def test_the_device_rule_names_tensors_made_off_the_inputs_device(line, flagged)
     assert ("svm_loss_vectorized" in found) == flagged, found
 
 
+# Another cell's helpers, bound where the rules must still find them.
+HELPERS = CLEAN["predict_linear_classifier"] + """
+if True:
+    _blank = lambda n: torch.zeros(n)
+"""
+
+
 @pytest.mark.parametrize("cell, flagged", [
     # A parameter with a default is not an input the grader passes: it can hold a device.
     ("def svm_loss_vectorized(W, X, y, reg, where='cpu'):\n"
@@ -236,12 +247,17 @@ def test_the_device_rule_names_tensors_made_off_the_inputs_device(line, flagged)
     # A helper's own parameter is its caller's input.
     ("def _zeros(t, n):\n    return torch.zeros(n, device=t.device)\n\n"
      "def svm_loss_vectorized(W, X, y, reg):\n    return X.sum(), _zeros(X, 2)\n", False),
+    # A helper of another cell inside an if block, or bound by an assignment.
+    ("def svm_loss_vectorized(W, X, y, reg):\n    return X.sum(), _blank(2)\n", True),
+    # A global the function only shadows is not followed.
+    ("def svm_loss_vectorized(W, X, y, reg):\n    _blank = torch.zeros_like\n"
+     "    return X.sum(), _blank(W)\n", False),
     # The cell's own top level is part of the function's code.
     ("EPS = torch.tensor(1e-8)\n\n"
      "def svm_loss_vectorized(W, X, y, reg):\n    return X.sum() + EPS, W\n", True),
 ])
 def test_a_device_must_come_from_an_input_the_caller_passes(cell, flagged):
-    found = scan(svm_loss_vectorized=cell).get("device", {})
+    found = scan(svm_loss_vectorized=cell, predict_linear_classifier=HELPERS).get("device", {})
     assert ("svm_loss_vectorized" in found) == flagged, found
 
 
