@@ -31,14 +31,12 @@ Workers die with the parent (PR_SET_PDEATHSIG), so a killed batch leaves nothing
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -247,7 +245,9 @@ def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: boo
                 data = stack.enter_context(GradingData(cifar10_dir, rubric=rubric, spec=spec))
                 attempts = _grade_all(todo, data, rubric, workers)
             else:
-                attempts = _grade_all_dask(todo, rubric, scheduler, cifar10_dir, spec.name)
+                from autograder.cluster import grade_all_dask
+
+                attempts = grade_all_dask(todo, rubric, scheduler, cifar10_dir, spec.name)
             bar = _Progress(len(todo), progress)
             try:
                 for attempt in attempts:
@@ -330,75 +330,6 @@ def _grade_all(todo: Sequence[tuple[Found, str]], data: GradingData, rubric: Rub
                     suspects.extend(sorted(broken, key=lambda i: i[0].submission))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-# ------------------------------------------------------------------------- Dask
-
-
-_dask_data: dict[tuple, GradingData] = {}
-_dask_lock = threading.Lock()
-
-
-def _grade_on_dask_worker(path: str, submission: str, rubric: Rubric,
-                          cifar10_dir: str | None, assignment: str = ASSIGNMENT) -> str:
-    """A Dask task: grade one submission on this worker, its CIFAR-10 prepared once per
-    worker process (the first task prepares it, the next ones reuse it)."""
-    from autograder.grade import grade_submission
-
-    key = (assignment, cifar10_dir, rubric_hash(rubric))
-    with _dask_lock:
-        if key not in _dask_data:
-            data = GradingData(cifar10_dir, rubric=rubric, spec=load_assignment(assignment))
-            atexit.register(data.close)
-            _dask_data[key] = data
-    result = grade_submission(Path(path), data=_dask_data[key], rubric=rubric)
-    return replace(result, submission=submission).to_json()
-
-
-def _grade_all_dask(todo: Sequence[tuple[Found, str]], rubric: Rubric, scheduler: str,
-                    cifar10_dir: Path | None, assignment: str = ASSIGNMENT
-                    ) -> Iterator[Attempt]:
-    """Yield an Attempt per submission as the Dask cluster at `scheduler` finishes it.
-
-    A worker that dies takes its tasks with it; the scheduler runs them again on another
-    worker. A submission that has killed `distributed.scheduler.allowed-failures` workers
-    is recorded as an error (retried by the next run). The workers read the submissions
-    at the same paths as this process (a shared file system) and CIFAR-10 from
-    `cifar10_dir` or their own CIFAR10_DIR.
-    """
-    try:
-        from distributed import Client, as_completed
-        from distributed.scheduler import KilledWorker
-    except ImportError:
-        raise GradingError("--scheduler needs Dask: pip install 'distributed>=2024.1' "
-                           "(the kit's [dask] extra) here and on the workers") from None
-    try:
-        client = Client(scheduler, timeout="30s")
-    except OSError as exc:
-        raise GradingError(f"no Dask scheduler at {scheduler} ({exc}): start one with "
-                           "`dask scheduler` and workers with `dask worker "
-                           f"{scheduler} --nthreads 1`") from None
-    with client:
-        futures = {client.submit(_grade_on_dask_worker, str(item.path.resolve()),
-                                 item.submission, rubric,
-                                 str(cifar10_dir) if cifar10_dir else None, assignment,
-                                 key=f"grade-{item.submission}-{content_hash[:12]}",
-                                 pure=False): (item, content_hash)
-                   for item, content_hash in todo}
-        for future in as_completed(futures):
-            item, content_hash = futures[future]
-            try:
-                result = GradeResult.from_json(future.result())
-            except KilledWorker:
-                yield Attempt(item, content_hash, ERROR,
-                              "the grading process was killed each time it graded this "
-                              "submission (out of memory, or killed by a signal); the "
-                              "next batch run will try again")
-            except Exception as exc:  # noqa: BLE001 - a remote failure is this one's error
-                yield Attempt(item, content_hash, ERROR, f"the grader failed on this "
-                              f"submission ({type(exc).__name__}: {exc})")
-            else:
-                yield Attempt(item, result.content_hash, GRADED, result=result)
 
 
 # ------------------------------------------------------------------------- the table
