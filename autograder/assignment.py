@@ -60,6 +60,8 @@ class Assignment:
     rules: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     # check name -> column title on Gradescope's leaderboard (the value the check measured)
     leaderboard: Mapping[str, str] = field(default_factory=dict)
+    # the distributions (with their dependencies) the sandbox's child shows student code
+    child_distributions: tuple[str, ...] = ("numpy",)
 
     @property
     def definitions(self) -> dict[str, tuple[str, ...]]:
@@ -144,7 +146,9 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
                          "shared": list(o.get("shared", [])), "reply": dict(o["reply"])}
                     for op, o in raw.get("operations", {}).items()},
         rules={name: dict(rule) for name, rule in raw.get("rules", {}).items()},
-        leaderboard={str(k): str(v) for k, v in raw.get("leaderboard", {}).items()})
+        leaderboard={str(k): str(v) for k, v in raw.get("leaderboard", {}).items()},
+        child_distributions=_names(raw.get("child_distributions", ["numpy"]),
+                                   "child_distributions"))
 
 
 def names() -> list[str]:

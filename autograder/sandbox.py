@@ -17,8 +17,11 @@ What confines the child (as root, which is how the grader and CI run):
   PID namespace, whose init runs the student code: it sees no other process, and when
   it dies (killed by the grader, or its trusted keeper outside the namespace when the
   grader goes) the kernel kills everything it started;
-- an allow-list file system: a new root (pivot_root) holding the system libraries,
-  Python's own folders, five devices (no /proc), and under /sandbox its
+- an allow-list file system: a new root (pivot_root) holding the system libraries, the
+  interpreter with its standard library and, in emptied install folders, only the
+  distributions student code needs (`sandbox_root`: numpy, the assignment's
+  `child_distributions` and their dependencies, never the kit's packages, in any install
+  mode), five devices (no /proc), and under /sandbox its
   working folder (a fresh tmpfs of `Limits.scratch_bytes`), the submission's .npz files
   and the CIFAR-10 training split, all read-only but the working folder. The kit, other
   submissions, the grade store and the raw data set are not hidden: they are not there;
@@ -33,7 +36,8 @@ What confines the child (as root, which is how the grader and CI run):
 
 Where a namespace cannot be created (root in a container without CAP_SYS_ADMIN, a kernel
 that forbids them) the child goes on without it and says so in `SandboxSession.isolation`
-(`notes`). Without root, the child tries the same inside an unprivileged user namespace
+(`notes`), and `SandboxSession.confinement` words what did not hold for the results
+(`confinement_note`). Without root, the child tries the same inside an unprivileged user namespace
 (then drops every capability); it keeps the grader's uid. Run the grader as root (a
 container is enough) for the full boundary. Audit hooks are not used: student code shares
 the child's interpreter and could remove them. `reap_orphans` kills, once per grader
@@ -84,6 +88,7 @@ from autograder import sandbox_child as wire
 from autograder.assignment import Assignment
 from autograder.assignment import load as load_assignment
 from autograder.outcome import Outcome
+from autograder.sandbox_root import child_python
 
 if TYPE_CHECKING:
     from autograder.intake import Submission
@@ -130,7 +135,8 @@ class Limits:
 class Isolation:
     """What confinement took effect in the child (reported before any student code ran).
 
-    `root` lists what the child's file system holds (everything else is not there)."""
+    `root` lists what the child's file system holds (everything else is not there),
+    `hidden` what of the kit lay below it and was masked."""
 
     uid: int
     dedicated_uid: bool
@@ -141,6 +147,32 @@ class Isolation:
     seccomp: bool
     root: tuple[str, ...]
     notes: tuple[str, ...]
+    hidden: tuple[str, ...] = ()
+
+    def gaps(self) -> list[str]:
+        """What the sandbox could not enforce on this machine, in the feedback's words."""
+        missing = [
+            (self.dedicated_uid, "student code ran as the grader's own user (the grader "
+                                 "does not run as root)"),
+            (self.mountns, "no private file system: student code could read every file "
+                           "the grader's user can, the kit's hidden checks included"),
+            (self.netns, "no network namespace: student code could reach the network"),
+            (self.pidns, "no PID namespace: student code could see other processes"),
+            (self.ipcns, "no IPC namespace"),
+            (self.seccomp, "no seccomp filter"),
+        ]
+        return [text for held, text in missing if not held]
+
+
+def confinement_note(isolation: Isolation | None) -> str:
+    """A sentence for the results saying what did not hold in the child and what to do
+    about it; empty when it was fully confined (or never started)."""
+    gaps = isolation.gaps() if isolation is not None else []
+    if not gaps:
+        return ""
+    return ("Sandbox only partly in effect on this grading machine: " + "; ".join(gaps)
+            + ". Run the grader as root (a container is enough) on a kernel that allows "
+              "namespaces for the full sandbox (SECURITY.md).")
 
 
 class _ChildFailure(Exception):
@@ -381,6 +413,8 @@ class SandboxSession:
         # Unique among live graders: pids are unique, and one grader runs < 256 at once.
         self.uid = self.gid = UID_BASE + (os.getpid() % 2**22) * 256 + serial % 256
         self.isolation: Isolation | None = None
+        # What did not hold in a child ("" = everything did): for the results.
+        self.confinement = ""
         self.cell_errors: dict[str, str] = {}   # grade_id -> why it is unusable
         self.restarts = 0
         self._fatal: dict[str, str] = {}        # cells that killed the child when run
@@ -623,7 +657,9 @@ class SandboxSession:
         # from the kit's checkout.
         shutil.copyfile(CHILD_SCRIPT, scratch / "harness.py")
         shutil.copyfile(self.spec.child_operations, scratch / "ops.py")
-        for name in ("harness.py", "ops.py"):
+        # What the child's root shows in place of a file of the kit (sandbox_child._hide).
+        (scratch / "empty").touch()
+        for name in ("harness.py", "ops.py", "empty"):
             os.chmod(scratch / name, 0o644)
         if self.root:
             # Only this session's gid may enter: other sessions' children cannot read it.
@@ -660,6 +696,8 @@ class SandboxSession:
             "data_dir": str(self.data_dir) if self.data_dir else None,
             "npz_names": sorted(self._npz_sources),
             "modules": self.modules, "origins": self.origins, "spec": self._child_spec(),
+            "python": child_python(self.spec.child_distributions).to_wire(),
+            "empty": str(scratch / "empty"),
             "shared_fd": self._shared_fd, "shared_bytes": lim.loss_input_bytes,
             "limits": {"cpu_s": int(lim.cpu_s), "address_space": int(lim.address_space),
                        "file_size": int(lim.file_size), "open_files": int(lim.open_files),
@@ -726,7 +764,9 @@ class SandboxSession:
             netns=bool(report["netns"]), mountns=bool(report["mountns"]),
             pidns=bool(report["pidns"]), ipcns=bool(report["ipcns"]),
             seccomp=bool(report["seccomp"]), root=tuple(report["root"]),
-            notes=tuple(report["notes"]))
+            notes=tuple(report["notes"]), hidden=tuple(report["hidden"]))
+        # The weakest confinement any of this session's children had.
+        self.confinement = self.confinement or confinement_note(self.isolation)
 
     @staticmethod
     def _open_init(pid: int, keeper: int) -> int | None:

@@ -10,7 +10,9 @@ Life of the child:
 
 1. read the configuration frame from the parent and confine itself while still root
    (`confine`): network, IPC, PID and mount namespaces, a root file system that holds
-   only what Python needs plus its own folders (an allow-list), resource limits, a
+   only the system's libraries, the interpreter, the distributions student code needs
+   (as the parent planned them, `autograder.sandbox_root`) and its own folders (an
+   allow-list: the kit is not there in any install mode), resource limits, a
    dedicated uid, no_new_privs and a seccomp filter;
 2. answer "hello" with what confinement actually took effect;
 3. execute the definition cells the parent sends ("define", one cell per message, so a
@@ -299,26 +301,77 @@ def _bind_read_only(source: str, root: str, target: str | None = None) -> bool:
     return True
 
 
-def python_paths() -> list[str]:
-    """What this interpreter needs to import what it imports: its prefixes, its
-    executable's folder and every folder on sys.path (as real paths, links resolved)."""
-    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                           os.path.dirname(os.path.realpath(sys.executable)))}
-    paths |= {os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)}
-    # A folder inside another one on the list comes with it.
-    return sorted(p for p in paths
-                  if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths))
+def _mask(root: str, folder: str, keep: bool) -> bool:
+    """Put an empty tmpfs over `folder` inside `root`, writable until `_seal` (its entries
+    are bound into it first). Skipped when `root` does not hold the folder and nothing is
+    to be kept in it. True when masked."""
+    inside = root + folder
+    if not (os.path.isdir(inside) or keep):
+        return False
+    os.makedirs(inside, mode=0o755, exist_ok=True)
+    _mount("tmpfs", inside, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755")
+    return True
 
 
-def _build_root(cfg: dict, root: str, uid: int, gid: int, as_root: bool) -> list[str]:
+def _seal(root: str, folder: str) -> None:
+    _mount(None, root + folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def _hide(root: str, path: str, keep: list[str], empty: str) -> list[str]:
+    """Make the kit's `path` empty inside `root` (a read-only tmpfs over a folder, an empty
+    file over a file), all but the way down to what `keep` shows below it. Returns what
+    was hidden."""
+    inside = root + path
+    if not os.path.lexists(inside) or os.path.islink(inside):
+        return []
+    below = [k for k in keep if k.startswith(path.rstrip("/") + "/")]
+    if not below:
+        if os.path.isdir(inside):
+            _mount("tmpfs", inside, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "size=4k,mode=0555")
+        else:
+            _mount(empty, inside, None, MS_BIND)
+            _mount(None, inside, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+                   | _locked_flags(inside))
+        return [path]
+    if any(k == path for k in keep) or not os.path.isdir(inside):
+        return []
+    hidden = []
+    for name in sorted(os.listdir(inside)):
+        hidden += _hide(root, os.path.join(path, name), below, empty)
+    return hidden
+
+
+def _build_python(python: dict, root: str, shown: list[str], empty: str) -> list[str]:
+    """Python as the parent planned it (`autograder.sandbox_root.ChildPython`): the
+    interpreter and its standard library, every install folder emptied but for the
+    needed distributions' entries, and the kit's own folders hidden. Returns what the kit
+    lost (hidden)."""
+    shown += [p for p in python["show"] if _bind_read_only(p, root)]
+    entries = python["entries"]
+    masked = [s for s in python["sites"]
+              if _mask(root, s, any(e.startswith(s + "/") for e in entries))]
+    shown += masked
+    shown += [e for e in entries if _bind_read_only(e, root)]
+    for site in masked:
+        _seal(root, site)
+    hidden: list[str] = []
+    for path in python["hide"]:
+        hidden += _hide(root, path, shown, empty)
+    return hidden
+
+
+def _build_root(cfg: dict, root: str, uid: int, gid: int, as_root: bool) -> tuple[
+        list[str], list[str]]:
     """Make `root` (an empty folder) the child's whole file system: an allow-list.
 
     Everything else on the machine (the kit, other submissions, the grade store, the raw
-    data set, home folders) is simply not there. Returns what was put in.
+    data set, home folders) is simply not there. Returns what was put in, and what of the
+    kit had to be hidden below it.
     """
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     shown = [p for p in SYSTEM_PATHS if _bind_read_only(p, root)]
-    shown += [p for p in python_paths() if _bind_read_only(p, root)]
+    hidden = _build_python(cfg["python"], root, shown, cfg["empty"])
     os.makedirs(root + "/dev", mode=0o755)
     _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
     for name in DEVICES:
@@ -342,7 +395,7 @@ def _build_root(cfg: dict, root: str, uid: int, gid: int, as_root: bool) -> list
         shown.append(SUBMISSION)
     if cfg["data_dir"] and _bind_read_only(cfg["data_dir"], root, DATA):
         shown.append(DATA)
-    return shown
+    return shown, hidden
 
 
 def _enter_root(root: str) -> None:
@@ -451,16 +504,18 @@ def confine(cfg: dict) -> dict:
     memory or queues of anyone else, none left behind), PID (the child is init of its own
     namespace: nothing it starts outlives it, it sees no other process), UTS and mount
     namespaces. The file system is an allow-list: a new root holding the system's
-    libraries, Python's folders, a few devices, the scratch working folder, the
-    submission's files and the data folder, everything read-only but the working folder,
-    and no /proc. The only host paths the child can learn are those of its Python (the
-    interpreter runs from them) and its harness's name in sys.argv.
+    libraries, the interpreter and its standard library, the needed distributions (every
+    install folder emptied but for them, the kit's folders hidden), a few devices, the
+    scratch working folder, the submission's files and the data folder, everything
+    read-only but the working folder, and no /proc. The only host paths the child can
+    learn are those of its Python (the interpreter runs from them) and its harness's name
+    in sys.argv.
     Then resource limits, the session's own uid/gid (no supplementary groups),
     no_new_privs, and a seccomp filter. When not root, the same is tried inside a new user
     namespace (then all capabilities are dropped) and the grader's uid is kept.
     """
     report: dict = {"uid": os.getuid(), "netns": False, "mountns": False, "pidns": False,
-                    "ipcns": False, "seccomp": False, "root": [], "notes": []}
+                    "ipcns": False, "seccomp": False, "root": [], "hidden": [], "notes": []}
     as_root = os.geteuid() == 0
     uid, gid = cfg["uid"], cfg["gid"]
     own_uid, own_gid = os.getuid(), os.getgid()  # unmapped (65534) once unshared
@@ -488,7 +543,8 @@ def confine(cfg: dict) -> dict:
     if report["mountns"]:
         try:
             _mount(None, "/", None, MS_REC | MS_PRIVATE)
-            report["root"] = _build_root(cfg, cfg["stage"], uid, gid, as_root)
+            report["root"], report["hidden"] = _build_root(cfg, cfg["stage"], uid, gid,
+                                                           as_root)
             _enter_root(cfg["stage"])
         except OSError as exc:
             report["mountns"] = False
