@@ -20,6 +20,7 @@ submission (file names, cell sources) is decoded leniently.
 from __future__ import annotations
 
 import ast
+import errno
 import hashlib
 import json
 import os
@@ -33,15 +34,16 @@ import tempfile
 import weakref
 import zipfile
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from autograder import rules
 from autograder.assignment import Assignment
 from autograder.assignment import dumps as assignment_json
 from autograder.assignment import load as load_assignment
 from autograder.assignment import loads as assignment_from_json
+from autograder.ids import submission_id
 
 # The layout of a CS231n starter submission: definitions from its module files
 # (`Assignment.starter_modules`); its notebooks carry only the searches and answers.
@@ -202,19 +204,7 @@ def main(argv: list[str]) -> None:
 def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
     """Parse in this process (the bounded child of `load_submission`)."""
     problems: list[Problem] = []
-    files: dict[str, bytes] = {}
-    npz: dict[str, Path] = {}
-    if source.is_file() and (source.suffix.lower() == ".zip" or zipfile.is_zipfile(source)):
-        files, npz = _read_zip(source, extract_to, problems, spec)
-    elif source.is_dir():
-        files, npz = _read_folder(source, problems, spec)
-    elif source.exists():
-        problems.append(Problem(source.name, None, "is neither a folder nor a .zip file: "
-                                "submit the folder with your notebooks, or a .zip of it",
-                                _all_targets(spec)))
-    else:
-        problems.append(Problem(source.name, None, f"{source} does not exist",
-                                _all_targets(spec)))
+    files, npz = _read_container(source, extract_to, problems, spec)
 
     cells: dict[str, str] = {}
     raw_cells: dict[str, str] = {}
@@ -294,15 +284,17 @@ def _wanted(spec: Assignment) -> tuple[str, ...]:
 
 
 def _submission_name(source: Path) -> str:
-    """The student: nbgrader's submitted/<student>/<assignment>/, else the folder or zip
-    stem; a file name that is not UTF-8 keeps its readable part."""
-    parts = source.resolve().parts
-    # nbgrader: .../submitted/<student>/<assignment>/
-    if len(parts) >= 3 and parts[-3] == "submitted":
-        name = parts[-2]
-    else:
-        name = source.stem if source.suffix == ".zip" else source.name
-    return lenient(name)
+    """The student's id (`ids.submission_id`): nbgrader's submitted/<student>/<assignment>/
+    names the student, else the folder or zip does. The path is read as given, links not
+    resolved: a link is refused, never taken for what it points to."""
+    parts = Path(os.path.abspath(source)).parts
+    return submission_id(parts[-2] if _nbgrader_layout(source) else parts[-1])
+
+
+def _nbgrader_layout(source: Path) -> bool:
+    """True for nbgrader's .../submitted/<student>/<assignment>/."""
+    parts = Path(os.path.abspath(source)).parts
+    return len(parts) >= 3 and parts[-3] == "submitted"
 
 
 def lenient(text: str) -> str:
@@ -311,73 +303,229 @@ def lenient(text: str) -> str:
     return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
-def _read_folder(folder: Path, problems: list[Problem],
+# --------------------------------------------------------------------------- links
+#
+# A folder is read by opening one path component at a time (openat), each with O_NOFOLLOW,
+# from the submission's own folder down to every file read: a link anywhere on the way
+# (`cs231n -> ../alice/cs231n`, `svm.ipynb -> ../../alice/linear/svm.ipynb`) is met as a
+# link, never followed, and refuses the submission; so does a file with a second name (a
+# hard link), which is another file seen through this submission.
+
+
+class _Link(Exception):
+    """A path component that is a link; `path` is relative to the submission."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_below(dir_fd: int, parts: tuple[str, ...], *, directory: bool) -> int:
+    """An fd of `parts` below `dir_fd`, each component opened with O_NOFOLLOW; raises
+    _Link naming the first component that is a link, OSError when one is missing."""
+    fd = os.dup(dir_fd)
+    try:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            flags = _DIR_FLAGS if directory or not last else \
+                os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+            try:
+                info = os.lstat(part, dir_fd=fd)
+                if stat.S_ISLNK(info.st_mode):
+                    raise _Link("/".join(parts[:i + 1]))
+                child = os.open(part, flags, dir_fd=fd)
+            except OSError as exc:
+                # ELOOP: it became a link after lstat (O_NOFOLLOW caught it).
+                if exc.errno == errno.ELOOP:
+                    raise _Link("/".join(parts[:i + 1])) from None
+                raise
+            os.close(fd)
+            fd = child
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _link_problem(where: str, spec: Assignment, source: Path) -> Problem:
+    return Problem(source.name, None, f"{where} is a link: the grader follows no link, since "
+                   "it could lead to another student's work; put the folder or file itself "
+                   "in its place and submit again", _all_targets(spec))
+
+
+def _read_container(source: Path, extract_to: Path, problems: list[Problem],
+                    spec: Assignment) -> tuple[dict[str, bytes], dict[str, Path]]:
+    """The files a folder or .zip holds, each reached without following a link."""
+    try:
+        info = os.lstat(source)
+    except OSError:
+        problems.append(Problem(source.name, None, f"{source} does not exist",
+                                _all_targets(spec)))
+        return {}, {}
+    if _nbgrader_layout(source) and os.path.islink(os.path.dirname(os.path.abspath(source))):
+        # submitted/<student> -> another student's folder
+        problems.append(_link_problem(lenient(Path(os.path.abspath(source)).parent.name),
+                                      spec, source))
+        return {}, {}
+    if stat.S_ISLNK(info.st_mode):
+        problems.append(_link_problem(lenient(source.name), spec, source))
+        return {}, {}
+    try:
+        fd = os.open(source, (_DIR_FLAGS if stat.S_ISDIR(info.st_mode) else
+                              os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problems.append(_link_problem(lenient(source.name), spec, source))
+        else:
+            problems.append(Problem(source.name, None, f"cannot be opened ({exc.strerror})",
+                                    _all_targets(spec)))
+        return {}, {}
+    try:
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                return _read_folder(fd, extract_to, problems, spec)
+            except _Link as link:
+                problems[:] = [_link_problem(f"{lenient(source.name)}/{lenient(link.path)}",
+                                             spec, source)]
+                return {}, {}
+        if stat.S_ISREG(info.st_mode):
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                if source.suffix.lower() == ".zip" or zipfile.is_zipfile(fh):
+                    return _read_zip(fh, source.name, extract_to, problems, spec)
+    finally:
+        os.close(fd)
+    problems.append(Problem(source.name, None, "is neither a folder nor a .zip file: "
+                            "submit the folder with your notebooks, or a .zip of it",
+                            _all_targets(spec)))
+    return {}, {}
+
+
+def _read_folder(root: int, extract_to: Path, problems: list[Problem],
                  spec: Assignment) -> tuple[dict[str, bytes], dict[str, Path]]:
+    """The wanted files below the folder `root` (an fd); raises _Link for a link on the way
+    to one. The .npz files are copied to `extract_to`, so that what the sandbox later
+    reads is what was checked here."""
     files: dict[str, bytes] = {}
     npz: dict[str, Path] = {}
+    skipped: list[str] = []
     for name in _wanted(spec):
-        candidates = list(_find(folder, name))
+        candidates = _find(root, tuple(name.split("/")), skipped)
         if not candidates:
             continue
         if len(candidates) > 1:
-            places = ", ".join(str(c.relative_to(folder)) for c in candidates)
+            places = ", ".join("/".join(c) for c in candidates)
             problems.append(Problem(name, None, f"found more than one {name} ({places}): "
                                     "submit exactly one", _targets_of(name, spec)))
             continue
-        path = candidates[0]
+        where = candidates[0]
         limit = _size_limit(name, spec)
-        info = path.lstat()
-        if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(name, None, f"{name} is a link or not a regular file: "
-                                    "submit the file itself", _targets_of(name, spec)))
-        elif info.st_size > limit:
-            problems.append(Problem(name, None, f"{name} is {info.st_size} bytes, more than "
-                                    f"the {limit} allowed: clear large outputs (Cell > All "
-                                    "Output > Clear) and save again", _targets_of(name, spec)))
-        elif name not in spec.model_files:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as f:
+        fd = _open_below(root, where, directory=False)
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                problems.append(Problem(name, None, f"{name} is not a regular file: submit "
+                                        "the file itself", _targets_of(name, spec)))
+            elif info.st_nlink > 1:
+                raise _Link("/".join(where) + f" (a hard link: the file has {info.st_nlink}"
+                            " names)")
+            elif info.st_size > limit:
+                problems.append(Problem(name, None, f"{name} is {info.st_size} bytes, more "
+                                        f"than the {limit} allowed: clear large outputs "
+                                        "(Cell > All Output > Clear) and save again",
+                                        _targets_of(name, spec)))
+            elif name not in spec.model_files:
                 files[name] = f.read(limit + 1)
-        else:
-            npz[name] = path
+            else:
+                target = extract_to / name
+                target.write_bytes(f.read(limit + 1))
+                npz[name] = target
+    missing = [n for n in _wanted(spec) if n not in files and n not in npz]
+    if skipped and missing:
+        problems.append(Problem(", ".join(skipped), None, "not searched: the grader follows "
+                                "no link; if your files are there, put the folder itself in "
+                                "its place"))
     return files, npz
 
 
-def _find(folder: Path, name: str) -> Iterable[Path]:
-    """`name` in `folder` or up to MAX_SEARCH_DEPTH levels below, skipping hidden folders
-    (`.ipynb_checkpoints` holds stale copies) and never following links."""
-    level = [folder]
-    for _ in range(MAX_SEARCH_DEPTH + 1):
-        found = [d / name for d in level if (d / name).is_file() or (d / name).is_symlink()]
-        if found:
+def _find(root: int, name: tuple[str, ...], skipped: list[str]) -> list[tuple[str, ...]]:
+    """`name` (path parts) in the folder `root` or up to MAX_SEARCH_DEPTH levels below,
+    skipping hidden folders (`.ipynb_checkpoints` holds stale copies); raises _Link when a
+    component of a place where `name` would be is a link. Folder links on the way down are
+    not followed; they are added to `skipped`."""
+    level: list[tuple[str, ...]] = [()]
+    for depth in range(MAX_SEARCH_DEPTH + 1):
+        found = [d + name for d in level if _exists(root, d + name)]
+        if found or depth == MAX_SEARCH_DEPTH:
             return found
-        level = [c for d in level for c in _entries(d)
-                 if c.is_dir() and not c.is_symlink() and not c.name.startswith((".", "__"))]
+        below = []
+        for folder in level:
+            for entry in _entries(root, folder):
+                if entry.name.startswith((".", "__")):
+                    continue
+                if entry.is_symlink():
+                    link = "/".join((*folder, lenient(entry.name)))
+                    if link not in skipped:
+                        skipped.append(link)
+                elif entry.is_dir(follow_symlinks=False):
+                    below.append((*folder, entry.name))
+        level = below
     return []
 
 
-def _entries(folder: Path) -> list[Path]:
+def _exists(root: int, parts: tuple[str, ...]) -> bool:
+    """Whether `parts` names something below `root` (a link on the way raises _Link)."""
     try:
-        return sorted(folder.iterdir())
+        fd = _open_below(root, parts[:-1], directory=True)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    try:
+        info = os.lstat(parts[-1], dir_fd=fd)
+    except FileNotFoundError:
+        return False
+    finally:
+        os.close(fd)
+    if stat.S_ISLNK(info.st_mode):
+        raise _Link("/".join(parts))
+    return True
+
+
+def _entries(root: int, folder: tuple[str, ...]) -> list[os.DirEntry]:
+    try:
+        fd = _open_below(root, folder, directory=True)
     except OSError:
         return []
+    try:
+        with os.scandir(fd) as it:
+            return sorted(it, key=lambda e: e.name)
+    finally:
+        os.close(fd)
 
 
-def _read_zip(path: Path, extract_to: Path, problems: list[Problem],
+def _read_zip(fh: BinaryIO, name: str, extract_to: Path, problems: list[Problem],
               spec: Assignment) -> tuple[dict[str, bytes], dict[str, Path]]:
+    """The wanted members of the .zip open as `fh` (named `name`), read into memory by
+    name: nothing is unpacked to a path the archive chooses, and an archive holding a link,
+    an absolute path or `..` is refused whole."""
     files: dict[str, bytes] = {}
     npz: dict[str, Path] = {}
-    name = path.name
 
     def refuse(message: str) -> tuple[dict[str, bytes], dict[str, Path]]:
         problems.append(Problem(name, None, message, _all_targets(spec)))
         return {}, {}
 
-    if path.stat().st_size > MAX_ZIP_BYTES:
+    info = os.fstat(fh.fileno())
+    if info.st_nlink > 1:
+        return refuse(f"is a hard link (the file has {info.st_nlink} names): the grader "
+                      "reads no file through a link; submit the .zip itself")
+    if info.st_size > MAX_ZIP_BYTES:
         return refuse(f"the .zip is larger than {MAX_ZIP_BYTES} bytes: leave the data set "
                       "and other large files out of it")
     try:
-        archive = zipfile.ZipFile(path)
+        fh.seek(0)
+        archive = zipfile.ZipFile(fh)
     except _ZIP_ERRORS as exc:
         return refuse(f"cannot be read as a .zip file ({lenient(str(exc))[:200]}): zip the "
                       "folder again with an ordinary zip tool")

@@ -272,7 +272,8 @@ def test_symlinked_files_are_refused(tmp_path):
     (folder / "svm_best.npz").symlink_to(secret)
     sub = load_submission(folder)
     assert "svm_best.npz" not in sub.npz
-    assert "svm_best.npz is a link or not a regular file" in messages(sub)[0]
+    assert "s/svm_best.npz is a link: the grader follows no link" in messages(sub)[0]
+    assert sub.cells == {} and len(sub.ungradable) == 7   # the whole submission is refused
 
 
 def test_zip_path_traversal_is_refused(tmp_path):
@@ -416,7 +417,144 @@ def test_lone_surrogates_and_undecodable_names_are_kept_readable(tmp_path):
              "svm_loss_naive": reference_cells()["svm_loss_naive"] + "\nNOTE = '\ud800'\n"}
     raw = tmp_path / "caf\udce9"  # a folder name that is not UTF-8 (b"caf\xe9")
     sub = load_submission(write_submission(raw, cells))
-    assert sub.name == "caf\ufffd"
+    # Readable, and marked as changed: two such names never share an id.
+    assert sub.name.startswith("caf\ufffd~") and len(sub.name) == len("caf\ufffd~") + 8
     assert "\ufffd" in sub.cells["svm_loss_naive"]
     sub.name.encode("utf-8")
     assert len(sub.content_hash) == 64
+
+
+# --------------------------------------------------------------------------- links
+# A link anywhere between the class folder and a file the grader reads would grade another
+# student's work as this one's. Each layout below is mallory's submission beside alice's;
+# the honest twin builds the same layout from real folders and copies.
+
+
+def _alice(submitted: Path) -> Path:
+    """alice's nbgrader submission, with her starter-layout modules beside the notebooks."""
+    from submissions import write_starter_submission
+
+    alice = write_submission(submitted / "alice" / "linear")
+    write_starter_submission(submitted / "alice" / "starter", reference_cells())
+    return alice
+
+
+def _copy_or_link(target: Path, place: Path, link: bool) -> None:
+    import os
+    import shutil
+
+    place.parent.mkdir(parents=True, exist_ok=True)
+    if link:
+        place.symlink_to(os.path.relpath(target, place.parent))
+    elif target.is_dir():
+        shutil.copytree(target, place)
+    else:
+        shutil.copyfile(target, place)
+
+
+def _folder_link(s: Path, link: bool) -> tuple[Path, str]:
+    _copy_or_link(s / "alice" / "linear", s / "mallory" / "linear", link)
+    return s / "mallory" / "linear", "linear is a link"
+
+
+def _student_link(s: Path, link: bool) -> tuple[Path, str]:
+    _copy_or_link(s / "alice", s / "mallory", link)
+    return s / "mallory" / "linear", "mallory is a link"
+
+
+def _file_link(s: Path, link: bool) -> tuple[Path, str]:
+    mallory = write_submission(s / "mallory" / "linear")
+    (mallory / "svm.ipynb").unlink()
+    _copy_or_link(s / "alice" / "linear" / "svm.ipynb", mallory / "svm.ipynb", link)
+    return mallory, "linear/svm.ipynb is a link"
+
+
+def _starter_link(s: Path, link: bool) -> tuple[Path, str]:
+    import shutil
+
+    mallory = s / "mallory" / "linear"
+    mallory.mkdir(parents=True)
+    for notebook in ("svm.ipynb", "softmax.ipynb"):
+        shutil.copyfile(s / "alice" / "starter" / notebook, mallory / notebook)
+    _copy_or_link(s / "alice" / "starter" / "cs231n", mallory / "cs231n", link)
+    return mallory, "linear/cs231n is a link"
+
+
+def _zip_link(s: Path, link: bool) -> tuple[Path, str]:
+    zip_folder(s / "alice" / "linear", s / "alice.zip")
+    _copy_or_link(s / "alice.zip", s / "mallory.zip", link)
+    return s / "mallory.zip", "mallory.zip is a link"
+
+
+def _hard_link(s: Path, link: bool) -> tuple[Path, str]:
+    import os
+    import shutil
+
+    mallory = write_submission(s / "mallory" / "linear")
+    (mallory / "svm.ipynb").unlink()
+    alice = s / "alice" / "linear" / "svm.ipynb"
+    (os.link if link else shutil.copyfile)(alice, mallory / "svm.ipynb")
+    return mallory, "linear/svm.ipynb (a hard link: the file has 2 names) is a link"
+
+
+LINKS = {"assignment folder": _folder_link, "student folder": _student_link,
+         "notebook file": _file_link, "starter module folder": _starter_link,
+         "zip file": _zip_link, "hard link": _hard_link}
+
+
+def test_a_link_in_any_component_refuses_the_whole_submission(tmp_path):
+    for case, build in LINKS.items():
+        submitted = tmp_path / case / "submitted"
+        _alice(submitted)
+        path, message = build(submitted, link=True)
+        sub = load_submission(path)
+        assert sub.name == "mallory", case
+        assert sub.cells == {} and sub.modules == {}, case
+        assert len(sub.ungradable) == 7, (case, messages(sub))
+        assert any(message in m and "follows no link" in m for m in messages(sub)), \
+            (case, messages(sub))
+
+
+def test_the_same_layouts_from_real_folders_and_copies_are_read_in_full(tmp_path):
+    for case, build in LINKS.items():
+        submitted = tmp_path / case / "submitted"
+        _alice(submitted)
+        path, _ = build(submitted, link=False)
+        sub = load_submission(path)
+        assert sub.name == "mallory", case
+        assert sub.problems == [], (case, messages(sub))
+        assert set(sub.cells) == {*SVM_CELLS, *SOFTMAX_CELLS}, case
+
+
+def test_a_linked_folder_on_the_way_down_is_not_searched_and_named(tmp_path):
+    submitted = tmp_path / "submitted"
+    _alice(submitted)
+    (submitted / "mallory" / "linear").mkdir(parents=True)
+    (submitted / "mallory" / "linear" / "work").symlink_to("../../alice/linear")
+    sub = load_submission(submitted / "mallory" / "linear")
+    assert sub.cells == {} and "svm_best.npz" not in sub.npz
+    assert any(m.startswith("work: not searched: the grader follows no link")
+               for m in messages(sub)), messages(sub)
+
+
+def test_a_link_member_of_a_zip_refuses_it(tmp_path):
+    archive = zip_folder(write_submission(tmp_path / "s"), tmp_path / "mallory.zip")
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("softmax.ipynb", (tmp_path / "s" / "softmax.ipynb").read_text())
+        link = zipfile.ZipInfo("svm.ipynb")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        z.writestr(link, "../../alice/linear/svm.ipynb")
+    sub = load_submission(archive)
+    assert sub.cells == {} and len(sub.ungradable) == 7
+    assert "the .zip member 'svm.ipynb' is a symbolic link" in messages(sub)[0]
+
+
+def test_a_refused_link_scores_zero_with_its_message(tmp_path):
+    from autograder.grade import grade_submission
+
+    submitted = tmp_path / "submitted"
+    _alice(submitted)
+    path, message = _starter_link(submitted, link=True)
+    result = grade_submission(path)
+    assert result.score == 0 and result.max_score > 0
+    assert any(message in p for p in result.problems), result.problems
