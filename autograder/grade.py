@@ -144,11 +144,15 @@ class ReferenceTiming:
 
 class ReferenceTraining:
     """The reference classifiers trained here, in the trusted parent, on the CIFAR-10
-    training split, once per class and hyperparameters (`reference.train`, with a seed
-    made from them): for a classifier whose loss and train passed every check, the
-    accuracy checks score this W, so a class of students who chose the same settings
-    costs one retraining. Weights are kept in memory and in `cache_dir` (a folder of the
-    parent's, shared by the workers of a batch, never shown to a child).
+    training split (`reference.train`): every accuracy point is scored on a W made here.
+
+    Called with canonical hyperparameters (the checks round them to 3 significant digits
+    and keep them inside the rubric's ranges and cost cap before calling), so a class of
+    students who chose about the same settings costs one training. The seed comes from the
+    grader's secret and the classifier's name only: a student can neither choose it nor
+    move it by changing a hyperparameter in its last digits. Weights are kept in memory
+    and in `cache_dir` (a folder of the parent's, shared by the workers of a batch, never
+    shown to a child).
     """
 
     def __init__(self, child_dir: Path, cache_dir: Path, spec: Assignment | None = None
@@ -176,11 +180,19 @@ class ReferenceTraining:
         X = np.load(self.child_dir / "X_train.npy", mmap_mode="r", allow_pickle=False)
         y = np.load(self.child_dir / "y_train.npy", allow_pickle=False)
         W = self.train(cls, X, y, learning_rate, reg, num_iters, batch_size,
-                       seed=int(key[:8], 16))
+                       seed=reference_seed(cls))
         partial = self.cache_dir / f"{key}.{os.getpid()}.{threading.get_ident()}.npy"
         np.save(partial, W, allow_pickle=False)
         os.replace(partial, path)  # whole or absent: a worker killed mid-write leaves no file
         return W
+
+
+def reference_seed(cls: str) -> int:
+    """The seed of the reference training of classifier `cls`: 64 bits of an HMAC of its
+    name under the grader's secret (the same for every student and setting of a course)."""
+    digest = hmac.new(grader_secret(), f"reference training {cls}".encode(),
+                      hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 DATA_PREFIX = "autograder-cifar10-"
@@ -207,16 +219,6 @@ def remove_stale_folders() -> list[Path]:
     return removed
 
 
-def mirrored(X: np.ndarray, mean_image: np.ndarray) -> np.ndarray:
-    """Rows of `get_cifar10_data` (mean-subtracted HWC pixels, bias last) of the same
-    images flipped left to right, preprocessed the same way."""
-    pixels = (X[:, :-1] + mean_image).reshape(len(X), 32, 32, 3)[:, :, ::-1, :]
-    out = np.empty_like(X)
-    out[:, :-1] = pixels.reshape(len(X), -1) - mean_image
-    out[:, -1] = X[:, -1]
-    return out
-
-
 # --------------------------------------------------------------------------- CIFAR-10
 
 
@@ -224,10 +226,9 @@ class GradingData:
     """CIFAR-10 for one grading run, prepared once in the trusted parent.
 
     `child_dir` is the folder the sandbox maps into the child: X_train and y_train only
-    (`sandbox.prepare_child_data`). `parent` keeps what the child never sees and the
-    checks score returned weights on: the validation and test images MIRRORED (flipped
-    left to right: an honest linear classifier barely moves, a W fitted on the public
-    evaluation images does) as X_val and X_test, with y_val and y_test.
+    (`sandbox.prepare_child_data`), which the parent's reference training reads too.
+    `parent` keeps what the child never sees and the accuracy checks score the reference's
+    weights on: the validation and test images, X_val and X_test, with y_val and y_test.
     Also owns the run's `ReferenceTiming` and `ReferenceTraining`. Use as a context
     manager; `close()` deletes the folder and stops the reference session.
 
@@ -252,8 +253,8 @@ class GradingData:
             raise GradingError(f"cannot grade without the real CIFAR-10 data set: {exc}"
                                + advice) from None
         self.parent: dict[str, np.ndarray] = {
-            "X_val": mirrored(data["X_val"], data["mean_image"]), "y_val": data["y_val"],
-            "X_test": mirrored(data["X_test"], data["mean_image"]), "y_test": data["y_test"]}
+            "X_val": data["X_val"], "y_val": data["y_val"],
+            "X_test": data["X_test"], "y_test": data["y_test"]}
         remove_stale_folders()
         self._tmp = Path(tempfile.mkdtemp(prefix=f"{DATA_PREFIX}{os.getpid()}-"))
         self.child_dir = self._tmp / "child"
@@ -318,6 +319,21 @@ def blocked_targets(submission: intake.Submission,
     return blocked
 
 
+def missing_models(submission: intake.Submission, spec: Assignment,
+                   rubric: Rubric) -> dict[str, str]:
+    """Classifier -> why its checks score 0, for each model file the submission lacks
+    that intake did not already report. Whatever the layout: a missing file costs the
+    points that need it and never changes the checks or the maximum score."""
+    reported = {target for problem in submission.problems for target in problem.targets}
+    missing = {}
+    for cls in spec.data_targets:
+        rule = rubric.accuracy[cls]
+        if rule.weights_file not in submission.npz and rule.weights_file not in reported:
+            missing[cls] = (f"{rule.weights_file} is missing from the submission: it is "
+                            f"written by {rule.saved_by}; submit it with your code")
+    return missing
+
+
 def grade_submission(path: str | Path, *, data: GradingData | None = None,
                      rubric: Rubric | None = None,
                      reference_timing: ReferenceTiming | None = None,
@@ -350,9 +366,9 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                          f"{list(checks.TARGETS)}")
     submission = intake.load_submission(path, spec)
     seed = seed_of(submission.content_hash)
-    no_weights = [cls for cls in spec.data_targets if submission.layout == intake.STARTER
-                  and rubric.accuracy[cls].weights_file not in submission.npz]
     blocked = blocked_targets(submission, spec)
+    for cls, reason in missing_models(submission, spec, rubric).items():
+        blocked.setdefault(cls, []).append(reason)
     runnable = [t for t in wanted if t not in blocked]
     if data is None:
         runnable = [t for t in runnable if t not in spec.data_targets]
@@ -370,7 +386,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                                          reference_session=timing or own_timing,
                                          reference_train=(data.reference_training
                                                           if data else None),
-                                         no_weights=no_weights, submission=submission,
+                                         submission=submission,
                                          budget_s=rubric.budget.submission_seconds):
                     results[result.name] = result
         finally:
@@ -381,7 +397,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     if runnable != wanted:
         # Some targets were not run: list their checks too, in the rubric's order, at 0.
         ordered = []
-        for check in checks.build_checks(seed, rubric, no_weights):
+        for check in checks.build_checks(seed, rubric):
             if check.target not in wanted:
                 continue
             result = results.get(check.name)
@@ -413,11 +429,10 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
 def limits_note(rubric: Rubric) -> str:
     """The time limits the student's code ran under, in the words of the feedback."""
     t = rubric.timeouts
-    return (f"Time limits: {rubric.budget.submission_seconds:g} s for grading the whole "
-            f"submission; one call of a loss function {t['loss']:g} s, of train "
-            f"{t['train']:g} s, of predict {t['predict']:g} s; the CIFAR-10 retraining gets "
-            f"{rubric.budget.retrain_factor:g} times what your loss's speed on 500 rows "
-            f"predicts for the iterations asked, at most {t['cifar_train']:g} s.")
+    return (f"Time limits: {rubric.budget.submission_seconds:g} s for all the calls into "
+            f"your code; one call of a loss function {t['loss']:g} s, of train "
+            f"{t['train']:g} s, of predict {t['predict']:g} s. The grader's own CIFAR-10 "
+            "training with your hyperparameters is not counted.")
 
 
 # --------------------------------------------------------------------------- report

@@ -317,51 +317,127 @@ def test_train_checks_name_a_broken_loss():
     assert "linear_classifier: predict returns argmax labels" not in failed
 
 
-# ---------------------------------------------------------------- saved weights
+# ---------------------------------------------------------------- saved weights, accuracy
 
 
-class RetrainingSession(InProcessSession):
-    """In-kernel calls, plus a CIFAR-10 retraining that returns a given W."""
-
-    def __init__(self, folder, retrained):
-        super().__init__({}, folder=folder)
-        self.retrained = retrained
-
-    def _op_cifar_train(self, **_):
-        return Outcome(ok=True, value={"W": self.retrained})
+def _save(folder: Path, name: str, W: np.ndarray, **hyper: float) -> None:
+    settings = {"learning_rate": 1e-7, "reg": 2.5e4, "num_iters": 1500, "batch_size": 200,
+                **hyper}
+    np.savez(folder / name, W=W, **settings)
 
 
-def test_saved_weights_scored_on_the_parents_images_and_capped_by_retraining(tmp_path):
+def _small_data():
     W, X_val = inputs.predict_problem(SEED)
     y_val = np.argmax(X_val @ W, axis=1)
-    y_val[:5] = (y_val[:5] + 1) % 4  # 20 of 25 right: 0.8
-    np.savez(tmp_path / "svm_best.npz", W=W, learning_rate=1e-7, reg=2.5e4, num_iters=1500,
-             batch_size=200, val_accuracy=0.8)
-    data = {"X_val": X_val, "y_val": y_val, "X_test": X_val, "y_test": y_val}
-    name = "LinearSVM: saved best weights (svm_best.npz) validation accuracy"
+    return W, {"X_val": X_val, "y_val": y_val, "X_test": X_val, "y_test": y_val}
 
-    def saved(retrained):
-        results = checks.run_checks(RetrainingSession(tmp_path, retrained), SEED, FAST,
+
+SAVED = "LinearSVM: saved best weights (svm_best.npz) load with valid hyperparameters"
+
+
+def test_saved_weights_earn_what_the_grader_verifies_never_their_accuracy(tmp_path):
+    """A W that classifies the evaluation images perfectly earns what a random one earns:
+    the grader cannot tell how it was fitted. What it verifies is the file itself."""
+    W, data = _small_data()
+
+    def saved(W_saved: np.ndarray, **hyper: float) -> checks.CheckResult:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        _save(folder, "svm_best.npz", W_saved, **hyper)
+        results = checks.run_checks(InProcessSession({}, folder=folder), SEED, FAST,
                                     targets=["LinearSVM", "Softmax"], data=data)
         return {r.name: r for r in results}
 
-    honest = saved(W)
-    assert honest[name].passed and "0.800" in honest[name].output
-    missing = honest["Softmax: saved best weights (softmax_best.npz) validation accuracy"]
+    perfect, random = saved(W)[SAVED], saved(np.random.default_rng(1).normal(size=W.shape))[SAVED]
+    assert perfect.passed and random.passed and perfect.score == random.score > 0
+    assert "loads, its W has shape (6, 4) with finite values" in perfect.output
+    missing = saved(W)["Softmax: saved best weights (softmax_best.npz) load with valid " \
+                       "hyperparameters"]
     assert not missing.passed and "could not read softmax_best.npz" in missing.output
-    # The same saved W, but the student's own training reaches only 0.2 (5 of 25): a W
-    # better than what the code trains counts for no more than that + the allowance.
-    worse = W.copy()
-    worse[:, [0, 1]] = worse[:, [1, 0]]
-    retrained = float(np.mean(np.argmax(X_val @ worse, axis=1) == y_val))
-    capped = saved(worse)[name]
-    assert retrained < FAST.accuracy["LinearSVM"].saved_val and not capped.passed
-    assert f"retraining your LinearSVM with the saved hyperparameters reaches " \
-           f"{retrained:.3f}" in capped.output
-    # In-kernel there is no CIFAR-10 training: the saved W cannot be compared, and fails.
-    plain = checks.run_checks(InProcessSession({}, folder=tmp_path), SEED, FAST,
-                              targets=["LinearSVM"], data=data)
-    assert "not available in-kernel" in {r.name: r for r in plain}[name].output
+    assert "save_best_model(\"softmax_best.npz\"" in missing.output
+    wide = saved(W, num_iters=20_000)[SAVED]
+    assert not wide.passed and "num_iters=20000, outside the course's range [1, 5000]" \
+        in wide.output
+    costly = saved(W, num_iters=5000, batch_size=1000)[SAVED]
+    assert not costly.passed and "over the course's cap of 1,000,000" in costly.output
+    broken = saved(np.full(W.shape, np.nan))[SAVED]
+    assert not broken.passed and "contains nan or inf" in broken.output
+
+
+class Trainer:
+    """A reference_train that records the settings it is asked for and returns `W`."""
+
+    def __init__(self, W: np.ndarray) -> None:
+        self.W, self.asked = W, []
+
+    def __call__(self, cls: str, hyper: dict) -> np.ndarray:
+        self.asked.append((cls, dict(hyper)))
+        return self.W
+
+
+def test_accuracy_is_the_references_trained_with_the_rounded_hyperparameters(tmp_path):
+    W, data = _small_data()
+    _save(tmp_path, "svm_best.npz", W, learning_rate=1.0000000000001e-7, reg=24_987.2,
+          num_iters=1499)
+    trainer = Trainer(W)
+    results = {r.name: r for r in checks.run_checks(
+        InProcessSession(solution(), folder=tmp_path), SEED, FAST,
+        targets=["svm_loss_vectorized", "linear_classifier", "LinearSVM"], data=data,
+        reference_train=trainer)}
+    accuracy = results["LinearSVM: CIFAR-10 validation accuracy"]
+    assert accuracy.passed and accuracy.value == 1.0
+    assert trainer.asked == [("LinearSVM", {"learning_rate": 1e-7, "reg": 2.5e4,
+                                            "num_iters": 1500, "batch_size": 200})]
+    assert "of the grader's reference LinearSVM" in accuracy.output
+    assert "rounded to 3 significant digits" in accuracy.output
+
+
+def test_accuracy_needs_verified_code_and_never_asks_the_sandbox_to_train(tmp_path):
+    """A train that fails its checks: the reference does not stand for it, and nothing is
+    trained on CIFAR-10 in the student's session either (no cifar_train call)."""
+    W, data = _small_data()
+    _save(tmp_path, "svm_best.npz", W)
+    trainer = Trainer(W)
+    session = CountingSession(solution(("self.W -= learning_rate * grad",
+                                        "self.W += learning_rate * grad")))
+    session.inner.folder = tmp_path
+    results = {r.name: r for r in checks.run_checks(
+        session, SEED, FAST, targets=["svm_loss_vectorized", "linear_classifier",
+                                      "LinearSVM"], data=data, reference_train=trainer)}
+    accuracy = results["LinearSVM: CIFAR-10 validation accuracy"]
+    assert not accuracy.passed and trainer.asked == []
+    assert "only once linear_classifier passes every correctness check" in accuracy.output
+    assert "cifar_train" not in {op for op, _ in session.calls}
+    assert results[SAVED].passed
+
+
+def test_a_train_that_switches_on_large_input_fails_its_own_checks():
+    """Honest on small problems, different from a CIFAR-10 row width or number of rows on:
+    the train and predict checks meet those sizes, in both classifiers."""
+    for condition in ("X.shape[1] > 1000", "X.shape[0] > 10000"):
+        namespace = solution()
+        honest = namespace["LinearClassifier"].train
+
+        def train(self, X, y, *args, _honest=honest, _when=condition, **kwargs):
+            history = _honest(self, X, y, *args, **kwargs)
+            if eval(_when, {"X": X}):
+                self.W = np.zeros_like(self.W)
+            return history
+
+        namespace["LinearClassifier"].train = train
+        failed = failing(grade(namespace, "linear_classifier"))
+        step = failed.get("linear_classifier: train steps W by -learning_rate * gradient")
+        assert step and "N=" in step, (condition, failed)
+    namespace = solution()
+    honest_predict = namespace["LinearClassifier"].predict
+
+    def predict(self, X, _honest=honest_predict):
+        y = _honest(self, X)
+        return y if type(self).__name__ == "LinearSVM" else np.zeros_like(y)
+
+    namespace["LinearClassifier"].predict = predict
+    failed = failing(grade(namespace, "linear_classifier"))
+    assert "(Softmax)" in failed["linear_classifier: predict returns argmax labels"]
 
 
 # ---------------------------------------------------------------- in-kernel mode
@@ -392,8 +468,10 @@ def rubric_text() -> str:
     (("gradient = 1\nno_mutation = 1\n\n[points.svm_loss_vectorized]",
       "no_mutation = 1\n\n[points.svm_loss_vectorized]"),
      "[points.svm_loss_naive] is missing the key 'gradient'"),
-    (("saved_val = 0.35", "saved_val = 0.35\nsave_val = 0.35"),
-     "[accuracy.Softmax] has an unknown key 'save_val'"),
+    (("max_examples = 1_000_000\n\n[timeouts]", "max_example = 1_000_000\n\n[timeouts]"),
+     "[accuracy.Softmax] is missing the key 'max_examples'"),
+    (("\nnum_iters = [1, 5000]\n", "\nnum_iters = [0, 5000]\n"),
+     "[accuracy.LinearSVM] num_iters must allow only whole numbers >= 1"),
     (("\nval = 0.37\n", "\nval = 38.5\n"), "[accuracy.LinearSVM] val must be between"),
     (("loss = 20", "loss = \"20 s\""), "[timeouts] loss must be a number"),
 ])

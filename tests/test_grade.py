@@ -28,7 +28,7 @@ from autograder.grade import (
     GradingError,
     ReferenceTiming,
     grade_submission,
-    mirrored,
+    reference_seed,
     seed_of,
 )
 from autograder.sandbox import CHILD_DATA_FILES
@@ -109,17 +109,6 @@ def test_the_reference_times_its_loop_and_its_vectorized_loss_live():
         2 * np.median([o.cpu_seconds for o in fast])
 
 
-def test_mirrored_images_are_the_same_images_flipped():
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (3, 32, 32, 3)).astype(np.float32)
-    mean = images.reshape(3, -1).mean(axis=0)
-    X = np.hstack([images.reshape(3, -1) - mean, np.ones((3, 1), np.float32)])
-    flipped = mirrored(X, mean)
-    assert np.allclose(flipped[:, :-1] + mean,
-                       images[:, :, ::-1, :].reshape(3, -1)) and np.all(flipped[:, -1] == 1)
-    assert np.array_equal(mirrored(flipped, mean), X)
-
-
 def test_a_missing_data_set_is_an_error_that_says_what_to_do(tmp_path):
     with pytest.raises(GradingError) as info:
         GradingData(tmp_path / "no-such-folder")
@@ -149,7 +138,7 @@ def test_grading_data_gives_the_child_the_training_split_only(cifar10_env):
         files = sorted(p.name for p in data.child_dir.iterdir())
         assert files == ["X_train.npy", "y_train.npy"]
         assert files == sorted(f"{name}.npy" for name in CHILD_DATA_FILES)
-        # The evaluation images stay here, mirrored; their labels too.
+        # The evaluation images stay here, with their labels.
         assert set(data.parent) == {"X_val", "y_val", "X_test", "y_test"}
         assert data.parent["X_val"].shape == (100, 3073)
         assert np.load(data.child_dir / "X_train.npy", mmap_mode="r").dtype == np.float32
@@ -233,7 +222,19 @@ def test_a_submission_past_its_budget_scores_0_for_the_rest_and_is_told_so(tmp_p
     spent = [o for o in outputs if "used up its budget of 4 s of wall-clock time" in o]
     assert spent and outputs[-1] in spent
     assert all(t["score"] == 0 for t in result.tests if t["output"] in spent)
-    assert "4 s for grading the whole submission" in result.limits
+    assert "4 s for all the calls into your code" in result.limits
+    assert "The grader's own CIFAR-10 training with your hyperparameters is not counted" \
+        in result.limits
+
+
+def test_the_reference_training_s_seed_is_the_secret_s_and_the_class_s_only(monkeypatch):
+    """Not the hyperparameters': a student cannot pick a lucky seed by changing the learning
+    rate in its last digits, nor predict it without the secret."""
+    monkeypatch.setenv("AUTOGRADER_SECRET", "course secret")
+    svm, softmax = reference_seed("LinearSVM"), reference_seed("Softmax")
+    assert svm != softmax and reference_seed("LinearSVM") == svm
+    monkeypatch.setenv("AUTOGRADER_SECRET", "another course")
+    assert reference_seed("LinearSVM") != svm
 
 
 def test_the_seed_is_keyed_by_the_grader_s_secret(tmp_path, monkeypatch):

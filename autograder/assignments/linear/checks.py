@@ -17,6 +17,7 @@ import inspect
 import itertools
 import math
 import statistics
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ from autograder.assignments.linear.inputs import LossCase
 from autograder.assignments.linear.oracle import kind_of, oracle_for
 from autograder.checks import Check, CheckResult, Verdict, failed, passed
 from autograder.outcome import Outcome, Session
-from autograder.rubric import Rubric
+from autograder.rubric import HYPERPARAMETERS, Rubric
 from cs231n_data.gradient_check import rel_error
 
 LOSS_FUNCTIONS = (
@@ -73,6 +74,10 @@ NAIVE_OF = {"svm_loss_vectorized": "svm_loss_naive",
 VECTORIZED = tuple(NAIVE_OF)
 
 
+# Saved hyperparameters are rounded to this many significant digits before the reference
+# trains with them: settings that differ only further share one training and one score.
+SIGNIFICANT_DIGITS = 3
+
 TRAIN = "LinearClassifier.train"
 PREDICT = "LinearClassifier.predict"
 
@@ -95,7 +100,8 @@ class Api:
     notebooks: Mapping[str, str] = field(default_factory=lambda: dict(NOTEBOOK))  # by subject
     left_W: str = "train left W as None"
     # The targets whose correctness checks must all pass (with the loss's) before the
-    # grader trains its reference with the student's hyperparameters.
+    # grader's reference, trained with the student's hyperparameters, stands for the
+    # student's code in the accuracy checks.
     trains_with: tuple[str, ...] = ("linear_classifier",)
 
 
@@ -106,7 +112,7 @@ NUMPY = Api()
 class Grading(engine.Grading):
     """A grading run of this assignment's checks: the engine's, with the edition's API
     and what the loss, speed and accuracy checks share (hidden cases, oracle answers,
-    timings, mutations seen, retrainings)."""
+    timings, mutations seen, reference accuracies)."""
 
     api: Api = NUMPY
     _retrainings: dict[str, tuple[dict[str, float] | None, str]] = field(
@@ -485,17 +491,53 @@ def vs_reference_check(fn: str, points: float) -> Check:
 
 
 
-def _train(g: Grading, problem: inputs.Problem, memo: str, **hyper: object
-           ) -> tuple[Outcome, str | None]:
-    """Train LinearSVM on `problem`; (outcome, why it cannot be judged or None)."""
-    loss_fn = CLASS_LOSS["LinearSVM"]
+def _shape(problem: inputs.Problem) -> str:
+    N, D = problem.X.shape
+    C = int(problem.y.max()) + 1 if problem.W0 is None else problem.W0.shape[1]
+    return f"N={N} D={D} C={C}"
+
+
+def _train(g: Grading, problem: inputs.Problem, memo: str, cls: str = "LinearSVM",
+           **hyper: object) -> tuple[Outcome, str | None]:
+    """Train `cls` on `problem`; (outcome, why it cannot be judged or None)."""
+    loss_fn = CLASS_LOSS[cls]
     probe = g.loss(loss_fn, g.cases(loss_fn)[0])
     if not probe.ok:
-        return probe, (f"could not test train, because LinearSVM's loss uses your {loss_fn}, "
+        return probe, (f"could not test train, because {cls}'s loss uses your {loss_fn}, "
                        f"which failed: {g.failure(loss_fn, probe.error)}")
-    out = g.call(g.api.train, "train", memo=("train", memo), cls="LinearSVM", X=problem.X,
-                 y=problem.y, W0=problem.W0, seed=g.seed, **hyper)
+    out = g.call(g.api.train, "train", memo=("train", memo, cls, _shape(problem)), cls=cls,
+                 X=problem.X, y=problem.y, W0=problem.W0, seed=g.seed, **hyper)
     return out, (None if out.ok else g.failure(g.api.train, out.error))
+
+
+def _trainable(g: Grading) -> list[str]:
+    """The classifiers train is checked through: LinearSVM (whose loss failing fails the
+    check, as it always has), and Softmax too when its loss answers, so that a train that
+    behaves differently in one subclass shows; a broken softmax loss is its own checks'
+    failure (one bug, one check)."""
+    loss_fn = CLASS_LOSS["Softmax"]
+    return ["LinearSVM", *(["Softmax"] if g.loss(loss_fn, g.cases(loss_fn)[0]).ok else [])]
+
+
+Shape = tuple[int, int, int]
+
+
+def _first_failure(judge: Callable[[str, Shape | None], str | None],
+                   classes: Iterable[str]) -> str | None:
+    """`judge(cls, shape)` for each classifier and size (None: the check's own small
+    problem, then the larger shapes); the first failure, naming where it showed, or None."""
+    for cls in classes:
+        for shape in SIZES:
+            problem = judge(cls, shape)
+            if problem:
+                where = [] if cls == "LinearSVM" else [cls]
+                if shape is not None:
+                    where.append("N={} D={} C={}".format(*shape))
+                return f"{problem} ({', '.join(where)})" if where else problem
+    return None
+
+
+SIZES: tuple[Shape | None, ...] = (None, *inputs.LARGER_SHAPES)
 
 
 def _history(out: Outcome, num_iters: int) -> tuple[np.ndarray | None, str | None]:
@@ -519,15 +561,19 @@ def _returned_W(out: Outcome) -> np.ndarray | None:
 
 
 def train_history_check(points: float, api: Api = NUMPY) -> Check:
-    """train(num_iters=7) on 40 rows returns 7 finite losses."""
+    """train(num_iters=7) returns 7 finite losses, in each classifier, on 40 rows and on
+    the larger shapes (a CIFAR-10 row width, a CIFAR-10 number of rows)."""
+
+    def judge(g: Grading, cls: str, shape: Shape | None) -> str | None:
+        problem = inputs.train_problem(g.seed, *(() if shape is None else (shape,)))
+        out, why = _train(g, problem, "history", cls, learning_rate=1e-3, reg=0.0,
+                          num_iters=7, batch_size=10)
+        return why or _history(out, 7)[1]
 
     def evaluate(g: Grading) -> Verdict:
-        out, problem = _train(g, inputs.train_problem(g.seed), "history", learning_rate=1e-3,
-                              reg=0.0, num_iters=7, batch_size=10)
-        if problem:
-            return failed(problem)
-        history, problem = _history(out, 7)
-        return failed(problem) if problem else passed("7 losses for num_iters=7")
+        problem = _first_failure(lambda cls, shape: judge(g, cls, shape), _trainable(g))
+        return failed(problem) if problem else passed(
+            "7 losses for num_iters=7, on every problem size")
 
     return Check(f"{api.train_target}: train returns one loss per iteration",
                  api.train_target, points, evaluate)
@@ -566,39 +612,49 @@ def train_sampling_check(points: float, api: Api = NUMPY) -> Check:
                  api.train_target, points, evaluate)
 
 
-def train_step_check(points: float, api: Api = NUMPY) -> Check:
-    """One iteration on copies of one row moves W by exactly -learning_rate * (your dW)."""
+def _step_problem(g: Grading, cls: str, shape: Shape | None,
+                  api: Api) -> str | None:
+    """One iteration on copies of one row moved W by exactly -learning_rate * (your dW)?"""
     learning_rate, reg, batch_size = 1e-3, 0.1, 8
+    problem = inputs.repeated_row_problem(g.seed, *(() if shape is None else (shape,)))
+    out, why = _train(g, problem, "step", cls, learning_rate=learning_rate, reg=reg,
+                      num_iters=1, batch_size=batch_size)
+    if why:
+        return why
+    loss_fn = CLASS_LOSS[cls]
+    # Every minibatch of this problem is the same, so its gradient is known.
+    batch = LossCase(f"repeated row {_shape(problem)}", problem.W0, problem.X[:batch_size],
+                     problem.y[:batch_size], reg)
+    own = g.loss(loss_fn, batch)
+    _, dW, _ = _loss_value(own) if own.ok else (None, None, None)
+    if dW is None or dW.shape != problem.W0.shape:
+        return f"could not test train: your {loss_fn} gave no usable dW"
+    W1 = _returned_W(out)
+    if W1 is None or W1.shape != problem.W0.shape:
+        return (f"after train, W is {None if W1 is None else W1.shape}: "
+                f"it must keep its shape {problem.W0.shape}")
+    expected = problem.W0 - learning_rate * dW
+    if W1.dtype.kind == "f" and rel_error(W1, expected) <= 1e-6:
+        return None
+    if np.array_equal(W1, problem.W0):
+        return ("train did not change W: after computing the minibatch gradient, "
+                f"{api.update}")
+    if rel_error(W1, problem.W0 + learning_rate * dW) <= 1e-6:
+        return "train moved W up the gradient: subtract learning_rate * grad"
+    return ("after one iteration W is not W - learning_rate * grad, with grad "
+            f"from your {loss_fn} on the minibatch (relative error "
+            f"{rel_error(W1, expected):.1e})")
+
+
+def train_step_check(points: float, api: Api = NUMPY) -> Check:
+    """One iteration on copies of one row moves W by exactly -learning_rate * (your dW),
+    in each classifier, on 20 rows and on the larger shapes."""
 
     def evaluate(g: Grading) -> Verdict:
-        problem = inputs.repeated_row_problem(g.seed)
-        out, why = _train(g, problem, "step", learning_rate=learning_rate, reg=reg,
-                          num_iters=1, batch_size=batch_size)
-        if why:
-            return failed(why)
-        loss_fn = CLASS_LOSS["LinearSVM"]
-        # Every minibatch of this problem is the same, so its gradient is known.
-        batch = LossCase("repeated row", problem.W0, problem.X[:batch_size],
-                         problem.y[:batch_size], reg)
-        own = g.loss(loss_fn, batch)
-        _, dW, _ = _loss_value(own) if own.ok else (None, None, None)
-        if dW is None or dW.shape != problem.W0.shape:
-            return failed(f"could not test train: your {loss_fn} gave no usable dW")
-        W1 = _returned_W(out)
-        if W1 is None or W1.shape != problem.W0.shape:
-            return failed(f"after train, W is {None if W1 is None else W1.shape}: "
-                          f"it must keep its shape {problem.W0.shape}")
-        expected = problem.W0 - learning_rate * dW
-        if rel_error(W1, expected) <= 1e-6:
-            return passed("W moved by -learning_rate * grad")
-        if np.array_equal(W1, problem.W0):
-            return failed("train did not change W: after computing the minibatch gradient, "
-                          f"{api.update}")
-        if rel_error(W1, problem.W0 + learning_rate * dW) <= 1e-6:
-            return failed("train moved W up the gradient: subtract learning_rate * grad")
-        return failed("after one iteration W is not W - learning_rate * grad, with grad "
-                      f"from your {loss_fn} on the minibatch (relative error "
-                      f"{rel_error(W1, expected):.1e})")
+        problem = _first_failure(lambda cls, shape: _step_problem(g, cls, shape, api),
+                                 _trainable(g))
+        return failed(problem) if problem else passed(
+            "W moved by -learning_rate * grad, on every problem size")
 
     return Check(f"{api.train_target}: train steps W by -learning_rate * gradient",
                  api.train_target, points, evaluate)
@@ -632,35 +688,45 @@ def train_init_check(points: float, api: Api = NUMPY) -> Check:
                  evaluate)
 
 
+def _predict_problem(g: Grading, cls: str, shape: Shape | None,
+                     api: Api) -> str | None:
+    """predict(X) with a given W equals argmax(X @ W, axis=1), computed here?"""
+    W, X = inputs.predict_problem(g.seed, *(() if shape is None else (shape,)))
+    out = g.call(api.predict, "predict", memo=("predict", cls, X.shape), cls=cls, W=W, X=X)
+    if not out.ok:
+        return g.failure(api.predict, out.error)
+    value = out.value if isinstance(out.value, Mapping) else {}
+    y_pred = value.get("y_pred")
+    if y_pred is None:
+        return "predict returned None: return y_pred, shape (N,)"
+    y_pred = np.asarray(y_pred)
+    scores = X @ W
+    N, C = scores.shape
+    if y_pred.shape == (N, C):
+        return (f"predict returned the scores, shape {(N, C)}: return "
+                f"{api.argmax_scores}, shape (N,)")
+    if y_pred.shape != (N,):
+        return f"predict returned shape {y_pred.shape}: it must be (N,) = ({N},)"
+    if not np.issubdtype(y_pred.dtype, np.number):
+        return f"predict returned dtype {y_pred.dtype}: return integer labels"
+    wrong = int(np.sum(y_pred != np.argmax(scores, axis=1)))
+    if wrong == 0:
+        return None
+    if np.array_equal(y_pred, np.argmin(scores, axis=1)):
+        return ("predict returned the argmin: the predicted class has the "
+                f"highest score, {api.argmax}")
+    return f"{wrong} of {N} labels differ from {api.argmax}"
+
+
 def predict_check(points: float, api: Api = NUMPY) -> Check:
-    """predict(X) with a given W equals argmax(X @ W, axis=1), computed here."""
+    """predict(X) with a given W equals argmax(X @ W, axis=1), computed here, in each
+    classifier, on 25 rows and on the larger shapes."""
 
     def evaluate(g: Grading) -> Verdict:
-        W, X = inputs.predict_problem(g.seed)
-        out = g.call(api.predict, "predict", memo=("predict",), cls="LinearSVM", W=W, X=X)
-        if not out.ok:
-            return failed(g.failure(api.predict, out.error))
-        value = out.value if isinstance(out.value, Mapping) else {}
-        y_pred = value.get("y_pred")
-        if y_pred is None:
-            return failed("predict returned None: return y_pred, shape (N,)")
-        y_pred = np.asarray(y_pred)
-        scores = X @ W
-        N, C = scores.shape
-        if y_pred.shape == (N, C):
-            return failed(f"predict returned the scores, shape {(N, C)}: return "
-                          f"{api.argmax_scores}, shape (N,)")
-        if y_pred.shape != (N,):
-            return failed(f"predict returned shape {y_pred.shape}: it must be (N,) = ({N},)")
-        if not np.issubdtype(y_pred.dtype, np.number):
-            return failed(f"predict returned dtype {y_pred.dtype}: return integer labels")
-        wrong = int(np.sum(y_pred != np.argmax(scores, axis=1)))
-        if wrong == 0:
-            return passed(f"all {N} labels equal argmax(X.dot(W))")
-        if np.array_equal(y_pred, np.argmin(scores, axis=1)):
-            return failed("predict returned the argmin: the predicted class has the "
-                          f"highest score, {api.argmax}")
-        return failed(f"{wrong} of {N} labels differ from {api.argmax}")
+        problem = _first_failure(lambda cls, shape: _predict_problem(g, cls, shape, api),
+                                 CLASSIFIERS)
+        return failed(problem) if problem else passed(
+            "all labels equal argmax(X.dot(W)), on every problem size")
 
     return Check(f"{api.predict_target}: predict returns argmax labels", api.predict_target,
                  points, evaluate)
@@ -669,34 +735,56 @@ def predict_check(points: float, api: Api = NUMPY) -> Check:
 # ---------------------------------------------------------------- CIFAR-10 accuracy
 
 
-def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
-    """The student's saved hyperparameters (capped), or (None, why not)."""
+def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """`value` rounded to `digits` significant digits (0 stays 0)."""
+    return float(f"{value:.{digits - 1}e}") if value else 0.0
+
+
+def _saved(g: Grading, cls: str) -> tuple[Mapping | None, str | None]:
+    """What the sandbox read from `cls`'s model file (W and the hyperparameters, as plain
+    data), or (None, why not)."""
     rule = g.rubric.accuracy[cls]
-    if cls in g.no_weights:
-        return dict(rule.starter_hyperparameters), (
-            f" (the submission, in CS231n's starter layout, holds no {rule.weights_file}: "
-            "trained with the settings rubric.toml gives that layout)")
-    out = g.call(rule.weights_file, "saved_weights", memo=("saved", cls), name=rule.weights_file)
+    out = g.call(rule.weights_file, "saved_weights", memo=("saved", cls),
+                 name=rule.weights_file)
     if not out.ok:
-        return None, (f"could not read {rule.weights_file} ({out.error}): run the "
-                      "hyperparameter search cell, which saves it with save_best_model")
-    value = out.value if isinstance(out.value, Mapping) else {}
+        return None, (f"could not read {rule.weights_file} ({out.error}): it is written by "
+                      f"{rule.saved_by}")
+    return (out.value if isinstance(out.value, Mapping) else {}), None
+
+
+def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
+    """The saved hyperparameters of `cls`, rounded to 3 significant digits and inside the
+    rubric's ranges and cost cap: (settings, how they read) or (None, why not)."""
+    rule = g.rubric.accuracy[cls]
+    value, why = _saved(g, cls)
+    if value is None:
+        return None, why
     try:
-        hyper = {"learning_rate": float(value["learning_rate"]), "reg": float(value["reg"]),
-                 "num_iters": int(value["num_iters"]), "batch_size": int(value["batch_size"])}
+        raw = {key: float(value[key]) for key in HYPERPARAMETERS}
     except (KeyError, TypeError, ValueError) as exc:
-        return None, (f"{rule.weights_file} lacks a usable hyperparameter ({exc}): save it "
-                      "with save_best_model(..., learning_rate=, reg=, num_iters=, batch_size=)")
-    if not all(math.isfinite(v) for v in hyper.values()) or hyper["learning_rate"] <= 0 \
-            or hyper["reg"] < 0 or hyper["num_iters"] < 1 or hyper["batch_size"] < 1:
-        return None, f"{rule.weights_file} holds unusable hyperparameters {hyper}"
-    note = ""
-    if hyper["num_iters"] > rule.max_num_iters or hyper["batch_size"] > rule.max_batch_size:
-        note = (f" (capped at num_iters={rule.max_num_iters}, "
-                f"batch_size={rule.max_batch_size})")
-    hyper["num_iters"] = min(hyper["num_iters"], rule.max_num_iters)
-    hyper["batch_size"] = min(hyper["batch_size"], rule.max_batch_size)
-    return hyper, note
+        return None, (f"{rule.weights_file} lacks a usable hyperparameter ({exc}): it is "
+                      f"written by {rule.saved_by}")
+    if not all(math.isfinite(v) for v in raw.values()):
+        return None, f"{rule.weights_file} holds hyperparameters that are not finite: {raw}"
+    hyper = {key: significant(v) for key, v in raw.items()}
+    for key in ("num_iters", "batch_size"):
+        hyper[key] = int(round(hyper[key]))
+    settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
+    for key, (low, high) in rule.ranges.items():
+        if not low <= hyper[key] <= high:
+            return None, (f"{rule.weights_file} asks for {key}={raw[key]:g}, outside the "
+                          f"course's range [{low:g}, {high:g}]: the grader trains only "
+                          "settings inside it; save one inside it")
+    examples = hyper["num_iters"] * hyper["batch_size"]
+    if examples > rule.max_examples:
+        return None, (f"{rule.weights_file} asks for num_iters x batch_size = "
+                      f"{hyper['num_iters']} x {hyper['batch_size']} = {examples:,} examples, "
+                      f"over the course's cap of {rule.max_examples:,} per training: the "
+                      "grader trains only settings under it; save fewer iterations or a "
+                      "smaller batch")
+    rounded = any(hyper[k] != raw[k] for k in HYPERPARAMETERS)
+    return hyper, settings + (f" (your values rounded to {SIGNIFICANT_DIGITS} significant "
+                              "digits)" if rounded else "")
 
 
 def accuracy_of(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
@@ -714,81 +802,55 @@ def _weights_problem(W: object, shape: tuple[int, int], what: str) -> str | None
     return None
 
 
-def _retrained(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
-    """Train `cls` with the saved hyperparameters on the CIFAR-10 training images, then
-    score W here on the mirrored validation and test images: ({'val': ..., 'test': ...},
-    how it was trained) or (None, why not). Once per classifier and grading run."""
+def _reference_accuracy(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
+    """The grader's reference `cls`, trained here with the saved hyperparameters, scored
+    here on the validation and test images: ({'val': ..., 'test': ...}, how) or (None, why
+    not). Once per classifier and grading run."""
     if cls not in g._retrainings:
-        g._retrainings[cls] = _retrain(g, cls)
+        g._retrainings[cls] = _train_reference(g, cls)
     return g._retrainings[cls]
 
 
-def _retrain(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
-    """Where the student's loss and train passed every check, the trusted reference is
-    trained with the student's hyperparameters (in the parent, shared by every student
-    who chose them); otherwise the student's own code trains, in the sandbox, which
-    returns W."""
-    hyper, note = _hyperparameters(g, cls)
-    if hyper is None:
-        return None, note
+def _train_reference(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
     loss_fn = CLASS_LOSS[cls]
-    settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
-    if g.reference_train is not None and g.verified(loss_fn, *g.api.trains_with):
-        scaled = {**hyper, "reg": hyper["reg"] * g.rubric.reg_factor}
-        return _scored(g, g.reference_train(cls, scaled)), (
-            f"after training with {settings}{note} (your {loss_fn} and {g.api.train} passed every "
-            f"check, so the grader trained its reference {cls} with your hyperparameters)")
-    for subject in (loss_fn, g.api.train):
-        earlier = g.failed_before(subject)
-        if earlier:
-            return None, (f"{cls} was not retrained on CIFAR-10, since {subject} already "
-                          f"failed for good on a smaller input in an earlier check: {earlier}")
-    out = g.call(f"{cls} on CIFAR-10", "cifar_train", memo=("cifar", cls), cls=cls,
-                 seed=g.seed, timeout_s=_retrain_timeout(g, loss_fn, hyper), **hyper)
-    if not out.ok:
-        return None, f"training {cls} on CIFAR-10 failed: {out.error}"
-    value = out.value if isinstance(out.value, Mapping) else {}
-    X_val = g.data["X_val"]
-    shape = (X_val.shape[1], int(g.data["y_val"].max()) + 1)
-    problem = _weights_problem(value.get("W"), shape, f"{cls}.W after training")
-    if problem:
-        return None, problem
-    return _scored(g, value["W"]), (f"after training with {settings}{note} (your own code, "
-                                    "in the sandbox)")
-
-
-def _scored(g: Grading, W: np.ndarray) -> dict[str, float]:
-    return {split: accuracy_of(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
-            for split in ("val", "test")}
-
-
-def _retrain_timeout(g: Grading, loss_fn: str, hyper: Mapping[str, float]) -> float:
-    """Seconds the CIFAR-10 retraining may take: from the CPU time your loss took on the
-    dev-set shape (500 rows), scaled to the batch size and iterations asked, times the
-    rubric's factor, plus a start-up allowance; never more than [timeouts] cifar_train."""
-    cap = g.rubric.timeout("cifar_train")
-    dev = g.loss(loss_fn, g.cases(loss_fn)[-1])
-    if not dev.ok or dev.cpu_seconds is None:
-        return cap
-    rule = g.rubric.budget
-    per_iteration = dev.cpu_seconds * max(hyper["batch_size"], 100) / 500 \
-        + rule.retrain_iteration_overhead_s
-    return min(cap, rule.retrain_factor * hyper["num_iters"] * per_iteration
-               + rule.retrain_startup_s)
+    unverified = [t for t in (loss_fn, *g.api.trains_with) if not g.verified(t)]
+    if unverified:
+        return None, (f"not trained: the grader's reference {cls} stands for your code only "
+                      f"once {' and '.join(unverified)} "
+                      f"{'pass' if len(unverified) > 1 else 'passes'} every correctness check (see "
+                      "their checks above); your own code is never trained on CIFAR-10 for "
+                      "a score, since nothing it returns there can be verified")
+    hyper, how = _hyperparameters(g, cls)
+    if hyper is None:
+        return None, how
+    if g.reference_train is None:
+        return None, "not graded: the grader ran without its reference training"
+    scaled = {**hyper, "reg": hyper["reg"] * g.rubric.reg_factor}
+    started = time.monotonic()
+    W = g.reference_train(cls, scaled)
+    if g.deadline is not None:
+        # The grader's own work: the submission's budget covers only its own code.
+        g.deadline += time.monotonic() - started
+    accuracy = {split: accuracy_of(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
+                for split in ("val", "test")}
+    return accuracy, (f"of the grader's reference {cls}, trained on the CIFAR-10 training "
+                      f"images with your saved {how}")
 
 
 def accuracy_check(cls: str, split: str, points: float) -> Check:
-    """Train `cls` on CIFAR-10 with the saved hyperparameters; `split` accuracy >= threshold."""
+    """The grader's reference `cls`, trained with the saved hyperparameters: its `split`
+    accuracy >= threshold. Scored once the student's loss and train passed every
+    correctness check (the reference then computes what their code computes): it measures
+    the choice of hyperparameters."""
 
     def evaluate(g: Grading) -> Verdict:
         rule = g.rubric.accuracy[cls]
         threshold = rule.val if split == "val" else rule.test
-        accuracy, how = _retrained(g, cls)
+        accuracy, how = _reference_accuracy(g, cls)
         if accuracy is None:
             return failed(how)
         name = "validation" if split == "val" else "test"
-        message = (f"{name} accuracy {accuracy[split]:.3f} (needs {threshold:g}) on the "
-                   f"mirrored {name} images, {how}")
+        message = (f"{name} accuracy {accuracy[split]:.3f} (needs {threshold:g}) {how}")
         return (passed if accuracy[split] >= threshold else failed)(message, accuracy[split])
 
     name = "validation" if split == "val" else "test"
@@ -797,39 +859,29 @@ def accuracy_check(cls: str, split: str, points: float) -> Check:
 
 
 def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
-    """The saved W, applied here to the mirrored validation images, reaches the threshold;
-    it counts for at most what retraining the student's code reaches, plus an allowance."""
+    """What the grader can verify of the model file: it loads (in the sandbox, no pickle),
+    W is a finite float array of shape (D, C), and the hyperparameters are present and
+    inside the rubric's ranges. The saved W's accuracy is not scored: nothing tells the
+    grader how it was fitted."""
 
     def evaluate(g: Grading) -> Verdict:
-        rule = g.rubric.accuracy[cls]
-        out = g.call(weights_file, "saved_weights", memo=("saved", cls), name=weights_file)
-        if not out.ok:
-            return failed(f"could not read {weights_file} ({out.error}): run the "
-                          "hyperparameter search cell, which saves it with save_best_model")
-        value = out.value if isinstance(out.value, Mapping) else {}
+        value, why = _saved(g, cls)
+        if value is None:
+            return failed(why)
         X_val, y_val = g.data["X_val"], g.data["y_val"]
         shape = (X_val.shape[1], int(y_val.max()) + 1)
         problem = _weights_problem(value.get("W"), shape, f"the W saved in {weights_file}")
         if problem:
             return failed(problem)
-        accuracy = accuracy_of(value["W"], X_val, y_val)
-        retrained, how = _retrained(g, cls)
-        if retrained is None:
-            return failed(f"validation accuracy {accuracy:.3f}, but it cannot be compared "
-                          f"with what your code trains: {how}", accuracy)
-        ceiling = retrained["val"] + rule.saved_allowance
-        counted = min(accuracy, ceiling)
-        message = (f"validation accuracy {accuracy:.3f} on the mirrored validation images "
-                   f"(needs {rule.saved_val:g})")
-        if accuracy > ceiling:
-            message += (f", counted as {counted:.3f}: retraining your {cls} with the saved "
-                        f"hyperparameters reaches {retrained['val']:.3f}, and a saved W "
-                        f"counts for at most that + {rule.saved_allowance:g}; save the W "
-                        "that your own training produces")
-        return (passed if counted >= rule.saved_val else failed)(message, accuracy)
+        hyper, how = _hyperparameters(g, cls)
+        if hyper is None:
+            return failed(how)
+        return passed(f"{weights_file} loads, its W has shape {shape} with finite values, "
+                      f"and its hyperparameters lie in the course's ranges ({how}); the "
+                      "accuracy checks score those settings")
 
-    return Check(f"{cls}: saved best weights ({weights_file}) validation accuracy", cls,
-                 points, evaluate, needs=("data",), of_correctness=False)
+    return Check(f"{cls}: saved best weights ({weights_file}) load with valid hyperparameters",
+                 cls, points, evaluate, needs=("data",), of_correctness=False)
 
 
 # ---------------------------------------------------------------- the reference
@@ -845,17 +897,16 @@ def reference_cells() -> dict[str, str]:
             for name in LOSS_FUNCTIONS}
 
 
-# The reference classifier the parent trains for a verified submission (see _retrain).
+# The reference classifier the parent trains with each student's hyperparameters.
 reference_train = reference.train
 
 
 # ---------------------------------------------------------------- the list
 
 
-def build_checks(seed: int, rubric: Rubric, no_weights: Iterable[str] = (),
-                 api: Api = NUMPY) -> list[Check]:
-    """Every hidden check, in the order they run (a function's ordinary case first);
-    no saved-weights check for the classifiers in `no_weights`."""
+def build_checks(seed: int, rubric: Rubric, api: Api = NUMPY) -> list[Check]:
+    """Every hidden check, in the order they run (a function's ordinary case first): the
+    same list for every submission, whatever its layout or the files it holds."""
     checks: list[Check] = []
     for fn in LOSS_FUNCTIONS:
         points = rubric.points[fn]
@@ -868,7 +919,7 @@ def build_checks(seed: int, rubric: Rubric, no_weights: Iterable[str] = (),
     for fn in NAIVE_OF:
         checks.append(speedup_check(fn, rubric.points[fn]["speedup"]))
         checks.append(vs_reference_check(fn, rubric.points[fn]["vs_reference"]))
-    return checks + classifier_checks(rubric, api) + accuracy_checks(rubric, no_weights)
+    return checks + classifier_checks(rubric, api) + accuracy_checks(rubric)
 
 
 def classifier_checks(rubric: Rubric, api: Api = NUMPY) -> list[Check]:
@@ -883,18 +934,17 @@ def classifier_checks(rubric: Rubric, api: Api = NUMPY) -> list[Check]:
     ]
 
 
-def accuracy_checks(rubric: Rubric, no_weights: Iterable[str] = ()) -> list[Check]:
-    """The CIFAR-10 checks of each classifier (no saved-weights check for `no_weights`)."""
+def accuracy_checks(rubric: Rubric) -> list[Check]:
+    """The CIFAR-10 checks and the saved-model check of each classifier."""
     checks = []
     for cls in CLASSIFIERS:
         points = rubric.points[cls]
         checks += [
             accuracy_check(cls, "val", points["val_accuracy"]),
             accuracy_check(cls, "test", points["test_accuracy"]),
+            saved_weights_check(cls, rubric.accuracy[cls].weights_file,
+                                points["saved_weights"]),
         ]
-        if cls not in no_weights:
-            checks.append(saved_weights_check(cls, rubric.accuracy[cls].weights_file,
-                                              points["saved_weights"]))
     return checks
 
 
@@ -904,27 +954,25 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
                reference_session: Session | None = None,
                budget_s: float | None = None,
                reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None
-               = None, no_weights: Iterable[str] = (),
-               submission: object = None) -> list[CheckResult]:
+               = None, submission: object = None) -> list[CheckResult]:
     """Run the hidden checks of `targets` (default: all) against one submission's session.
 
     `budget_s`: wall-clock seconds for the whole run; each call into student code gets at
     most what is left, and the checks left when it is spent score 0, saying so.
 
     `data` holds what the parent keeps from the student (the evaluation images X_val and
-    X_test, mirrored, and their labels y_val and y_test); without it the CIFAR-10 checks
-    are left out, and without `reference_session` the speed-vs-reference
-    checks are. Every comparison and score is computed here, in the caller's process.
+    X_test and their labels y_val and y_test); without it the CIFAR-10 checks are left
+    out, and without `reference_session` the speed-vs-reference checks are. Every
+    comparison and score is computed here, in the caller's process.
 
     `reference_train(cls, hyperparameters) -> W` trains the trusted reference on the
-    CIFAR-10 training split; the accuracy checks use it for a classifier whose loss and
-    train passed every correctness check. Without it, the student's code is retrained.
-    `no_weights`: classifiers whose weights file the submission's layout does not have.
+    CIFAR-10 training split; every accuracy point is scored on its W (the student's code
+    never trains on CIFAR-10 for a score). Its time is not charged to `budget_s`.
     `submission`: the parsed submission (intake's), whose rule findings checks may read.
     """
-    return run(build_checks(seed, rubric, no_weights), TARGETS, session, seed, rubric,
+    return run(build_checks(seed, rubric), TARGETS, session, seed, rubric,
                targets=targets, data=data, reference_session=reference_session,
-               budget_s=budget_s, reference_train=reference_train, no_weights=no_weights,
+               budget_s=budget_s, reference_train=reference_train,
                findings=getattr(submission, "findings", None) or {})
 
 
@@ -933,10 +981,10 @@ def run(checks: list[Check], known: Iterable[str], session: Session, seed: int,
         data: Mapping[str, np.ndarray] | None = None,
         reference_session: Session | None = None, budget_s: float | None = None,
         reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None = None,
-        no_weights: Iterable[str] = (), api: Api = NUMPY,
+        api: Api = NUMPY,
         findings: Mapping[str, Mapping[str, list[str]]] | None = None) -> list[CheckResult]:
     """Run `checks` (an edition's list, every target among `known`) as `run_checks` says."""
     grading = Grading(session, seed, rubric, data, reference_session,
-                      reference_train=reference_train, no_weights=frozenset(no_weights),
+                      reference_train=reference_train,
                       findings=dict(findings or {}), api=api)
     return engine.run(checks, known, grading, targets=targets, budget_s=budget_s)

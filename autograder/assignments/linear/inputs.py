@@ -142,10 +142,17 @@ def _labels(rng: np.random.Generator, N: int, classes: list[int]) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def train_problem(seed: int) -> Problem:
-    """40 rows, D=6, 3 classes, with W0."""
-    rng = _rng(seed, "classifier", 0)
-    return Problem(pixels(rng, 40, 6), _labels(rng, 40, [0, 1, 2]), weights(rng, 6, 3))
+# The larger shapes (N, D, C) the train and predict checks use beside their small one: a
+# CIFAR-10 row width and a CIFAR-10 number of rows, so code that behaves differently on
+# larger input (a switch on N or D) meets both, in each classifier.
+LARGER_SHAPES = ((200, 3073, 10), (49_000, 8, 10))
+
+
+def train_problem(seed: int, shape: tuple[int, int, int] = (40, 6, 3)) -> Problem:
+    """N rows (40 by default), D=6, 3 classes, with W0; every class present."""
+    N, D, C = shape
+    rng = _rng(seed, "classifier", 0 if shape == (40, 6, 3) else 10 + N + D)
+    return Problem(pixels(rng, N, D), _labels(rng, N, list(range(C))), weights(rng, D, C))
 
 
 def tiny_problem(seed: int) -> Problem:
@@ -154,12 +161,14 @@ def tiny_problem(seed: int) -> Problem:
     return Problem(pixels(rng, 5, 6), _labels(rng, 5, [0, 1, 2]), weights(rng, 6, 3))
 
 
-def repeated_row_problem(seed: int) -> Problem:
-    """20 copies of one row and label, with W0: every minibatch has the same gradient."""
-    rng = _rng(seed, "classifier", 2)
-    X = np.repeat(pixels(rng, 1, 6), 20, axis=0)
-    y = np.full(20, rng.integers(0, 3), dtype=np.int64)
-    W0 = weights(rng, 6, 3)
+def repeated_row_problem(seed: int, shape: tuple[int, int, int] = (20, 6, 3)) -> Problem:
+    """N copies of one row and label (20 x 6, 3 classes by default), with W0: every
+    minibatch has the same gradient."""
+    N, D, C = shape
+    rng = _rng(seed, "classifier", 2 if shape == (20, 6, 3) else 20 + N + D)
+    X = np.repeat(pixels(rng, 1, D), N, axis=0)
+    y = np.full(N, rng.integers(0, C), dtype=np.int64)
+    W0 = weights(rng, D, C)
     return Problem(X, y, W0)
 
 
@@ -169,7 +178,10 @@ def skipped_class_problem(seed: int) -> Problem:
     return Problem(pixels(rng, 30, 6), _labels(rng, 30, [0, 1, 4]), None)
 
 
-def predict_problem(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(W, X) with W (6, 4) and X (25, 6): argmax(X @ W) has no ties."""
-    rng = _rng(seed, "classifier", 4)
-    return weights(rng, 6, 4), pixels(rng, 25, 6)
+def predict_problem(seed: int, shape: tuple[int, int, int] = (25, 6, 4)
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(W, X) with W (D, C) and X (N, D), (6, 4) and (25, 6) by default: argmax(X @ W)
+    has no ties (continuous draws)."""
+    N, D, C = shape
+    rng = _rng(seed, "classifier", 4 if shape == (25, 6, 4) else 30 + N + D)
+    return weights(rng, D, C), pixels(rng, N, D)
