@@ -4,13 +4,18 @@
 # .git), the raw CIFAR-10 folder with the test labels, /root, /home, /etc, the host's /tmp
 # with other sessions' scratch folders (autograder-sandbox-*) and the grader's CIFAR-10
 # copy (autograder-cifar10-*), and write into the shared data folder or the submission.
-# The checkout's path is learnt from the editable install's finder in site-packages.
-# Defence: the allow-list root (pivot_root): none of it is there; all but /sandbox/work
-# is read-only, and the session's uid owns nothing else.
+# The checkout's path is learnt from the editable install's finder in site-packages; an
+# installed kit (non-editable, the Gradescope image, conda) is looked for in every folder
+# on sys.path, imported, and asked for by its distribution's name.
+# Defence: the allow-list root (pivot_root): none of it is there; every install folder
+# holds only the distributions student code needs; all but /sandbox/work is read-only,
+# and the session's uid owns nothing else.
 
 
 # --- cell: svm_loss_naive
 import glob
+import importlib
+import importlib.metadata
 import os
 import re
 import sys
@@ -27,12 +32,29 @@ def _probe():
             except OSError:
                 pass
     info.append("kit roots named: " + ",".join(sorted(roots)))
+    for name in ("autograder", "autograder.assignments.linear.oracle", "cs231n_data"):
+        try:
+            importlib.import_module(name)
+            leaks.append(f"imported {name}")
+        except BaseException:
+            pass
+    try:
+        importlib.metadata.distribution("linear-classifiers-kit")
+        leaks.append("found the kit's distribution")
+    except BaseException:
+        pass
+    for path in sys.path:
+        roots.add(path)
+        for pattern in ("autograder", "cs231n_data", "linear_classifiers_kit*"):
+            leaks += [f"found {found}" for found in glob.glob(os.path.join(path, pattern))]
     targets = []
     for root in roots:
         targets += [f"{root}/autograder/assignments/linear/rubric.toml",
                     f"{root}/autograder/assignments/linear/child.py",
                     f"{root}/autograder/assignments/linear/checks.py",
                     f"{root}/autograder/assignments/linear/inputs.py", f"{root}/autograder/checks.py",
+                    f"{root}/autograder/assignments/linear/oracle.py",
+                    f"{root}/autograder/assignments/linear/reference.py",
                     f"{root}/.git/HEAD",
                     f"{root}/tests/corpus/hostile/seed_precompute/cells.py",
                     f"{root}/source/linear/svm.ipynb", f"{root}/shared/data/cifar-10-batches-py/test_batch"]
