@@ -36,6 +36,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import time
 from collections import deque
@@ -51,6 +52,7 @@ from autograder import intake
 from autograder import rubric as rubric_module
 from autograder.assignment import load as load_assignment
 from autograder.grade import GradingData, GradingError
+from autograder.ids import submission_id, terminal
 from autograder.intake import lenient
 from autograder.release import ASSIGNMENT
 from autograder.result import GradeResult
@@ -66,10 +68,11 @@ SKIPPED = "skipped"   # unchanged since it was graded: not graded again
 class Found:
     """One submission in the batch folder."""
 
-    submission: str            # the student (or zip / folder stem)
+    submission: str            # its id (`ids.submission_id` of the student folder or zip)
     path: Path                 # what grade_submission reads: a folder or a .zip
     submitted_at: str | None   # nbgrader's timestamp.txt, when there is one
     conflict: str | None = None  # why it cannot be graded as it stands
+    rivals: tuple[Found, ...] = ()  # every entry that gives this one id, when several do
 
 
 class LayoutError(ValueError):
@@ -77,50 +80,109 @@ class LayoutError(ValueError):
 
 
 def discover(folder: Path, assignment: str = ASSIGNMENT) -> tuple[list[Found], list[str]]:
-    """The submissions in `folder` (sorted by id) and a note for each entry ignored."""
+    """The submissions in `folder` (sorted by id) and a note for each entry ignored.
+
+    Each id comes from `ids.submission_id`. An entry that is a link, or whose assignment
+    folder is one, is refused (it could be another student's work). Entries that give one
+    id (`alice/` beside `alice.zip`) become one conflict that lists them all: `run_batch`
+    grades none of them as that id unless one is the source of its stored grade."""
     if not folder.is_dir():
         raise LayoutError(f"{folder} is not a folder: give nbgrader's submitted/ folder or a "
                           "folder of <student>.zip files")
     if any((folder / name).exists() for name in load_assignment(assignment).notebooks):
         raise LayoutError(f"{folder} is one submission, not a folder of them: grade it with "
                           f"`python -m autograder grade {folder}`")
-    found: dict[str, Found] = {}
+    by_id: dict[str, list[Found]] = {}
     ignored = []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
-        item = None
-        if entry.is_file() and entry.suffix.lower() == ".zip":
-            item = Found(lenient(entry.stem), entry, None)
-        elif entry.is_dir() and (entry / assignment).is_dir():
-            stamp = entry / assignment / "timestamp.txt"
-            submitted = _timestamp(stamp)
-            item = Found(lenient(entry.name), entry / assignment, submitted)
-        elif entry.is_dir() and any(entry.glob("*.ipynb")):
-            item = Found(lenient(entry.name), entry, None)
+        item = _entry(entry, assignment)
         if item is None:
-            ignored.append(f"ignored {entry.name}: not <student>/{assignment}/, a folder of "
-                           "notebooks, or a .zip")
-        elif item.submission in found:
-            # The student's problem, not the class's: neither is graded, the TA is told.
-            first = found[item.submission]
-            found[item.submission] = Found(item.submission, first.path, first.submitted_at,
-                                           conflict="two submissions for this student: "
-                                           f"{first.path.relative_to(folder)} and "
-                                           f"{item.path.relative_to(folder)}; keep one")
+            ignored.append(f"ignored {terminal(lenient(entry.name))}: not "
+                           f"<student>/{assignment}/, a folder of notebooks, or a .zip")
         else:
-            found[item.submission] = item
-    return list(found.values()), ignored
+            by_id.setdefault(item.submission, []).append(item)
+    found = []
+    for _, items in sorted(by_id.items()):
+        if len(items) == 1:
+            found.append(items[0])
+            continue
+        # The student's problem, not the class's: none is graded as this id, the TA is told.
+        places = " and ".join(lenient(str(i.path.relative_to(folder))) for i in items)
+        found.append(replace(items[0], rivals=tuple(items),
+                             conflict=f"two submissions for this student: {places}; keep one"))
+    return found, ignored
+
+
+def _entry(entry: Path, assignment: str) -> Found | None:
+    """The submission an entry of the batch folder is, looked at without following links."""
+    submission = submission_id(entry.name)
+    shown = lenient(entry.name)
+    info = entry.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return Found(submission, entry, None, conflict=_LINK.format(shown))
+    if stat.S_ISREG(info.st_mode) and entry.name.lower().endswith(".zip"):
+        return Found(submission, entry, None)
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    inner = entry / assignment
+    try:
+        kind = inner.lstat().st_mode
+    except OSError:
+        kind = 0
+    if stat.S_ISLNK(kind):
+        return Found(submission, inner, None, conflict=_LINK.format(f"{shown}/{assignment}"))
+    if stat.S_ISDIR(kind):
+        return Found(submission, inner, _timestamp(inner / "timestamp.txt"))
+    if any(entry.glob("*.ipynb")):
+        return Found(submission, entry, None)
+    return None
+
+
+_LINK = ("{} is a link: the grader follows no link, since it could lead to another "
+         "student's work; put the folder or file itself in its place")
 
 
 def _timestamp(stamp: Path) -> str | None:
-    """nbgrader's timestamp.txt as text, whatever bytes it holds (None when absent)."""
+    """nbgrader's timestamp.txt as text, whatever bytes it holds (None when absent, or
+    when it is a link or not a file: it is never read through a link)."""
     try:
-        raw = stamp.read_bytes()[:256] if stamp.is_file() else b""
+        fd = os.open(stamp, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read(256) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
     text = clean_text(raw.decode("utf-8", "replace").strip(), 64)
     return text or None
+
+
+def _settle(item: Found, folder: Path, store: GradeStore) -> tuple[Found | None, list[Attempt]]:
+    """A conflict, settled without touching a stored grade: the entry that is the source
+    of the id's stored grade stays that id's submission (returned to be graded); every
+    other one is refused. The conflict is recorded only for an id the store does not
+    hold, so a look-alike entry never turns a grade into an error."""
+    record = store.get(item.submission)
+    owner = next((r for r in item.rivals if record is not None
+                  and _same_entry(record.source, r.path, folder)), None)
+    if owner is not None:
+        kept = (f"{item.conflict}; the stored grade stays with "
+                f"{lenient(str(owner.path.relative_to(folder)))}, its source")
+        return owner, [Attempt(r, "", ERROR, kept, recorded=False)
+                       for r in item.rivals if r is not owner]
+    note = item.conflict or ""
+    if record is not None:
+        note += f"; the stored grade of {item.submission} is kept"
+    return None, [Attempt(item, "", ERROR, note, recorded=record is None)]
+
+
+def _same_entry(source: str | None, path: Path, folder: Path) -> bool:
+    """Whether a stored grade's source is `path` (compared below the batch folder, so a
+    batch run from another working folder still recognises it)."""
+    if not source:
+        return False
+    tail = path.relative_to(folder).parts
+    return Path(source).parts[-len(tail):] == tail
 
 
 # ------------------------------------------------------------------------- the workers
@@ -167,6 +229,7 @@ class Attempt:
     action: str                       # "graded", "skipped" (unchanged), "error"
     message: str = ""                 # why, for an error
     result: GradeResult | None = None
+    recorded: bool = True             # False: shown, but the store was left as it was
 
 
 @dataclass
@@ -180,6 +243,16 @@ class BatchRun:
     @property
     def errors(self) -> list[Attempt]:
         return [o for o in self.attempts if o.action == ERROR]
+
+
+def _refuse(attempts: list[Attempt], store: GradeStore, rhash: str, run: BatchRun) -> None:
+    """Report entries that are not graded; record those whose id the store lacks."""
+    for attempt in attempts:
+        run.attempts.append(attempt)
+        if attempt.recorded:
+            item = attempt.found
+            store.record(_error_result(item, "", attempt.message), rubric_hash=rhash,
+                         status=ERROR, source=str(item.path), submitted_at=item.submitted_at)
 
 
 def _error_result(item: Found, content_hash: str, message: str) -> GradeResult:
@@ -228,10 +301,19 @@ def run_batch(folder: Path, store: GradeStore, *, workers: int = 2, regrade: boo
     run = BatchRun(ignored=ignored)
     todo: list[tuple[Found, str]] = []
     for item in found:
+        if item.rivals:
+            settled, refused = _settle(item, folder, store)
+            _refuse(refused, store, rhash, run)
+            if settled is None:
+                continue
+            item = settled
         if item.conflict:
-            run.attempts.append(Attempt(item, "", ERROR, item.conflict))
-            store.record(_error_result(item, "", item.conflict), rubric_hash=rhash,
-                         status=ERROR, source=str(item.path), submitted_at=item.submitted_at)
+            # A link: this id's own problem; a stored grade of it is left as it was.
+            record = store.get(item.submission)
+            note = item.conflict + ("" if record is None else
+                                    f"; the stored grade of {item.submission} is kept")
+            _refuse([Attempt(item, "", ERROR, note, recorded=record is None)], store, rhash,
+                    run)
             continue
         # Bounded and never raising: a damaged submission is its own problem (graded as such).
         content_hash = intake.load_submission(item.path, spec).content_hash
@@ -339,16 +421,19 @@ def format_table(run: BatchRun, store: GradeStore) -> str:
     """student, score, max, %, what happened: one line per submission, then a summary."""
     rows = [("student", "score", "max", "%", "status")]
     for attempt in run.attempts:
+        # Ids and messages carry names a student chose: no control character reaches the
+        # TA's terminal.
+        who = terminal(attempt.found.submission)
         record = store.get(attempt.found.submission)
         if attempt.action == ERROR or record is None or not record.graded:
-            note = (attempt.message or "grading failed").splitlines()[0]
+            note = terminal((attempt.message or "grading failed").splitlines()[0])
             note = note if len(note) <= 160 else note[:159] + "…"
-            rows.append((attempt.found.submission, "", "", "", f"error: {note}"))
+            rows.append((who, "", "", "", f"error: {note}"))
             continue
         percent = 100 * record.score / record.max_score if record.max_score else 0.0
         status = "graded" if attempt.action == GRADED else "unchanged (already graded)"
-        rows.append((attempt.found.submission, f"{record.score:g}", f"{record.max_score:g}",
-                     f"{percent:.0f}", status))
+        rows.append((who, f"{record.score:g}", f"{record.max_score:g}", f"{percent:.0f}",
+                     status))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in
                                                    zip(row[1:4], widths[1:], strict=True)),

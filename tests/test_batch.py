@@ -29,7 +29,7 @@ from submissions import ModelStore, write_submission, zip_submission
 
 from autograder.batch import LayoutError, discover
 from autograder.release import ASSIGNMENT, nbgrader_env, scratch_course
-from autograder.store import open_store
+from autograder.store import GradeStore, open_store
 
 # ------------------------------------------------------------------ finding submissions
 
@@ -74,6 +74,144 @@ def test_layout_mistakes_are_explained(tmp_path: Path) -> None:
         discover(single)
     with pytest.raises(LayoutError, match="not a folder"):
         discover(tmp_path / "missing")
+
+
+# ------------------------------------------------------------------ links and look-alikes
+# No grading happens in these: alice's grade is in the store, current for her content, so
+# the batch skips her, and every other entry is refused before anything runs.
+
+
+@dataclass
+class GradedAlice:
+    submitted: Path
+    store: Path
+    score: float
+
+
+def graded_alice(tmp_path: Path, entry: str = "alice/linear") -> GradedAlice:
+    """A class folder holding alice's submission (`entry`: her nbgrader folder or her
+    zip), with her grade already in the store for exactly that content and rubric."""
+    from autograder import intake
+    from autograder import rubric as rubric_module
+    from autograder.result import GradeResult
+    from autograder.store import GradeStore, rubric_hash
+
+    submitted = tmp_path / "submitted"
+    folder = write_submission(tmp_path / "work" / "alice", reference_cells())
+    if entry.endswith(".zip"):
+        submitted.mkdir(parents=True)
+        zip_submission(folder, submitted / entry)
+    else:
+        shutil.copytree(folder, submitted / entry)
+    content = intake.load_submission(submitted / entry).content_hash
+    store = tmp_path / "grades.sqlite"
+    with GradeStore(store) as s:
+        s.record(GradeResult("alice", content, 92.0, 100.0, [], []),
+                 rubric_hash=rubric_hash(rubric_module.load()),
+                 source=str(submitted / entry))
+    return GradedAlice(submitted, store, 92.0)
+
+
+def batch_here(cls: GradedAlice) -> tuple[dict, str]:
+    """run_batch in this process (nothing to grade here), and the table a TA reads."""
+    from autograder.batch import format_table, run_batch
+
+    with GradeStore(cls.store) as store:
+        run = run_batch(cls.submitted, store, progress=False)
+        table = format_table(run, store)
+        return {r.submission: r for r in store.records()}, table
+
+
+def test_a_linked_entry_is_refused_and_alice_keeps_her_grade(tmp_path: Path) -> None:
+    cls = graded_alice(tmp_path)
+    s = cls.submitted
+    (s / "mallory").mkdir()
+    (s / "mallory" / ASSIGNMENT).symlink_to(f"../alice/{ASSIGNMENT}")   # nbgrader layout
+    (s / "trudy").symlink_to("alice")                                   # the student folder
+    zip_submission(s / "alice" / ASSIGNMENT, tmp_path / "alice.zip")
+    (s / "oscar.zip").symlink_to(tmp_path / "alice.zip")                # a zip
+    records, table = batch_here(cls)
+    assert records["alice"].graded and records["alice"].score == cls.score
+    for student, link in (("mallory", f"mallory/{ASSIGNMENT}"), ("trudy", "trudy"),
+                          ("oscar", "oscar.zip")):
+        assert not records[student].graded and records[student].score == 0, student
+        assert f"{link} is a link: the grader follows no link" in \
+            records[student].result.problems[0], records[student].result.problems
+        assert any(line.startswith(student) and f"error: {link} is a link" in line
+                   for line in table.splitlines()), table
+
+
+def test_the_same_entries_as_real_folders_are_submissions(tmp_path: Path) -> None:
+    cls = graded_alice(tmp_path)
+    s = cls.submitted
+    shutil.copytree(s / "alice" / ASSIGNMENT, s / "mallory" / ASSIGNMENT)
+    shutil.copytree(s / "alice", s / "trudy")
+    zip_submission(s / "alice" / ASSIGNMENT, s / "oscar.zip")
+    found, _ = discover(s)
+    assert [(f.submission, f.conflict) for f in found] == [
+        ("alice", None), ("mallory", None), ("oscar", None), ("trudy", None)]
+
+
+def test_a_look_alike_entry_never_touches_the_stored_grade(tmp_path: Path) -> None:
+    cls = graded_alice(tmp_path, "alice.zip")
+    write_submission(cls.submitted / "alice" / ASSIGNMENT, attack_cells("exit_in_loss"))
+    records, table = batch_here(cls)
+    assert records["alice"].graded and records["alice"].score == cls.score
+    assert records["alice"].source == str(cls.submitted / "alice.zip")
+    assert len(records) == 1
+    # alice.zip is the source of her grade: it stays hers (unchanged), the newcomer is told.
+    lines = sorted(line.split(None, 1)[1] for line in table.splitlines()
+                   if line.startswith("alice "))
+    assert lines == ["92  100  92  unchanged (already graded)",
+                     f"error: two submissions for this student: alice/{ASSIGNMENT} and "
+                     "alice.zip; keep one; the stored grade stays with alice.zip, its source"]
+
+
+def test_a_look_alike_of_a_grade_from_elsewhere_grades_neither(tmp_path: Path) -> None:
+    cls = graded_alice(tmp_path)
+    zip_submission(cls.submitted / "alice" / ASSIGNMENT, cls.submitted / "alice.zip")
+    shutil.move(cls.submitted / "alice", tmp_path / "moved-away")
+    write_submission(cls.submitted / "alice" / "other", reference_cells())
+    (cls.submitted / "alice" / "svm.ipynb").write_text("{}")
+    records, table = batch_here(cls)
+    assert records["alice"].graded and records["alice"].score == cls.score
+    assert "two submissions for this student: alice and alice.zip; keep one; the stored " \
+        "grade of alice is kept" in table
+
+
+def test_names_become_printable_bounded_ids(tmp_path: Path) -> None:
+    s = tmp_path / "submitted"
+    names = {"=HYPERLINK(\"evil.example\",\"y\").zip": '=HYPERLINK("evil.example","y")',
+             "jdoe42.ZIP": "jdoe42", "Ünïcode-name": "Ünïcode-name",
+             "\x1b]0;pwned\x07\x1b[2J.zip": None, "a" * 247 + ".zip": None,
+             "<img src=x onerror=alert(1)>.zip": "<img src=x onerror=alert(1)>"}
+    for name in names:
+        if name.lower().endswith(".zip"):
+            (s / name).parent.mkdir(parents=True, exist_ok=True)
+            (s / name).write_bytes(b"")
+        else:
+            touch_submission(s / name)
+    found = {f.path.name: f.submission for f in discover(s)[0]}
+    for name, expected in names.items():
+        submission = found[name]
+        assert submission.isprintable() and len(submission) <= 64, submission
+        if expected is not None:
+            assert submission == expected
+    assert found["\x1b]0;pwned\x07\x1b[2J.zip"].startswith("\ufffd]0;pwned\ufffd\ufffd[2J~")
+    assert found["a" * 247 + ".zip"].startswith("a" * 55 + "~")
+
+
+def test_the_table_sends_no_control_character_to_the_terminal(tmp_path: Path) -> None:
+    from autograder.batch import Attempt, BatchRun, Found, format_table
+    from autograder.store import ERROR, GradeStore
+
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
+    run = BatchRun(attempts=[Attempt(Found(hostile, tmp_path, None), "", ERROR,
+                                     f"the grader failed ({hostile})")])
+    with GradeStore(tmp_path / "grades.sqlite") as store:
+        table = format_table(run, store)
+    assert not any(c in table for c in "\x1b\x07\x9b"), repr(table)
+    assert "\\x1b]0;pwned\\x07\\x1b[2J" in table
 
 
 # ------------------------------------------------------------------ end to end
