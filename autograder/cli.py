@@ -61,12 +61,27 @@ def _batch(args: argparse.Namespace) -> int:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
     if args.backend == "dask" and not args.scheduler:
-        print("error: --backend dask needs --scheduler tcp://HOST:PORT", file=sys.stderr)
+        print("error: --backend dask needs --scheduler tls://HOST:PORT", file=sys.stderr)
         return 2
     return batch.main(args.folder, store_path=args.store, workers=args.workers,
                       regrade=args.regrade, rubric_path=args.rubric,
                       assignment=args.assignment, cifar10_dir=args.cifar10_dir,
                       scheduler=args.scheduler if args.backend == "dask" else None)
+
+
+def _cluster_certs(args: argparse.Namespace) -> int:
+    from autograder import certs
+
+    out = args.out or certs.certs_dir()
+    try:
+        written = certs.make_certificates(out)
+    except certs.CertificateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(f"wrote {path}" for path in written))
+    print(f"copy ca.pem and scheduler*.pem to the scheduler, ca.pem and worker*.pem to each "
+          f"worker; `batch --backend dask` reads {out} (AUTOGRADER_CLUSTER_CERTS)")
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -138,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="parallel grading processes")
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="local worker processes, or an existing Dask cluster")
-    p.add_argument("--scheduler", help="the Dask scheduler's address, tcp://HOST:PORT")
+    p.add_argument("--scheduler", help="the Dask scheduler's address, tls://HOST:PORT "
+                   "(the client's certificates: see cluster-certs)")
     p.add_argument("--regrade", action="store_true",
                    help="grade again submissions already graded with the same content and rubric")
     p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
@@ -148,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cifar10-dir", type=Path, default=None,
                    help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
     p.set_defaults(func=_batch)
+
+    p = sub.add_parser("cluster-certs", help="make the course's Dask cluster certificates "
+                       "(a CA, and the scheduler's, workers' and batch client's key pairs)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the folder to write (default: $AUTOGRADER_CLUSTER_CERTS, else "
+                   "~/.config/autograder/cluster)")
+    p.set_defaults(func=_cluster_certs)
 
     p = sub.add_parser("export", help="grade store -> CSV, Gradescope results.json, nbgrader")
     p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
