@@ -52,8 +52,9 @@ from pathlib import Path
 from autograder.assignment import DEFAULT
 from autograder.assignment import load as load_assignment
 from autograder.gradescope import results_document
+from autograder.ids import csv_cell, terminal, unique_file_names
 from autograder.release import ASSIGNMENT, ROOT
-from autograder.store import Record, path_component
+from autograder.store import Record
 
 
 def check_names(records: Iterable[Record]) -> list[str]:
@@ -66,17 +67,20 @@ def check_names(records: Iterable[Record]) -> list[str]:
 
 
 def write_csv(records: Sequence[Record], path: Path) -> Path:
-    """One row per submission: student, total, max, status, then one column per check."""
+    """One row per submission: student, total, max, status, then one column per check.
+
+    Every text cell goes through `ids.csv_cell`: an id a student chose (`=HYPERLINK(...)`)
+    stays text in a spreadsheet, never a formula."""
     columns = check_names(records)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "total", "max", "status", *columns])
+        writer.writerow([csv_cell(c) for c in ("student", "total", "max", "status", *columns)])
         for record in records:
             scores = {t["name"]: t["score"] for t in record.result.tests}
             total = (_number(record.score), _number(record.max_score)) if record.graded \
                 else ("", "")
-            writer.writerow([record.submission, *total, record.status,
+            writer.writerow([csv_cell(record.submission), *total, csv_cell(record.status),
                              *(_number(scores[c]) if c in scores else "" for c in columns)])
     return path
 
@@ -85,17 +89,16 @@ def _number(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-
-
 def write_gradescope(records: Sequence[Record], folder: Path,
                      leaderboard: Mapping[str, str] | None = None) -> list[Path]:
     """DIR/<student>/results.json (Gradescope's schema) for every graded submission, with
     the leaderboard columns `leaderboard` names (the assignment's [leaderboard])."""
     written = []
-    for record in records:
-        if not record.graded:
-            continue
-        target = folder / path_component(record.submission)
+    graded = [r for r in records if r.graded]
+    # One folder per id, named safely (no separator, bounded, distinct even ignoring case).
+    names = unique_file_names([r.submission for r in graded])
+    for record in graded:
+        target = folder / names[record.submission]
         target.mkdir(parents=True, exist_ok=True)
         path = target / "results.json"
         path.write_text(json.dumps(results_document(record.result, leaderboard), indent=2)
@@ -145,6 +148,12 @@ def cell_fractions(record: Record, grade_cells: Mapping[str, tuple[str, ...]]
     return {c: (s / m if m > 0 else 0.0) for c, (s, m) in earned.items()}
 
 
+def gradebook_safe(submission: str) -> bool:
+    """Whether an id may become an nbgrader student id: `nbgrader export` writes ids into
+    its CSV as they are, so one a spreadsheet would run as a formula stays out."""
+    return csv_cell(submission) == submission
+
+
 def write_gradebook(records: Sequence[Record], db_url: str, course_id: str,
                     assignment: str = ASSIGNMENT) -> dict[str, dict[str, float]]:
     """Set the auto_score of each autograded cell of each graded submission.
@@ -169,7 +178,7 @@ def write_gradebook(records: Sequence[Record], db_url: str, course_id: str,
             ) from None
         max_points = {key: float(cell.max_score) for key, cell in cells.items()}
         for record in records:
-            if not record.graded:
+            if not record.graded or not gradebook_safe(record.submission):
                 continue
             student = record.submission
             gb.update_or_create_student(student)
@@ -203,6 +212,11 @@ def export(records: Sequence[Record], *, csv_path: Path | None = None,
         written_gb = write_gradebook(records, gradebook.db_url, gradebook.course_id, assignment)
         lines.append(f"nbgrader gradebook {gradebook.db_url}: autograded scores of "
                      f"{len(written_gb)} submissions of {assignment!r}")
+        unsafe = [r.submission for r in records if r.graded and not gradebook_safe(r.submission)]
+        if unsafe:
+            lines.append("not written to the gradebook (nbgrader's CSV export would make "
+                         "these ids formulas; rename the submission and grade it again): "
+                         + ", ".join(terminal(repr(u)) for u in unsafe))
     return lines
 
 
@@ -220,7 +234,8 @@ def main(store_path: Path, *, csv_path: Path | None, gradescope: Path | None,
         assignment = assignment or store.assignment or DEFAULT
     failed = [r.submission for r in records if not r.graded]
     if failed:
-        print(f"not graded (grading failed; rerun batch): {', '.join(failed)}", file=sys.stderr)
+        print("not graded (grading failed; rerun batch): "
+              f"{', '.join(terminal(f) for f in failed)}", file=sys.stderr)
     settings = course_settings(course) if gradebook else None
     try:
         lines = export(records, csv_path=csv_path, gradescope=gradescope, gradebook=settings,

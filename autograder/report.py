@@ -31,8 +31,9 @@ from urllib.parse import quote
 
 import jinja2
 
+from autograder.ids import unique_file_names
 from autograder.sandbox import private_dir, write_private
-from autograder.store import Record, path_component
+from autograder.store import Record
 
 TEMPLATES = Path(__file__).with_name("templates")
 MARKS = {"pass": "✓ pass", "partial": "◐ partial", "fail": "✗ fail"}
@@ -316,8 +317,11 @@ def write_report(records: Sequence[Record], out: Path) -> Path:
     private_dir(out)
     students = private_dir(out / "students")
     links = {}
+    # Each page's file name is safe and bounded whatever the id (`ids.file_name`): a long
+    # or odd name never stops the report of the whole class.
+    names = unique_file_names([r.submission for r in records])
     for record in records:
-        name = path_component(record.submission) + ".html"
+        name = names[record.submission] + ".html"
         write_private(students / name, student_page(record))
         links[record.submission] = "students/" + quote(name)
     return write_private(out / "index.html", class_page(records, links))

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.assignment import DEFAULT
+from autograder.ids import submission_id
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
 from autograder.sandbox import private_dir
@@ -195,6 +196,10 @@ class GradeStore:
         """Store `result` as the submission's latest grade, and log it, in one transaction."""
         if status not in (GRADED, ERROR):
             raise ValueError(f"status must be {GRADED!r} or {ERROR!r}, not {status!r}")
+        if submission_id(result.submission) != result.submission:
+            # Ids are made in one place; one made elsewhere could be unprintable or long.
+            raise ValueError(f"{result.submission!r} is not a submission id: make it with "
+                             "autograder.ids.submission_id")
         when = graded_at or datetime.now(UTC).isoformat(timespec="seconds")
         row = (result.submission, result.content_hash, rubric_hash, status,
                float(result.score), float(result.max_score))
@@ -244,14 +249,6 @@ class GradeStore:
             f"graded_at, source, submitted_at, result FROM grades {clause}", args)
         for *fields, result in cursor:
             yield Record(*fields, result=GradeResult.from_json(result))
-
-
-def path_component(submission: str) -> str:
-    """The submission id as one file or folder name (ids come from file names already;
-    this refuses the few that would not stay inside the output folder)."""
-    if submission in ("", ".", "..") or "/" in submission or "\0" in submission:
-        raise ValueError(f"submission id {submission!r} cannot be used as a file name")
-    return submission
 
 
 class _Transaction:

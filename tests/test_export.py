@@ -185,3 +185,59 @@ def test_export_without_the_assignment_says_to_release_first(store: Path,
         env=nbgrader_env(tmp_path / "empty.db"), capture_output=True, text=True)
     assert proc.returncode == 1
     assert "python -m autograder release" in proc.stderr
+
+
+# ------------------------------------------------------------------ ids students chose
+
+HOSTILE_NAMES = ('=HYPERLINK("evil.example","grade me")', "+1-1", "@SUM(A1)",
+                 "\x1b]0;pwned\x07\x1b[2J", "a" * 251, "<img src=x onerror=alert(1)>")
+
+
+def hostile_class() -> dict[str, GradeResult]:
+    from autograder.ids import submission_id
+
+    return {submission_id(n): make_result(submission_id(n), {}) for n in HOSTILE_NAMES}
+
+
+def test_no_csv_cell_is_a_formula_and_ordinary_ids_stay_as_they_are(tmp_path: Path) -> None:
+    results = {**hostile_class(), **CLASS}
+    store = make_store(tmp_path / "grades.sqlite", results)
+    with open_store(store) as s:
+        write_csv(s.records(), tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    cells = [cell for row in rows for cell in row]
+    assert not any(c.startswith(("=", "+", "@", "\t", "\r")) for c in cells)
+    students = {row[0] for row in rows[1:]}
+    assert "'=HYPERLINK(\"evil.example\",\"grade me\")" in students
+    assert "'+1-1" in students and "'@SUM(A1)" in students
+    assert {"alice", "bob"} <= students                       # the honest twins, unchanged
+    assert {row[0]: row[1] for row in rows[1:]}["alice"] == "100"
+
+
+def test_gradescope_folders_are_safe_names_for_every_id(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "grades.sqlite", {**hostile_class(), **CLASS})
+    with open_store(store) as s:
+        written = write_gradescope(s.records(), tmp_path / "gs")
+    assert len(written) == len(HOSTILE_NAMES) + 2
+    assert all(p.parent.parent == tmp_path / "gs" for p in written)
+    assert (tmp_path / "gs" / "alice" / "results.json").is_file()
+
+
+def test_a_formula_id_stays_out_of_the_nbgrader_gradebook() -> None:
+    from autograder.export import gradebook_safe
+
+    assert not gradebook_safe('=HYPERLINK("evil.example","grade me")')
+    assert gradebook_safe("alice") and gradebook_safe("Ünïcode-name")
+
+
+def test_export_names_failed_ids_without_control_characters(tmp_path: Path, capsys) -> None:
+    from autograder.export import main
+    from autograder.ids import submission_id
+
+    hostile = submission_id("\x1b]0;pwned\x07")
+    store = make_store(tmp_path / "grades.sqlite", CLASS, errors=(hostile,))
+    assert main(store, csv_path=tmp_path / "g.csv", gradescope=None, gradebook=False,
+                course=ROOT, assignment=None) == 0
+    err = capsys.readouterr().err
+    assert "not graded" in err and "\x1b" not in err and "\x07" not in err

@@ -141,3 +141,37 @@ def test_feedback_page_in_browser_shows_hostile_text_without_running_it(
     assert "&lt;script&gt;document.body.dataset.pwned" in dom  # shown as text
     pixels = screenshot(tmp_path, page, "mallory.png", 1400)
     assert pixels[..., :3].std() > 0.05
+
+
+def test_the_report_is_written_for_every_id_a_student_chose(tmp_path: Path) -> None:
+    """A 251-byte name once stopped `report` for the whole class (ENAMETOOLONG)."""
+    import dataclasses
+
+    from test_export import hostile_class
+
+    store = make_store(tmp_path / "grades.sqlite", {**hostile_class(), **CLASS})
+    with open_store(store) as s:
+        records = s.records()
+    # A store written before ids were made in one place may hold the raw name.
+    records.append(dataclasses.replace(records[0], submission="b" * 251))
+    index = write_report(records, tmp_path / "report")
+    pages = list((tmp_path / "report" / "students").iterdir())
+    assert len(pages) == len(records)
+    assert all(len(p.name.encode()) <= 255 for p in pages)
+    assert (tmp_path / "report" / "students" / "alice.html").is_file()   # the honest twin
+    html = index.read_text()
+    assert "<img src=x onerror=alert(1)>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "\x1b" not in html
+
+
+def test_an_html_id_is_text_in_the_browser(tmp_path: Path) -> None:
+    from autograder.ids import submission_id
+
+    name = submission_id('<img src=x onerror="document.body.dataset.pwned=1">')
+    store = make_store(tmp_path / "grades.sqlite", {name: make_result(name, {}), **CLASS})
+    with open_store(store) as s:
+        index = write_report(s.records(), tmp_path / "report")
+    dom = chromium(tmp_path, index.as_uri(), "--dump-dom")
+    assert "data-pwned" not in dom
+    assert "&lt;img src=x onerror=" in dom
