@@ -115,18 +115,22 @@ def _twice_removed(W, f):
                for f in found["svm_loss_vectorized"])
 
 
-def test_a_helper_in_the_graded_cell_counts_even_unused():
-    # Nothing names it, but a string can reach it (the red team fetched one through the
-    # frame's globals): every definition of a covered cell is that cell's, and the message
-    # names it, so a student's own leftover autograd check is easy to move out.
-    found = scan(svm_loss_vectorized=CLEAN["svm_loss_vectorized"] + """
+def test_a_helper_nothing_runs_counts_against_nothing_but_a_string_that_reaches_it_does():
+    # A student's leftover autograd check beside the loss never runs while it is graded:
+    # it is not the loss's code. Reaching it by a string (the frame's globals) is.
+    leftover = """
 def check_with_autograd(W, X, y):
     W = W.clone().requires_grad_(True)
     svm_loss_vectorized(W, X, y, 0.0)[0].backward()
     return W.grad
-""")["autograd"]
+"""
+    assert blocked(svm_loss_vectorized=CLEAN["svm_loss_vectorized"] + leftover) == set()
+    found = scan(svm_loss_vectorized="""
+def svm_loss_vectorized(W, X, y, reg):
+    return X.sum(), svm_loss_vectorized.__globals__["check_with_autograd"](W, X, y)
+""" + leftover)["autograd"]
     assert set(found) == {"svm_loss_vectorized"}
-    assert any("in check_with_autograd" in f for f in found["svm_loss_vectorized"])
+    assert any("__globals__" in f for f in found["svm_loss_vectorized"])
 
 
 def test_the_functional_api_is_allowed():

@@ -1,0 +1,214 @@
+"""What code a graded function runs: its call graph over the submission's definitions
+(by name, across cells, every definition of a name), and the code that can run inside
+any function (what runs when a cell runs, the functions the grader calls itself, what is
+handed around or stored on an attribute)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Mapping
+
+from autograder.rules.syntax import DEFINITIONS, FUNCTIONS, parameters, referenced
+
+# What an `ambient` rule can take as reaching every function: what runs when a cell runs,
+# the functions the grader calls itself, functions handed around, values stored on
+# attributes (`torch.Tensor.f = g`).
+AMBIENT = ("top_level", "called", "escaping", "stored")
+
+Breaks = Callable[[ast.AST], list[str]]
+# A place to start from: (node, where it is for the message, whether classes named from it
+# are reached: not from a class's bases, which run none of the base's methods).
+Root = tuple[ast.AST, str, bool]
+
+
+class Graph:
+    """The definitions and top-level bindings of every cell, by name. Cells with the same
+    text (a starter module that provides several definitions) are read once."""
+
+    def __init__(self, cells: Mapping[str, str]) -> None:
+        self.trees: dict[str, ast.Module] = {}   # grade_id -> its cell's tree
+        self.label: dict[int, str] = {}          # id(tree) -> the first cell it is
+        parsed: dict[str, ast.Module] = {}
+        for grade_id, source in cells.items():
+            if source not in parsed:
+                try:
+                    parsed[source] = ast.parse(source)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue  # intake reports the cell itself
+            self.trees[grade_id] = parsed[source]
+            self.label.setdefault(id(parsed[source]), grade_id)
+        self.unique = list(parsed.values())
+        self.defined: dict[str, list[ast.AST]] = {}
+        self.values: dict[str, list[tuple[ast.AST, str]]] = {}
+        self.tree_of: dict[int, int] = {}        # id(definition) -> id(its tree)
+        for tree in self.unique:
+            definitions, bound = _bindings(tree)
+            for node in definitions:
+                self.defined.setdefault(node.name, []).append(node)
+                self.tree_of[id(node)] = id(tree)
+            for name, statements in bound.items():
+                self.values.setdefault(name, []).extend(
+                    (s, f"in `{name}`, set at the top level of {self.label[id(tree)]}'s cell")
+                    for s in statements)
+
+    def where(self, name: str, grade_id: str) -> str:
+        """'in helper', with its cell where that is not `grade_id`'s."""
+        tree = self.tree_of[id(self.defined[name][0])]
+        own = self.trees.get(grade_id)
+        return f"in {name}" if own is not None and id(own) == tree \
+            else f"in {name} ({self.label[tree]}'s cell)"
+
+
+def ambient_roots(graph: Graph, kinds: set[str], covered: set[str]) -> list[Root]:
+    """The code that can reach every covered function at run time (the `kinds` of it)."""
+    roots: list[Root] = []
+    for tree in graph.unique:
+        label = graph.label[id(tree)]
+        top = f"at the top level of {label}'s cell"
+        if "top_level" in kinds:
+            roots += cell_top_level(tree, top)
+        if "called" in kinds:
+            # The functions the grader calls itself: the definitions the assignment names
+            # (a cell's grade_id is its function's name). The classes it runs are its own
+            # trusted ones, which call the student's functions by name.
+            roots += [(d, "", True) for d in _bindings(tree)[0]
+                      if isinstance(d, FUNCTIONS) and d.name in graph.trees
+                      and d.name not in covered]
+        if "escaping" in kinds:
+            roots += [(d, "", True) for n in _escaping(tree) if n in graph.defined
+                      and n not in covered for d in graph.defined[n]]
+        if "stored" in kinds:
+            roots += [(value, f"stored on an attribute in {label}'s cell", True)
+                      for value in _stored_on_attributes(tree)]
+    return roots
+
+
+def cell_top_level(tree: ast.Module, label: str) -> list[Root]:
+    """What runs when a cell runs: its statements, and the decorators, defaults,
+    annotations, bases and class bodies of its definitions."""
+    roots: list[Root] = []
+    for node in tree.body:
+        if isinstance(node, DEFINITIONS):
+            roots += [(part, label, deep) for part, deep in _definition_time(node)]
+        else:
+            roots.append((node, label, True))
+    return roots
+
+
+def own_roots(graph: Graph, grade_id: str) -> list[Root]:
+    """Where a covered function starts: every definition of its name, and what its cell
+    runs when it runs."""
+    tree = graph.trees[grade_id]
+    named = [(d, "", True) for d in graph.defined.get(grade_id, [])]
+    named += [(v, text, True) for v, text in graph.values.get(grade_id, [])]
+    return named + cell_top_level(tree, "at the top level of its cell")
+
+
+def reach(roots: Iterable[Root], graph: Graph, skip: set[str], breaks: Breaks
+          ) -> list[tuple[str, str, str]]:
+    """What `roots` and every definition and top-level binding they name (transitively,
+    but not those in `skip`) break: (construct, the definition it is in or "", the
+    root's label or "" for a definition)."""
+    found: list[tuple[str, str, str]] = []
+    seen: set[int] = set()
+    todo = list(reversed(list(roots)))
+    while todo:
+        node, label, deep = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        where = node.name if isinstance(node, DEFINITIONS) else ""
+        found += [(what, where, "" if where else label) for what in breaks(node)]
+        todo += [(d, "", True) for n in referenced(node) if n in graph.defined
+                 and n not in skip for d in graph.defined[n]
+                 if id(d) not in seen and (deep or not isinstance(d, ast.ClassDef))]
+        todo += [(v, text, True) for n in _free(node) if n in graph.values and n not in skip
+                 for v, text in graph.values[n] if id(v) not in seen]
+    return found
+
+
+def _bindings(tree: ast.Module) -> tuple[list[ast.AST], dict[str, list[ast.AST]]]:
+    """What a cell defines when it runs: its definitions, also those inside if/try/with/
+    for/while/match blocks, and the top-level statements that bind any other name (an
+    assignment, a walrus, a for or with target), by name."""
+    definitions: list[ast.AST] = []
+    bound: dict[str, list[ast.AST]] = {}
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, DEFINITIONS):
+            definitions.append(node)
+            continue
+        if isinstance(node, ast.stmt):
+            for sub in _outside_definitions(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    bound.setdefault(sub.id, []).append(node)
+        todo += [child for child in ast.iter_child_nodes(node)
+                 if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case)]
+    return definitions, bound
+
+
+def _outside_definitions(node: ast.AST) -> list[ast.AST]:
+    """`node` and what it holds, but not the bodies of the functions, classes and lambdas
+    in it."""
+    out, todo = [], [node]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        if current is not node and isinstance(current, (*DEFINITIONS, ast.Lambda)):
+            continue
+        todo += list(ast.iter_child_nodes(current))
+    return out
+
+
+def _free(node: ast.AST) -> set[str]:
+    """The names `node` reads that it does not bind itself: for a function or lambda,
+    not its parameters, nor the names it assigns (unless declared global)."""
+    names = referenced(node)
+    if not isinstance(node, FUNCTIONS):
+        return names
+    declared = {n for sub in ast.walk(node) if isinstance(sub, ast.Global | ast.Nonlocal)
+                for n in sub.names}
+    stored = {sub.id for sub in ast.walk(node)
+              if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)}
+    return names - set(parameters(node)) - (stored - declared)
+
+
+def _definition_time(node: ast.AST) -> list[tuple[ast.AST, bool]]:
+    """The parts of a definition that run when its cell runs, each with whether a class
+    it names is reached (not a base or an annotation: naming a class there runs none of
+    its methods)."""
+    parts: list[tuple[ast.AST, bool]] = [(d, True) for d in getattr(node, "decorator_list", [])]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        args = node.args
+        parts += [(d, True) for d in [*args.defaults, *args.kw_defaults] if d is not None]
+        # An annotation naming a class runs none of its methods either.
+        parts += [(a.annotation, False) for a in (*args.posonlyargs, *args.args,
+                                                  *args.kwonlyargs, args.vararg, args.kwarg)
+                  if a is not None and a.annotation is not None]
+        parts += [(node.returns, False)] if node.returns is not None else []
+    elif isinstance(node, ast.ClassDef):
+        parts += [(b, False) for b in node.bases] + [(k, True) for k in node.keywords]
+        for item in node.body:
+            parts += _definition_time(item) if isinstance(item, DEFINITIONS) else [(item, True)]
+    return parts
+
+
+def _escaping(tree: ast.Module) -> set[str]:
+    """Names used as values anywhere (not only called): a function passed or stored; not
+    a class's bases or an annotation, which hand nothing to anyone."""
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    quiet = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in c.bases}
+    quiet |= {id(n) for a in ast.walk(tree) if isinstance(a, ast.arg) and a.annotation
+              for n in ast.walk(a.annotation)}
+    quiet |= {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+              and f.returns for n in ast.walk(f.returns)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load) and id(n) not in called | quiet}
+
+
+def _stored_on_attributes(tree: ast.Module) -> list[ast.AST]:
+    """Values assigned to an attribute anywhere (`torch.Tensor.grad_of = lambda ...`)."""
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AugAssign)
+            and any(isinstance(t, ast.Attribute)
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
