@@ -115,13 +115,11 @@ class Grading:
     rubric: Rubric
     data: Mapping[str, np.ndarray] | None = None
     reference_session: Session | None = None
-    # time.monotonic() after which no more student code is called (None: no budget).
+    # time.monotonic() after which no more student code is called (None: no budget); an
+    # assignment's checks push it back by the time the grader's own work took.
     deadline: float | None = None
     # (target, hyperparameters) -> weights of the trusted reference trained on CIFAR-10.
     reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None = None
-    # Targets whose weights file the submission's layout does not have (CS231n's
-    # starter): retrained with the rubric's starter settings, no saved-weights check.
-    no_weights: frozenset[str] = frozenset()
     # rule -> definition -> what the assignment's rules found in its source (intake's).
     findings: Mapping[str, Mapping[str, list[str]]] = field(default_factory=dict)
     _verdicts: dict[str, list[bool]] = field(default_factory=dict)

@@ -233,6 +233,22 @@ def _fixed_timestamps(npz: Path) -> None:
             archive.writestr(info, data)
 
 
+def resaved(npz: Path, changes: Mapping[str, float], out: Path) -> Path:
+    """A copy of model file `npz` at `out` whose hyperparameters say otherwise than the
+    training that made its W (`key = value`, or `key_factor = f` to scale the value)."""
+    with np.load(npz) as saved:
+        fields = {k: saved[k] for k in saved.files}
+    for key, value in changes.items():
+        if key.endswith("_factor"):
+            name = key.removesuffix("_factor")
+            fields[name] = np.asarray(float(fields[name]) * value)
+        else:
+            fields[key] = np.asarray(value)
+    np.savez(out, **fields)
+    _fixed_timestamps(out)
+    return out
+
+
 def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
     """Build the corpus entry `tests/corpus/<entry>/` (e.g. "buggy/train_never_samples") as
     a submission folder under `target` (named after the entry's last part).
@@ -244,6 +260,8 @@ def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
       (`corpus_cells.entry_cells`);
     - npz = true (default) or false: include svm_best.npz and softmax_best.npz, trained
       with the reference hyperparameters updated by [build.hyperparameters];
+    - [build.saved]: hyperparameters written into the saved files without training with
+      them (`key = value`, or `key_factor = f` to multiply the trained value);
     - corrupt = [[notebook, how, grade_id?], ...]: `corrupt_notebook` steps;
     - zip = true: return a .zip of the folder instead.
     """
@@ -254,6 +272,9 @@ def build_entry(entry: str, target: Path, models: ModelStore) -> Path:
         changes = build.get("hyperparameters", {})
         npz = {NPZ_OF[cls]: models.get(cls, dataclasses.replace(REFERENCE[cls], **changes))
                for cls in NPZ_OF}
+        if "saved" in build:
+            npz = {file: resaved(path, build["saved"], target / f"saved-{file}")
+                   for file, path in npz.items()}
     folder = write_submission(target / name, entry_cells(entry), npz)
     for step in build.get("corrupt", []):
         corrupt_notebook(folder / step[0], step[1], *step[2:])

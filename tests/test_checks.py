@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -409,6 +410,39 @@ def test_accuracy_needs_verified_code_and_never_asks_the_sandbox_to_train(tmp_pa
     assert "only once linear_classifier passes every correctness check" in accuracy.output
     assert "cifar_train" not in {op for op, _ in session.calls}
     assert results[SAVED].passed
+
+
+class SlowTrainer(Trainer):
+    """A reference training that takes `seconds` of wall-clock time, as a large one does."""
+
+    def __init__(self, W: np.ndarray, seconds: float) -> None:
+        super().__init__(W)
+        self.seconds = seconds
+
+    def __call__(self, cls: str, hyper: dict) -> np.ndarray:
+        time.sleep(self.seconds)
+        return super().__call__(cls, hyper)
+
+
+def test_the_grader_s_own_training_is_not_charged_to_the_submission_s_budget(tmp_path):
+    W, data = _small_data()
+    for name in ("svm_best.npz", "softmax_best.npz"):
+        _save(tmp_path, name, W)
+    targets = ["svm_loss_vectorized", "softmax_loss_vectorized", "linear_classifier",
+               "LinearSVM", "Softmax"]
+
+    def run(trainer: Trainer, budget_s: float | None) -> dict[str, checks.CheckResult]:
+        started = time.monotonic()
+        results = checks.run_checks(InProcessSession(solution(), folder=tmp_path), SEED, FAST,
+                                    targets=targets, data=data, reference_train=trainer,
+                                    budget_s=budget_s)
+        return {r.name: r for r in results}, time.monotonic() - started
+
+    _, own = run(Trainer(W), None)
+    # Two trainings of 5 s each, far more than the 4 s the budget leaves beyond the code's.
+    results, _ = run(SlowTrainer(W, 5.0), own + 4.0)
+    assert all(r.passed for r in results.values()), failing(results)
+    assert not any("budget" in r.output for r in results.values())
 
 
 def test_a_train_that_switches_on_large_input_fails_its_own_checks():

@@ -10,6 +10,7 @@ with the same messages as for the notebook layout; errors name the file and the 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import pytest
 from corpus_cells import reference_cells
@@ -25,6 +26,7 @@ RUBRIC = rubric_module.load()
 
 
 def _starter_zip(tmp_path, cells=None, files=None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     folder = write_starter_submission(tmp_path / "assignment1", cells or reference_cells(),
                                       files)
     return zip_submission(folder, tmp_path / "assignment1.zip")
@@ -132,14 +134,28 @@ def test_the_older_half_reg_convention_is_a_rubric_choice_named_in_the_message(t
 
 @pytest.mark.cifar
 @pytest.mark.slow
-def test_a_starter_submission_grades_end_to_end(grading_data, tmp_path):
-    """No .npz in the starter layout: the classifiers are retrained with the rubric's
-    settings for it, and there is no saved-weights check (max 92 of the notebooks' 100)."""
-    result = grade_submission(_starter_zip(tmp_path), data=grading_data)
-    got = _by_name(result)
-    assert not [n for n in got if "saved best weights" in n]
-    assert result.max_score == 92
-    assert result.score == result.max_score, [
-        (t["name"], t["output"]) for t in result.tests if t["score"] < t["max_score"]]
-    accuracy = got["LinearSVM: CIFAR-10 validation accuracy"]["output"]
-    assert "holds no svm_best.npz: trained with the settings rubric.toml gives" in accuracy
+def test_a_missing_model_file_costs_its_checks_in_every_layout(grading_data, trained_models,
+                                                               tmp_path):
+    """The layout never picks the grading path or the maximum: without svm_best.npz and
+    softmax_best.npz (CS231n's starter keeps its best model in memory) a starter submission
+    gets the notebooks' checks and maximum, and the checks that need a file score 0 naming
+    it and the cell that writes it; with the files beside its modules it earns full marks."""
+    bare = grade_submission(_starter_zip(tmp_path / "bare"), data=grading_data)
+    notebooks = grade_submission(write_submission(tmp_path / "nb", reference_cells(),
+                                                  trained_models.reference()),
+                                 data=grading_data)
+    assert list(_by_name(bare)) == list(_by_name(notebooks))
+    assert bare.max_score == notebooks.max_score == notebooks.score == 100
+    assert bare.score == 70
+    for t in bare.tests:
+        if t["target"] in ("LinearSVM", "Softmax"):
+            file, notebook = (("svm_best.npz", "svm.ipynb") if t["target"] == "LinearSVM"
+                              else ("softmax_best.npz", "softmax.ipynb"))
+            assert t["score"] == 0 and f"{file} is missing from the submission" in t["output"]
+            assert f"the hyperparameter search cell of {notebook}" in t["output"]
+    folder = write_starter_submission(tmp_path / "full" / "assignment1", reference_cells())
+    for name, path in trained_models.reference().items():
+        shutil.copyfile(path, folder / name)
+    full = grade_submission(zip_submission(folder, tmp_path / "full.zip"), data=grading_data)
+    assert full.score == full.max_score == 100, [
+        (t["name"], t["output"]) for t in full.tests if t["score"] < t["max_score"]]

@@ -115,7 +115,7 @@ class Grading(engine.Grading):
     timings, mutations seen, reference accuracies)."""
 
     api: Api = NUMPY
-    _retrainings: dict[str, tuple[dict[str, float] | None, str]] = field(
+    _references: dict[str, tuple[dict[str, float] | None, str]] = field(
         default_factory=dict)
     _oracle: dict[tuple, tuple[float, np.ndarray]] = field(default_factory=dict)
     _speed: dict[str, tuple[list[SpeedRound], str | None]] = field(default_factory=dict)
@@ -806,9 +806,9 @@ def _reference_accuracy(g: Grading, cls: str) -> tuple[dict[str, float] | None, 
     """The grader's reference `cls`, trained here with the saved hyperparameters, scored
     here on the validation and test images: ({'val': ..., 'test': ...}, how) or (None, why
     not). Once per classifier and grading run."""
-    if cls not in g._retrainings:
-        g._retrainings[cls] = _train_reference(g, cls)
-    return g._retrainings[cls]
+    if cls not in g._references:
+        g._references[cls] = _train_reference(g, cls)
+    return g._references[cls]
 
 
 def _train_reference(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:

@@ -1,10 +1,11 @@
-"""Trusted reference code: timing baselines and the CIFAR-10 retraining of verified code.
+"""Trusted reference code: timing baselines and the CIFAR-10 training the accuracy checks score.
 
 The vectorized losses are the baseline of "speed vs the reference", the naive loops the
 most a student's naive version counts for in the speedup (so a naive loop slowed down on
 purpose buys nothing); both run in their own session so that they are timed exactly like
 the student's code. `train` is CS231n's minibatch SGD, which the grader runs in the
-trusted parent for a classifier whose loss and train passed every check.
+trusted parent with each student's saved hyperparameters: every accuracy point is scored
+on a W it made.
 
 Not the oracle (oracle.py beside this file decides correctness) and not the notebooks'
 solution code: plain numpy implementations of the kind a good submission has.
