@@ -73,12 +73,16 @@ def _outermost(paths: set[str]) -> list[str]:
     return sorted(p for p in paths if not any(p != q and _inside(p, [q]) for q in paths))
 
 
-def _site_folders() -> set[str]:
-    """Every folder distributions are installed into that a root could show."""
+def _site_folders(shown: Iterable[str]) -> set[str]:
+    """Every folder distributions are installed into that a root could show: this
+    interpreter's, the system's, and any inside a folder shown whole (a LIBDIR that
+    holds another Python's lib/python3.X/site-packages)."""
     prefixes = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
     found = set(__import__("site").getsitepackages(prefixes))
     found |= {p for p in sys.path if os.path.basename(p.rstrip("/")) in SITE_NAMES}
-    for pattern in SYSTEM_SITE_PATTERNS:
+    patterns = [*SYSTEM_SITE_PATTERNS, *(os.path.join(folder, tail) for folder in shown
+                                         for tail in ("python3*/*-packages", "*-packages"))]
+    for pattern in patterns:
         found |= {p for p in glob.glob(pattern) if os.path.basename(p) in SITE_NAMES}
     return {p for p in _real(found) if os.path.isdir(p)}
 
@@ -171,7 +175,8 @@ def child_python(distributions: tuple[str, ...] = ()) -> ChildPython:
     from autograder.sandbox_child import SYSTEM_PATHS
 
     system = [p for p in SYSTEM_PATHS if os.path.isdir(p) and not os.path.islink(p)]
-    sites = _site_folders()
+    show = {p for p in _interpreter() if not _inside(p, system)}
+    sites = _site_folders(show)
     kit_name, kit_packages, _ = _kit()
     dists = _closure((*HARNESS_DISTRIBUTIONS, *distributions), kit_name)
     entries = set()
@@ -179,7 +184,6 @@ def child_python(distributions: tuple[str, ...] = ()) -> ChildPython:
         entries |= {e for e in _top_entries(dist)
                     if os.path.basename(e).split(".")[0].split("-")[0] not in kit_packages}
         sites |= _real([str(dist.locate_file(""))])
-    show = {p for p in _interpreter() if not _inside(p, system)}
     # A site inside a shown or system folder is masked there; one elsewhere only holds
     # what is put into it.
     return ChildPython(show=tuple(_outermost(show)), sites=tuple(sorted(sites)),
