@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
+import subprocess
+import sysconfig
+import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from corpus_cells import ROOT as CHECKOUT
 from corpus_cells import attack_cells, reference_cells
 
+from autograder.assignment import load as load_assignment
 from autograder.sandbox import (
+    Isolation,
     Limits,
     SandboxSession,
     _processes_of,
+    confinement_note,
     prepare_child_data,
     private_dir,
     write_private,
@@ -230,6 +238,116 @@ def test_isolation_in_effect_as_root():
     assert "/usr" in iso.root and "/sandbox/work" in iso.root
     assert not any(p.endswith(("/autograder", "/tests", "/source")) or p == "/tmp"
                    for p in iso.root)
+    assert iso.hidden == () and confinement_note(iso) == ""
+
+
+IMPORTS_CELL = """
+import importlib
+
+
+def svm_loss_naive(W, X, y, reg):
+    found = {}
+    for name in MODULES:
+        try:
+            importlib.import_module(name)
+            found[name] = "imported"
+        except BaseException as exc:
+            found[name] = type(exc).__name__
+    raise RuntimeError("FOUND" + json.dumps(found) + "FOUND")
+"""
+
+
+@needs_root
+@pytest.mark.parametrize(("assignment", "modules"), [
+    ("linear", {"numpy": "imported", "numpy.linalg": "imported", "statistics": "imported",
+                "torch": "ModuleNotFoundError", "matplotlib": "ModuleNotFoundError",
+                "pytest": "ModuleNotFoundError", "nbgrader": "ModuleNotFoundError",
+                "autograder": "ModuleNotFoundError", "cs231n_data": "ModuleNotFoundError"}),
+    ("linear_torch", {"numpy": "imported", "torch": "imported", "sympy": "imported",
+                      "matplotlib": "ModuleNotFoundError", "nbgrader": "ModuleNotFoundError",
+                      "autograder": "ModuleNotFoundError"}),
+])
+def test_student_code_imports_only_the_distributions_its_assignment_lists(assignment, modules):
+    """The child's root holds the interpreter, its standard library and the assignment's
+    child_distributions with their dependencies: nothing else installed beside them."""
+    spec = load_assignment(assignment)
+    cell = f"import json\nMODULES = {sorted(modules)!r}\n{IMPORTS_CELL}"
+    zeros = {"W": np.zeros((2, 2)), "X": np.zeros((1, 2)), "y": np.zeros(1, dtype=np.int64)}
+    with session({"svm_loss_naive": cell}, spec=spec) as s:
+        out = s.call("loss", fn="svm_loss_naive", reg=0.0, **zeros)
+        root = {os.path.basename(p) for p in s.isolation.root}
+    found = json.loads(out.error.split("FOUND")[1])
+    assert found == modules
+    assert "numpy" in root and not root & {"matplotlib", "pytest", "autograder"}
+
+
+def test_confinement_note_names_what_did_not_hold():
+    full = dict(uid=1, dedicated_uid=True, netns=True, mountns=True, pidns=True, ipcns=True,
+                seccomp=True, root=(), notes=())
+    assert confinement_note(Isolation(**full)) == "" and confinement_note(None) == ""
+    note = confinement_note(Isolation(**{**full, "mountns": False, "netns": False}))
+    assert note.startswith("Sandbox only partly in effect")
+    assert "no private file system" in note and "hidden checks" in note
+    assert "no network namespace" in note and "run the grader as root" in note.lower()
+
+
+@needs_root
+def test_a_grader_without_root_says_so_and_still_hides_the_kit(tmp_path):
+    """The grader run by an ordinary user: the child cannot take a uid of its own, which
+    the session's confinement says; the user namespace still keeps the kit out."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("no setpriv to run the grader as an ordinary user")
+    # A venv the user can run: the system's python3 with this checkout and its
+    # environment's distributions on its path.
+    folder = Path(tempfile.mkdtemp(prefix="autograder-nobody-", dir="/tmp"))
+    try:
+        os.chmod(folder, 0o755)
+        made = subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip",
+                               str(folder / "venv")], capture_output=True, check=False)
+        site = sorted((folder / "venv" / "lib").glob("python3*/site-packages"))
+        if made.returncode != 0 or not site or not _reachable(sysconfig.get_paths()["purelib"]):
+            pytest.skip("no system python3 venv an ordinary user can run the kit with")
+        (site[0] / "kit.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{CHECKOUT}\n")
+        script = (f"import sys; sys.path.insert(0, {str(CHECKOUT / 'tests')!r})\n" + NOBODY)
+        done = subprocess.run(
+            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+             str(folder / "venv" / "bin" / "python"), "-c", script],
+            cwd=folder, env={"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": "/tmp"},
+            capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if "ModuleNotFoundError" in done.stderr or "Permission denied" in done.stderr:
+        pytest.skip(f"the checkout is not readable by an ordinary user: {done.stderr[-300:]}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "student code ran as the grader's own user" in report["confinement"]
+    if report["mountns"]:
+        assert report["read"] == "FileNotFoundError"
+
+
+# Run as an ordinary user: a session's confinement, and whether the kit can be read.
+NOBODY = """
+import json
+import numpy as np
+from corpus_cells import attack_cells
+from autograder.sandbox import SandboxSession
+import autograder.assignments.linear as kit
+
+path = kit.__path__[0] + "/rubric.toml"
+X = np.frombuffer(path.encode(), dtype=np.uint8).reshape(1, -1)
+with SandboxSession(attack_cells("read_secrets")) as s:
+    out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
+                 y=np.zeros(1, dtype=np.int64), reg=0.0)
+    report = json.loads(out.error.split("RuntimeError: ", 1)[1].rsplit(" (svm.ipynb", 1)[0])
+print(json.dumps({"confinement": s.confinement, "mountns": s.isolation.mountns,
+                  "read": report[path].split(": ")[-1]}))
+"""
+
+
+def _reachable(folder: str) -> bool:
+    path = Path(folder).resolve()
+    return all(os.stat(p).st_mode & 0o005 == 0o005 for p in (path, *path.parents))
 
 
 # --------------------------------------------------------------------------- student mistakes
