@@ -526,48 +526,85 @@ def test_malformed_submissions_are_their_own_results_and_the_class_is_graded(
     assert "two submissions for this student: ivan/linear and ivan.zip" in out
 
 
-def _free_port() -> int:
-    import socket
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_links_and_chosen_names_in_a_graded_class(classroom: Classroom,
+                                                  tmp_path: Path) -> None:
+    """The issue's routes end to end: mallory's notebooks and weights are links to alice's
+    (0, saying so), trent holds real copies of the same files (full marks); names built for
+    a spreadsheet, a terminal and the file system are graded, exported and reported."""
+    cls = tmp_path / "submitted"
+    good = classroom.submitted / "erin" / ASSIGNMENT
+    shutil.copytree(good, cls / "alice" / ASSIGNMENT)
+    (cls / "mallory" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copytree(good, cls / "trent" / ASSIGNMENT)
+    for path in (cls / "alice" / ASSIGNMENT).iterdir():
+        (cls / "mallory" / ASSIGNMENT / path.name).symlink_to(
+            f"../../alice/{ASSIGNMENT}/{path.name}")
+    names = ('=HYPERLINK("evil.example","y")', "\x1b]0;pwned\x07\x1b[2J", "a" * 247)
+    for name in names:
+        zip_submission(good, cls / f"{name}.zip")
+    store = tmp_path / "grades.sqlite"
+    rc, out, err = classroom.run(store, "--workers", "2", folder=cls)
+    assert rc == 0, err[-3000:]
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    with open_store(store) as grades:
+        records = {r.submission: r for r in grades.records()}
+    assert records["alice"].score == records["trent"].score == 100.0
+    assert records["mallory"].score == 0.0
+    assert any("linear/svm.ipynb is a link: the grader follows no link" in p
+               for p in records["mallory"].result.problems)
+    assert len(records) == 6 and all(len(s) <= 64 for s in records)
+    assert sum(r.score == 100.0 for r in records.values()) == 5
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    proc = subprocess.run([sys.executable, "-m", "autograder", "export", "--store", str(store),
+                           "--csv", str(tmp_path / "grades.csv")], capture_output=True,
+                          text=True, env=classroom.env)
+    assert proc.returncode == 0, proc.stderr
+    with (tmp_path / "grades.csv").open() as fh:
+        students = [row[0] for row in csv.reader(fh)][1:]
+    assert "'=HYPERLINK(\"evil.example\",\"y\")" in students
+    assert not any(s.startswith(("=", "+", "-", "@")) for s in students)
+    proc = subprocess.run([sys.executable, "-m", "autograder", "report", "--store", str(store),
+                           "--out", str(tmp_path / "report")], capture_output=True, text=True,
+                          env=classroom.env)
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "report" / "students").iterdir())) == 6
 
 
 @pytest.mark.cifar
 @pytest.mark.slow
 def test_a_dask_cluster_grades_the_class_and_survives_a_killed_worker(
         classroom: Classroom, tmp_path: Path) -> None:
-    """batch --backend dask on a local cluster (a scheduler and two workers on 127.0.0.1):
-    one worker is killed with SIGKILL mid-run; its submissions are graded by the other,
-    none is lost and none is counted twice."""
+    """batch --backend dask on a TLS cluster made as the README says (cluster-certs, then a
+    scheduler and two workers on 127.0.0.1 with the course's certificates): one worker is
+    killed with SIGKILL mid-run; its submissions are graded by the other, none is lost and
+    none is counted twice."""
+    from dask_cluster import tls_cluster
+
+    from autograder.certs import make_certificates
+
     cls = tmp_path / "submitted"
     good = classroom.submitted / "erin" / ASSIGNMENT
     students = [f"student{i}" for i in range(4)]
     for name in students:
         shutil.copytree(good, cls / name / ASSIGNMENT)
-    dask = str(Path(sys.executable).with_name("dask"))
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    env = dict(classroom.env)
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port",
-                               address.rsplit(":", 1)[1], "--no-dashboard"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    workers = [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-nanny",
-                                 "--no-dashboard", "--death-timeout", "60"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for _ in range(2)]
-    procs += workers
+    certs = tmp_path / "certs"
+    make_certificates(certs)
+    env = {**classroom.env, "AUTOGRADER_CLUSTER_CERTS": str(certs)}
     store = tmp_path / "grades.sqlite"
-    try:
-        batch = classroom.batch(store, "--backend", "dask", "--scheduler", address,
-                                folder=cls)
-        wait_for(lambda: len(stored(store)) >= 1, 600, "the first result", batch)
-        workers[0].send_signal(signal.SIGKILL)
-        out, err = batch.communicate(timeout=900)
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
+    with tls_cluster(certs, env, workers=2) as (address, workers):
+        batch = subprocess.Popen(
+            [sys.executable, "-m", "autograder", "batch", str(cls), "--store", str(store),
+             "--backend", "dask", "--scheduler", address],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: len(stored(store)) >= 1, 600, "the first result", batch)
+            workers[0].send_signal(signal.SIGKILL)
+            out, err = batch.communicate(timeout=900)
+        finally:
+            batch.kill()
+            batch.wait()
     assert batch.returncode == 0, err[-3000:]
     assert stored(store) == dict.fromkeys(students, "graded"), out
     with open_store(store) as grades:
