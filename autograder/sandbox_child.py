@@ -322,7 +322,7 @@ def _hide(root: str, path: str, keep: list[str], empty: str) -> list[str]:
     file over a file), all but the way down to what `keep` shows below it. Returns what
     was hidden."""
     inside = root + path
-    if not os.path.lexists(inside) or os.path.islink(inside):
+    if not os.path.lexists(inside) or os.path.islink(inside) or path in keep:
         return []
     below = [k for k in keep if k.startswith(path.rstrip("/") + "/")]
     if not below:
@@ -334,7 +334,7 @@ def _hide(root: str, path: str, keep: list[str], empty: str) -> list[str]:
             _mount(None, inside, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
                    | _locked_flags(inside))
         return [path]
-    if any(k == path for k in keep) or not os.path.isdir(inside):
+    if not os.path.isdir(inside):
         return []
     hidden = []
     for name in sorted(os.listdir(inside)):

@@ -288,3 +288,27 @@ def test_honest_code_keeps_every_point_and_the_kit_attack_scores_as_no_work(
     honest, attack_score, idle = scores["honest"], scores["attack"], scores["idle"]
     assert honest[0] == honest[1] > 0
     assert attack_score == idle and attack_score[0] < honest[0]
+
+
+@needs_root
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_the_gradescope_image_grades_the_reference_fully(installs, kit_wheel, cifar10_path,
+                                                         trained_models, tmp_path):
+    """run_autograder as Gradescope runs it, with the image's venv (the kit installed
+    non-editable): the reference solution and its trained models get every point."""
+    install = installs("gradescope")
+    bundle, _ = kit_wheel
+    submission = bundle / "submission"
+    shutil.rmtree(submission, ignore_errors=True)
+    write_submission(submission, reference_cells(), trained_models.reference())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(AUTOGRADER_ROOT=str(bundle), PYTHON=str(install.python),
+               CIFAR10_DIR=str(cifar10_path), AUTOGRADER_SECRET_FILE=str(tmp_path / "key"),
+               TMPDIR="/tmp")
+    (bundle / "run_autograder").chmod(0o755)  # zipfile does not restore modes
+    done = subprocess.run([str(bundle / "run_autograder")], env=env, capture_output=True,
+                          text=True, timeout=1200, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    doc = json.loads((bundle / "results" / "results.json").read_text())
+    assert doc["score"] == sum(t["max_score"] for t in doc["tests"]) == 100.0

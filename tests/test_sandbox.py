@@ -7,6 +7,7 @@ attack does not reach its goal, and the student is told clearly what happened.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ import pytest
 from corpus_cells import ROOT as CHECKOUT
 from corpus_cells import attack_cells, reference_cells
 
+from autograder import sandbox as sandbox_module
 from autograder.assignment import load as load_assignment
 from autograder.sandbox import (
     Isolation,
@@ -279,6 +281,41 @@ def test_student_code_imports_only_the_distributions_its_assignment_lists(assign
     found = json.loads(out.error.split("FOUND")[1])
     assert found == modules
     assert "numpy" in root and not root & {"matplotlib", "pytest", "autograder"}
+
+
+@needs_root
+def test_the_kit_inside_a_shown_folder_is_hidden_all_but_the_way_down(monkeypatch):
+    """A checkout that lies inside a folder the child's root shows whole (a kit cloned
+    under /usr, its venv inside it): the kit's files are masked, the venv stays."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-shown-", dir="/tmp"))
+    try:
+        os.chmod(folder, 0o755)
+        kit, venv = folder / "kit", folder / "kit" / "venv"
+        (kit / "autograder").mkdir(parents=True)
+        venv.mkdir()
+        (kit / "autograder" / "checks.py").write_text("SECRET CHECKS")
+        (kit / "notes.txt").write_text("SECRET NOTES")
+        (venv / "keep.txt").write_text("KEEP")
+        for path in (kit, kit / "autograder", venv):
+            os.chmod(path, 0o755)
+        plan = sandbox_module.child_python(load_assignment().child_distributions)
+        monkeypatch.setattr(sandbox_module, "child_python", lambda _: dataclasses.replace(
+            plan, show=(*plan.show, str(folder), str(venv)), hide=(str(kit),)))
+        paths = [str(kit / "autograder" / "checks.py"), str(kit / "notes.txt"),
+                 str(venv / "keep.txt")]
+        X = np.frombuffer("\n".join(paths).encode(), dtype=np.uint8).reshape(1, -1)
+        with session(attack_cells("read_secrets")) as s:
+            out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
+                         y=np.zeros(1, dtype=np.int64), reg=0.0)
+            hidden = s.isolation.hidden
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report = error_json(out)
+    assert "SECRET" not in out.error
+    assert report[paths[0]] == "failed: FileNotFoundError"
+    assert report[paths[1]] == "read: "
+    assert report[paths[2]] == "read: KEEP"
+    assert set(hidden) == {str(kit / "autograder"), str(kit / "notes.txt")}
 
 
 def test_confinement_note_names_what_did_not_hold():
