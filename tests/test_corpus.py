@@ -9,9 +9,17 @@ failing check's message contains; a list inside means one of those words). Entri
 bug lies outside what CIFAR-10 training runs set `cifar = false` and are graded without
 the 30 CIFAR-10 points, which keeps the corpus affordable on two cores (the reference,
 the training bugs and the hyperparameter bug all go through CIFAR-10).
+
+The NumPy edition's source rules (no automatic differentiation, imports from an allow-list)
+refuse most sandbox attacks before the child runs them. A hostile entry is therefore graded
+without the rules, so that it shows the sandbox containing it, unless its expected.toml
+says `rules = true` (an attack on the rules themselves); every other entry is graded as a
+course grades it, rules included.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -23,7 +31,9 @@ from autograder.assignment import load as load_assignment
 from autograder.assignments.linear.checks import TARGETS
 from autograder.grade import grade_submission
 
-ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken", "hostile")
+# honest/: the honest twins of attacks, the same work spelled the normal way (full points).
+KINDS = ("buggy", "broken", "hostile", "honest")
+ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in KINDS
                                for path in (CORPUS / kind).iterdir()
                                if (path / "expected.toml").is_file())
 WITHOUT_CIFAR = [t for t in TARGETS if t not in load_assignment().data_targets]
@@ -50,7 +60,10 @@ def test_corpus_entry_gets_its_score_and_messages(entry, grading_data, trained_m
                    y=np.zeros(1, dtype=np.int64), reg=0.0)
     keep = {reference._live.uid}
     before = traces(keep)
-    result = grade_submission(submission, data=grading_data,
+    assignment = load_assignment()
+    if entry.startswith("hostile/") and not spec.get("rules", False):
+        assignment = dataclasses.replace(assignment, rules={})
+    result = grade_submission(submission, data=grading_data, spec=assignment,
                               targets=None if cifar else WITHOUT_CIFAR)
     # Nothing the submission started or made outlives its grade.
     left = {kind: found - before[kind] for kind, found in traces(keep).items()}

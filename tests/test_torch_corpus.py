@@ -18,7 +18,9 @@ from torch_submissions import CORPUS, SPEC, build_entry, reference_cells
 from autograder import rules
 from autograder.grade import grade_submission
 
-ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in ("buggy", "broken", "hostile")
+# honest/: the honest twins of attacks, the same work spelled the normal way (full points).
+KINDS = ("buggy", "broken", "hostile", "honest")
+ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in KINDS
                                for path in (CORPUS / kind).iterdir()
                                if (path / "expected.toml").is_file())
 TARGETS = SPEC.check_module.TARGETS

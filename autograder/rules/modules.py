@@ -22,16 +22,18 @@ def module_table(allowed: Iterable[str]) -> dict[str, dict[str, str]]:
     `torch.serialization.pickle` then reaches a module the functions may not use)."""
     wanted = set(allowed)
     ancestors = {".".join(n.split(".")[:i]) for n in wanted for i in range(1, n.count(".") + 1)}
-    table: dict[str, dict[str, str]] = {}
+    imported: dict[str, types.ModuleType] = {}
     for name in sorted(wanted | ancestors):
         try:
-            module = importlib.import_module(name)
+            imported[name] = importlib.import_module(name)
         except ImportError:
             continue
-        table[name] = {key: (str(getattr(value, "__name__", "?"))
-                             if isinstance(value, types.ModuleType) else "")
-                       for key, value in vars(module).items() if not key.startswith("_")}
-    return table
+    # Read once all are imported: a package lists a submodule it loads lazily
+    # (`numpy.random`) only after its import.
+    return {name: {key: (str(getattr(value, "__name__", "?"))
+                         if isinstance(value, types.ModuleType) else "")
+                   for key, value in vars(module).items() if not key.startswith("_")}
+            for name, module in imported.items()}
 
 
 def device_factories(modules: Iterable[str]) -> list[str]:
