@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ MAX_TESTS = 5000
 MAX_TEXT = 64 << 10        # characters of one string in a result
 NOBODY = 65534
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+RESULT_FIELDS = {"submission": str, "content_hash": str, "score": float, "max_score": float,
+                 "tests": list, "problems": list, "elapsed_s": float, "limits": str}
 KILLED = ("the grading process was killed each time it graded this submission (out of "
           "memory, or killed by a signal); the next batch run will try again")
 
@@ -188,12 +190,13 @@ def validated(text: object, submission: str, content_hash: str,
         raise ValueError("not JSON") from None
     if isinstance(doc, dict) and set(doc) == {"error"}:
         raise ValueError(f"the worker failed: {clean_text(doc['error'], 2000)}")
-    fields = {"submission": str, "content_hash": str, "score": float, "max_score": float,
-              "tests": list, "problems": list, "elapsed_s": float, "limits": str}
-    if not isinstance(doc, dict) or set(doc) != set(fields):
+    if not isinstance(doc, dict) or set(doc) != {f.name for f in fields(GradeResult)}:
         raise ValueError("not a grade result")
-    for name, kind in fields.items():
+    for name, kind in RESULT_FIELDS.items():
         _check_type(doc[name], kind, name)
+    # A field added to GradeResult later crosses as text, a number, a flag or a list of
+    # text, never as anything to interpret.
+    extra = {name: _plain(doc[name], name) for name in doc if name not in RESULT_FIELDS}
     if doc["content_hash"] != content_hash:
         raise ValueError("it is the result of other content than this submission's")
     tests = [_test(t) for t in doc["tests"][:MAX_TESTS + 1]]
@@ -213,7 +216,20 @@ def validated(text: object, submission: str, content_hash: str,
         submission=submission, content_hash=content_hash, score=score,
         max_score=doc["max_score"], tests=tests,
         problems=[clean_text(p, MAX_TEXT) for p in doc["problems"]],
-        elapsed_s=max(0.0, doc["elapsed_s"]), limits=clean_text(doc["limits"], MAX_TEXT))
+        elapsed_s=max(0.0, doc["elapsed_s"]), limits=clean_text(doc["limits"], MAX_TEXT),
+        **extra)
+
+
+def _plain(value: object, name: str) -> object:
+    if isinstance(value, list) and len(value) <= MAX_TESTS \
+            and all(isinstance(v, str) for v in value):
+        return [clean_text(v, MAX_TEXT) for v in value]
+    if isinstance(value, str):
+        return clean_text(value, MAX_TEXT)
+    if value is None or isinstance(value, bool):
+        return value
+    _check_type(value, float, name)
+    return value
 
 
 def _check_type(value: object, kind: type, name: str) -> None:
