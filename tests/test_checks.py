@@ -407,9 +407,31 @@ def test_accuracy_needs_verified_code_and_never_asks_the_sandbox_to_train(tmp_pa
                                       "LinearSVM"], data=data, reference_train=trainer)}
     accuracy = results["LinearSVM: CIFAR-10 validation accuracy"]
     assert not accuracy.passed and trainer.asked == []
-    assert "only once linear_classifier passes every correctness check" in accuracy.output
+    assert "stands for your training only once these checks pass: linear_classifier: train " \
+        "steps W" in accuracy.output
     assert "cifar_train" not in {op for op, _ in session.calls}
     assert results[SAVED].passed
+
+
+@pytest.mark.parametrize("edit, keeps", [
+    (("y_pred = np.argmax(X.dot(self.W), axis=1)", "y_pred = np.argmin(X.dot(self.W), axis=1)"),
+     True),
+    (("idx = np.random.choice(num_train, batch_size)",
+      "idx = np.random.choice(num_train, batch_size, replace=False)"), True),
+    (("self.W -= learning_rate * grad", "self.W += learning_rate * grad"), False),
+    (("idx = np.random.choice(num_train, batch_size)", "idx = np.arange(batch_size)"), False),
+])
+def test_the_reference_stands_for_training_verified_by_its_own_checks(tmp_path, edit, keeps):
+    """A bug outside what SGD computes on CIFAR-10 (predict; no batch larger than the
+    data) costs its own check only; a wrong step or a fixed minibatch costs the accuracy."""
+    W, data = _small_data()
+    _save(tmp_path, "svm_best.npz", W)
+    results = {r.name: r for r in checks.run_checks(
+        InProcessSession(solution(edit), folder=tmp_path), SEED, FAST,
+        targets=["svm_loss_vectorized", "linear_classifier", "LinearSVM"], data=data,
+        reference_train=Trainer(W))}
+    assert not all(r.passed for n, r in results.items() if n.startswith("linear_classifier"))
+    assert results["LinearSVM: CIFAR-10 validation accuracy"].passed == keeps
 
 
 class SlowTrainer(Trainer):

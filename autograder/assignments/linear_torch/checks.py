@@ -61,7 +61,7 @@ API = Api(
     argmax="torch.argmax(X.mm(W), dim=1)",
     argmax_scores="torch.argmax(scores, dim=1)",
     left_W="train_linear_classifier returned W None",
-    trains_with=("train_linear_classifier", "sample_batch", "predict_linear_classifier"),
+    training_also=("sample_batch: rows of X with their labels",),
     notebooks=dict.fromkeys(TARGETS[:-2], "linear_classifier.ipynb"),
 )
 
