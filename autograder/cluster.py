@@ -151,12 +151,27 @@ def _attempt(item: Found, content_hash: str, line: Mapping[str, Any],
     if "result" not in line:
         return Attempt(item, content_hash, ERROR, "the grader failed on this submission ("
                        f"{clean_text(line.get('error', 'no result'), 2000)})")
+    failure = _worker_failure(line["result"])
+    if failure is not None:
+        return Attempt(item, content_hash, ERROR, "the grader failed on this submission on "
+                       f"its Dask worker ({failure}); the next batch run will try again")
     try:
         result = validated(line["result"], item.submission, content_hash, expected)
     except ValueError as exc:
         return Attempt(item, content_hash, ERROR, f"the Dask worker's result was refused "
                        f"({exc}); nothing was stored; the next batch run will try again")
     return Attempt(item, content_hash, GRADED, result=result)
+
+
+def _worker_failure(text: object) -> str | None:
+    """The task's own `{"error": ...}` (the grader raised on the worker), else None."""
+    try:
+        doc = json.loads(text) if isinstance(text, str) and len(text) < MAX_TEXT else None
+    except ValueError:
+        return None
+    if isinstance(doc, dict) and set(doc) == {"error"}:
+        return clean_text(doc["error"], 2000)
+    return None
 
 
 def expected_checks(rubric: Rubric, spec: Assignment) -> list[dict[str, float]]:
@@ -188,8 +203,6 @@ def validated(text: object, submission: str, content_hash: str,
         doc = json.loads(text)
     except ValueError:
         raise ValueError("not JSON") from None
-    if isinstance(doc, dict) and set(doc) == {"error"}:
-        raise ValueError(f"the worker failed: {clean_text(doc['error'], 2000)}")
     if not isinstance(doc, dict) or set(doc) != {f.name for f in fields(GradeResult)}:
         raise ValueError("not a grade result")
     for name, kind in RESULT_FIELDS.items():
@@ -272,9 +285,14 @@ class _Relay:
         self._keys = {key for key, _, _ in job["tasks"]}
         self._broken = ""
         self._stderr = tempfile.TemporaryFile()
+        # The kit's folder on its path: the relay runs in / (nothing of the batch's folder
+        # is its business), and the kit may be run from a checkout without being installed.
+        kit = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(filter(None, [kit, os.environ.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autograder.cluster"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self._stderr, cwd="/")
+            stdout=subprocess.PIPE, stderr=self._stderr, cwd="/",
+            env={**os.environ, "PYTHONPATH": path})
         try:
             self.proc.stdin.write(pickle.dumps(job))
             self.proc.stdin.close()

@@ -294,8 +294,8 @@ def test_forged_results_are_refused_and_a_pickled_one_never_runs(
     markers = Path(tempfile.mkdtemp(prefix="cluster-marker-", dir="/tmp"))
     markers.chmod(0o777)
     marker = markers / "ran"
-    names = ["honest_twin", "over_max", "other_content", "not_json", "pickled",
-             "pickled_type"]
+    names = ["honest_twin", "over_max", "other_content", "not_json", "worker_failed",
+             "pickled", "pickled_type"]
     folder = submissions(tmp_path / "submitted", names)
     store = tmp_path / "grades.sqlite"
     worker_env = {**env, "FORGER_MARKER": str(marker)}
@@ -316,5 +316,7 @@ def test_forged_results_are_refused_and_a_pickled_one_never_runs(
     assert "refused (the check 'svm_loss_naive" in grades["over_max"][2]
     assert "other content than this submission's" in grades["other_content"][2]
     assert "refused (not JSON)" in grades["not_json"][2]
+    assert ("the grader failed on this submission on its Dask worker (GradingError: "
+            "CIFAR-10 not found on this worker)") in grades["worker_failed"][2]
     for name in ("pickled", "pickled_type"):
         assert "only able to deserialize data with ['msgpack']" in grades[name][2]

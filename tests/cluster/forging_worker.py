@@ -9,6 +9,7 @@ submission's name:
 - `over_max`: one check scored above its points;
 - `other_content`: the content hash of other content;
 - `not_json`: text that is not JSON;
+- `worker_failed`: what the kit's task sends when the grader raises on the worker;
 - `pickled`: an object whose unpickling writes $FORGER_MARKER;
 - `pickled_type`: an object whose type's unpickling writes $FORGER_MARKER (the worker sends
   every result's type pickled to the client).
@@ -65,6 +66,8 @@ def forged(path: str, submission: str, rubric, cifar10_dir, assignment) -> objec
         doc["content_hash"] = "0" * len(content_hash)
     elif submission == "not_json":
         return "score: 100"
+    elif submission == "worker_failed":
+        return json.dumps({"error": "GradingError: CIFAR-10 not found on this worker"})
     elif submission == "pickled":
         return Payload()
     elif submission == "pickled_type":
