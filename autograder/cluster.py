@@ -11,13 +11,15 @@ module sends each submission to a worker and hands back what came of it. What cr
   the submission, so nobody can post a result under a key the batch is waiting for;
 - what comes back: the worker's task returns its GradeResult as JSON text. The Dask client
   itself runs in a relay process (`python -m autograder.cluster`), never in the batch:
-  distributed's protocol unpickles what its peers send (exceptions, a result's type)
-  whatever a client's deserializers say, so the process that talks to the cluster holds
-  neither the store nor, when the batch runs as root, root (it drops to `nobody` before it
-  connects). The relay hands the parent one JSON line per task; the parent parses each as
-  data and validates it (`validated`: the schema, types and bounds, every check's points
-  against the rubric, the content hash against its own) before the store sees it. Anything
-  else becomes that submission's error, retried by the next run, never a grade.
+  distributed's protocol unpickles what its peers send (a result's type, exceptions,
+  warnings) whatever a client's deserializers say. The relay takes results as msgpack
+  only and rebuilds a result's type only as a builtin type; for the rest, the process
+  that talks to the cluster holds neither the store nor, when the batch runs as root,
+  root (it drops to `nobody` before it connects). It hands the parent one JSON line per
+  task; the parent parses each as data and validates it (`validated`: the schema, types
+  and bounds, every check's points against the rubric, the content hash against its own)
+  before the store sees it. Anything else becomes that submission's error, retried by the
+  next run, never a grade.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -283,6 +285,15 @@ def test_only_a_peer_with_the_course_certificate_joins_the_cluster(
             Client(address.replace("tls://", "tcp://"), timeout="5s", set_as_default=False)
         with pytest.raises((OSError, TimeoutError)):
             course_client(address, other, timeout="5s")
+        # TLS that trusts the course's CA but shows no certificate: the scheduler refuses.
+        context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+        context.check_hostname = False
+        host, port = address.removeprefix("tls://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as raw, \
+                context.wrap_socket(raw) as tls, pytest.raises(ssl.SSLError,
+                                                               match="CERTIFICATE_REQUIRED"):
+            tls.sendall(b"\0" * 8)
+            tls.recv(1)
 
 
 def test_forged_results_are_refused_and_a_pickled_one_never_runs(
