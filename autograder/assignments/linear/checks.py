@@ -124,10 +124,10 @@ class Grading(engine.Grading):
     api: Api = NUMPY
     _references: dict[str, tuple[dict[str, float] | None, str]] = field(
         default_factory=dict)
-    # check name -> passed, where a failure that only small data shows (a batch larger
-    # than the data, which CIFAR-10 never asks for) counts as passed.
+    # check name -> passed (for the gradient checks the reference's standing needs).
     _passed: dict[str, bool] = field(default_factory=dict)
-    _small_data_only: set[str] = field(default_factory=set)
+    # (train's check, classifier) -> what failed through that classifier, or None.
+    _training: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _oracle: dict[tuple, tuple[float, np.ndarray]] = field(default_factory=dict)
     _speed: dict[str, tuple[list[SpeedRound], str | None]] = field(default_factory=dict)
     _naive_problem: dict[str, str] = field(default_factory=dict)
@@ -140,16 +140,18 @@ class Grading(engine.Grading):
 
     def record(self, check: Check, passed: bool) -> None:
         super().record(check, passed)
-        self._passed[check.name] = passed or check.name in self._small_data_only
+        self._passed[check.name] = passed
 
     def unverified_training(self, cls: str) -> list[str]:
         """The checks that say whether `cls` trains as the reference does (its loss's
-        gradient, train's losses, step and sampling) that did not run or did not pass."""
+        gradient; train's losses, step and sampling as seen through `cls`) that did not
+        run or did not pass."""
         loss_fn = CLASS_LOSS[cls]
         needed = [f"{loss_fn}: gradient, {case.label}" for case in self.cases(loss_fn)]
-        needed += [f"{self.api.train_target}: {name}" for name in TRAINING_CHECKS]
         needed += list(self.api.training_also)
-        return [name for name in needed if not self._passed.get(name)]
+        missing = [name for name in needed if not self._passed.get(name)]
+        return missing + [f"{self.api.train_target}: {key}" for key in TRAINING_CHECKS
+                          if (key, cls) not in self._training or self._training[key, cls]]
 
     def cases(self, fn: str) -> list[LossCase]:
         kind = kind_of(fn)
@@ -546,19 +548,28 @@ def _trainable(g: Grading) -> list[str]:
 Shape = tuple[int, int, int]
 
 
-def _first_failure(judge: Callable[[str, Shape | None], str | None],
-                   classes: Iterable[str]) -> str | None:
+def _judged(g: Grading, key: str | None, judge: Callable[[str, Shape | None], str | None],
+            classes: Iterable[str], shapes: Iterable[Shape | None] | None = None
+            ) -> str | None:
     """`judge(cls, shape)` for each classifier and size (None: the check's own small
-    problem, then the larger shapes); the first failure, naming where it showed, or None."""
+    problem, then the larger shapes); the first failure, naming where it showed, or None.
+    Each classifier's own outcome is kept under `key` (one of TRAINING_CHECKS) for the
+    reference's standing: a failure through LinearSVM's broken loss is not Softmax's."""
+    first = None
     for cls in classes:
-        for shape in SIZES:
+        problem = None
+        for shape in SIZES if shapes is None else shapes:
             problem = judge(cls, shape)
             if problem:
                 where = [] if cls == "LinearSVM" else [cls]
                 if shape is not None:
                     where.append("N={} D={} C={}".format(*shape))
-                return f"{problem} ({', '.join(where)})" if where else problem
-    return None
+                problem = f"{problem} ({', '.join(where)})" if where else problem
+                break
+        if key is not None:
+            g._training[key, cls] = problem
+        first = first or problem
+    return first
 
 
 SIZES: tuple[Shape | None, ...] = (None, *inputs.LARGER_SHAPES)
@@ -595,7 +606,8 @@ def train_history_check(points: float, api: Api = NUMPY) -> Check:
         return why or _history(out, 7)[1]
 
     def evaluate(g: Grading) -> Verdict:
-        problem = _first_failure(lambda cls, shape: judge(g, cls, shape), _trainable(g))
+        problem = _judged(g, HISTORY_CHECK, lambda cls, shape: judge(g, cls, shape),
+                          _trainable(g))
         return failed(problem) if problem else passed(
             "7 losses for num_iters=7, on every problem size")
 
@@ -603,40 +615,57 @@ def train_history_check(points: float, api: Api = NUMPY) -> Check:
                  api.train_target, points, evaluate)
 
 
+def _sampling_problem(g: Grading, cls: str, api: Api) -> tuple[str | None, bool]:
+    """(what is wrong with train's sampling through `cls`, or None; whether it shows only
+    on a batch larger than the data, which CIFAR-10 never asks for)."""
+    problem = inputs.tiny_problem(g.seed)
+    out, why = _train(g, problem, "sampling", cls, learning_rate=0.0, reg=0.0, num_iters=10,
+                      batch_size=16)
+    if why:
+        error = out.error or ""
+        if not out.ok and ("replace" in error or "larger sample" in error):
+            return (f"train failed with batch_size=16 > num_train=5 ({out.error}): sample the "
+                    f"minibatch WITH replacement, {api.sample}"), True
+        return why, False
+    history, why = _history(out, 10)
+    if why:
+        return why, False
+    if np.ptp(history) > 1e-12 * max(1.0, abs(float(history.mean()))):
+        return None, False
+    loss_fn = CLASS_LOSS[cls]
+    case = g.cases(loss_fn)[0]
+    if _wrong_answer(g, loss_fn, case, g.loss(loss_fn, case)):
+        return (f"with learning_rate=0 every iteration reported the same loss, but train's "
+                f"losses come from your {loss_fn}, which returns wrong losses (see its "
+                "checks): fix it, then this check can tell whether train draws a new "
+                "minibatch each iteration"), False
+    return ("with learning_rate=0 every iteration reported the same loss, so train uses the "
+            "same examples every time: draw a new minibatch each iteration with "
+            f"{api.sample}"), False
+
+
 def train_sampling_check(points: float, api: Api = NUMPY) -> Check:
-    """With learning_rate=0 on 5 rows and batch_size=16, the minibatch losses differ."""
+    """With learning_rate=0 on 5 rows and batch_size=16, the minibatch losses differ, in
+    each classifier."""
 
     def evaluate(g: Grading) -> Verdict:
-        problem = inputs.tiny_problem(g.seed)
-        out, why = _train(g, problem, "sampling", learning_rate=0.0, reg=0.0, num_iters=10,
-                          batch_size=16)
-        if why:
-            error = out.error or ""
-            if not out.ok and ("replace" in error or "larger sample" in error):
-                # CIFAR-10's batches are never larger than its data: train's use there is
-                # not in doubt, and the reference still stands for it.
-                g._small_data_only.add(f"{api.train_target}: {SAMPLING_CHECK}")
-                return failed(f"train failed with batch_size=16 > num_train=5 ({out.error}): "
-                              f"sample the minibatch WITH replacement, {api.sample}")
-            return failed(why)
-        history, why = _history(out, 10)
-        if why:
-            return failed(why)
-        if np.ptp(history) <= 1e-12 * max(1.0, abs(float(history.mean()))):
-            loss_fn = CLASS_LOSS["LinearSVM"]
-            case = g.cases(loss_fn)[0]
-            if _wrong_answer(g, loss_fn, case, g.loss(loss_fn, case)):
-                return failed(f"with learning_rate=0 every iteration reported the same loss, "
-                              f"but train's losses come from your {loss_fn}, which returns "
-                              "wrong losses (see its checks): fix it, then this check can tell "
-                              "whether train draws a new minibatch each iteration")
-            return failed("with learning_rate=0 every iteration reported the same loss, so "
-                          "train uses the same examples every time: draw a new minibatch each "
-                          f"iteration with {api.sample}")
-        return passed("a new minibatch every iteration, batch_size > num_train works")
+        small_only: set[str] = set()
 
-    return Check(f"{api.train_target}: {SAMPLING_CHECK}",
-                 api.train_target, points, evaluate)
+        def judge(cls: str, _shape: Shape | None) -> str | None:
+            problem, only_small = _sampling_problem(g, cls, api)
+            if only_small:
+                small_only.add(cls)
+            return problem
+
+        problem = _judged(g, SAMPLING_CHECK, judge, _trainable(g), shapes=(None,))
+        for cls in small_only:
+            # CIFAR-10's batches are never larger than its data: train's use there is not
+            # in doubt, and the reference still stands for it.
+            g._training[SAMPLING_CHECK, cls] = None
+        return failed(problem) if problem else passed(
+            "a new minibatch every iteration, batch_size > num_train works")
+
+    return Check(f"{api.train_target}: {SAMPLING_CHECK}", api.train_target, points, evaluate)
 
 
 def _step_problem(g: Grading, cls: str, shape: Shape | None,
@@ -678,8 +707,8 @@ def train_step_check(points: float, api: Api = NUMPY) -> Check:
     in each classifier, on 20 rows and on the larger shapes."""
 
     def evaluate(g: Grading) -> Verdict:
-        problem = _first_failure(lambda cls, shape: _step_problem(g, cls, shape, api),
-                                 _trainable(g))
+        problem = _judged(g, STEP_CHECK, lambda cls, shape: _step_problem(g, cls, shape, api),
+                          _trainable(g))
         return failed(problem) if problem else passed(
             "W moved by -learning_rate * grad, on every problem size")
 
@@ -750,8 +779,8 @@ def predict_check(points: float, api: Api = NUMPY) -> Check:
     classifier, on 25 rows and on the larger shapes."""
 
     def evaluate(g: Grading) -> Verdict:
-        problem = _first_failure(lambda cls, shape: _predict_problem(g, cls, shape, api),
-                                 CLASSIFIERS)
+        problem = _judged(g, None, lambda cls, shape: _predict_problem(g, cls, shape, api),
+                          CLASSIFIERS)
         return failed(problem) if problem else passed(
             "all labels equal argmax(X.dot(W)), on every problem size")
 
