@@ -5,15 +5,17 @@
             result = grade_submission(path, data=data)
 
 What a grading run shares between submissions lives in `GradingData`: the CIFAR-10 split
-(the child's folder holds train images and labels and the val/test images; the labels of
-val and test stay here, in the parent) and the reference timing (`ReferenceTiming`: the
+(the child's folder holds the training images and labels; the validation and test images
+and labels stay here, in the parent), the reference timing (`ReferenceTiming`: the
 trusted reference losses of the assignment's check module, run in a sandbox session with the
-same limits as a student's and measured once per run).
+same limits as a student's and measured once per run) and the reference training
+(`ReferenceTraining`: the only W any accuracy point is scored on, trained here).
 
 A submission that cannot be parsed (invalid JSON, a deleted or broken cell, a missing
-.npz) still gets every check of the rubric: what intake could not read scores 0 with the
-reason, so totals stay comparable across students. Nothing here raises for a bad
-submission; a missing data set or a broken installation is an error for the instructor.
+model file, whatever its layout) still gets every check of the rubric: what intake could
+not read scores 0 with the reason, so totals and maxima stay comparable across students.
+Nothing here raises for a bad submission; a missing data set or a broken installation is
+an error for the instructor.
 """
 
 from __future__ import annotations
@@ -306,8 +308,8 @@ def blocked_targets(submission: intake.Submission,
     """Check target -> the intake problems (as text) that keep it from being graded.
 
     A cell's problem blocks only its own checks; checks that merely use it (the train
-    checks use svm_loss_vectorized, the CIFAR-10 checks use linear_classifier) still run
-    and say in their own message that the code they need is unavailable. A model file
+    checks use svm_loss_vectorized) still run and say in their own message that the code
+    they need is unavailable. A model file
     holds what all the checks of its classifier need (`Assignment.blocks`)."""
     blocked: dict[str, list[str]] = {}
     for problem in submission.problems:
