@@ -256,8 +256,9 @@ def _refuse(attempts: list[Attempt], store: GradeStore, rhash: str, run: BatchRu
 
 
 def _error_result(item: Found, content_hash: str, message: str) -> GradeResult:
+    # The message can quote entry names and a worker's exception: cleaned like a grade's.
     return GradeResult(submission=item.submission, content_hash=content_hash, score=0.0,
-                       max_score=0.0, tests=[], problems=[f"not graded: {message}"])
+                       max_score=0.0, tests=[], problems=[clean_text(f"not graded: {message}")])
 
 
 class _Progress:
