@@ -4,7 +4,10 @@
 
 FOLDER is either nbgrader's `submitted/` folder (`FOLDER/<student>/<assignment>/`) or a
 flat folder of zips (`FOLDER/<student>.zip`); both may be mixed, and a plain
-`FOLDER/<student>/` holding the notebooks works too. The submission id is the student.
+`FOLDER/<student>/` holding the notebooks works too. The submission id is the student
+folder's or zip's name made an id by `ids.submission_id` (printable, bounded). An entry
+that is a link, or whose assignment folder is one, is refused; two entries with one id
+never replace a stored grade (`discover`, `_settle`).
 
 How a run goes:
 

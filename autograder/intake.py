@@ -15,6 +15,12 @@ Reading is bounded: `load_submission` parses in a separate process with limits o
 `ast` use gigabytes, a zip bomb or a damaged archive costs that submission a clear
 message, never the grader's memory or the rest of the batch. Every text taken from the
 submission (file names, cell sources) is decoded leniently.
+
+No file is read through a link: a folder is walked one component at a time with
+O_NOFOLLOW, from the submission itself (and nbgrader's student folder) down to every file
+read, and a link on the way, a hard-linked file or a link member of a .zip refuses the
+whole submission with a message naming it. The submission's id is `ids.submission_id`
+of its name.
 """
 
 from __future__ import annotations
