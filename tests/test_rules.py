@@ -296,3 +296,201 @@ def predict_linear_classifier(W, X):
 
 def test_a_cell_that_does_not_parse_is_left_to_intake():
     assert scan(svm_loss_vectorized="def svm_loss_vectorized(W, X, y, reg)\n    pass\n") == {}
+
+
+# ---------------------------------------------------------------- by meaning, not by spelling
+
+
+@pytest.mark.parametrize("body", [
+    # A keyword argument names a parameter; only requires_grad= turns gradients on.
+    "return _helper(X, W, want_grad=True, gradient=None)",
+    "V = torch.zeros_like(W, requires_grad=False); return X.sum(), V",
+    # Switches called only to turn autograd off.
+    "with torch.inference_mode():\n        s = X.mm(W)\n    return s.sum(), W",
+    "torch.set_grad_enabled(False); return X.sum(), W",
+    "with torch.set_grad_enabled(mode=False):\n        s = X.mm(W)\n    return s.sum(), W",
+    # The standard library's harmless modules; a load that rebuilds no code.
+    "import statistics; return statistics.fmean([1.0]), W",
+    "from typing import Optional; from functools import reduce; return X.sum(), W",
+    "from collections import defaultdict; d = defaultdict(list); return X.sum(), W",
+])
+def test_honest_constructs_break_no_rule(body):
+    cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n\n" \
+           "def _helper(X, W, want_grad=False, gradient=None):\n    return X.sum(), W\n"
+    assert scan(svm_loss_vectorized=cell) == {}
+
+
+@pytest.mark.parametrize("body", [
+    "torch.set_grad_enabled(True); return X.sum(), W",
+    "with torch.inference_mode(False):\n        pass\n    return X.sum(), W",
+    "m = torch.set_grad_enabled(False); m.prev = True; return X.sum(), W",
+    "get = torch.load('f.pt', weights_only=False); return X.sum(), W",
+    "get = torch.load('f.pt', None, pickle); return X.sum(), W",
+    "from typing import get_type_hints; return X.sum(), get_type_hints(svm_loss_vectorized)",
+    "import operator; return X.sum(), W",
+    "import importlib; return X.sum(), W",
+])
+def test_what_only_looks_honest_still_counts(body):
+    cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n"
+    assert blocked(svm_loss_vectorized=cell) == {"svm_loss_vectorized"}
+
+
+@pytest.mark.parametrize("body, flagged", [
+    # The issue's move: an input's name rebound to a device, then used as one.
+    ("X = 'cpu'; m = W.to(X)", True),
+    ("dev = X.device; m = torch.zeros(2, device=dev)", False),
+    ("dev = X.device; dev = 'cpu'; m = torch.zeros(2, device=dev)", True),
+    ("dev, n = X.device, 2; m = torch.zeros(n, device=dev)", False),
+    ("dev, n = 'cpu', 2; m = torch.zeros(n, device=dev)", True),
+    ("dev, n = _pair(X); m = torch.zeros(n, device=dev)", True),
+    ("for dev in ['cpu']:\n        pass\n    m = torch.zeros(2, device=dev)", True),
+    ("m = torch.zeros(2, device=DEVICE)", True),
+    ("m = torch.zeros(2, **{'device': X.device})", False),
+    ("m = torch.zeros(2, **{'device': 'cpu'})", True),
+    ("kw = {'device': X.device}; m = torch.zeros(2, **kw)", True),
+    ("scores = X.mm(W); m = torch.zeros(2, device=scores.device)", False),
+    ("m = W.to(X.double().device)", False),
+    # A helper's parameter follows the inputs where every call passes what does.
+    ("def make(n, where):\n        return torch.zeros(n, device=where)\n"
+     "    m = make(2, X.device)", False),
+    ("def make(n, where):\n        return torch.zeros(n, device=where)\n"
+     "    m = make(2, X.device) + make(2, 'cpu')", True),
+    ("def make(n, where):\n        return torch.zeros(n, device=where)\n"
+     "    f = make; m = f(2, 'cpu')", True),
+    # A tensor read only in indexes may live anywhere; one that leaves them may not.
+    ("rows = torch.arange(X.shape[0]); m = X[rows, y]", False),
+    ("rows = torch.arange(X.shape[0]); cols = rows.unsqueeze(1); m = X[cols, y]", False),
+    ("rows = torch.arange(X.shape[0]); m = X[rows, y] + rows", True),
+    ("rows = torch.arange(X.shape[0]); rows = rows + 1; m = X[rows, y]", True),
+    # A 0-dim tensor of a number beside a tensor of the inputs acts as a scalar.
+    ("m = torch.maximum(torch.tensor(0.0), X)", False),
+    ("m = torch.tensor(0.0)", True),
+])
+def test_the_device_rule_follows_what_names_are_bound_to(body, flagged):
+    cell = "DEVICE = 'cpu'\n\ndef _pair(t):\n    return 'cpu', 2\n\n" \
+           f"def svm_loss_vectorized(W, X, y, reg):\n    {body}\n    return m, W\n"
+    found = scan(svm_loss_vectorized=cell).get("device", {})
+    assert ("svm_loss_vectorized" in found) == flagged, found
+
+
+STARTER = textwrap.dedent('''
+    import statistics
+    from abc import abstractmethod
+    from typing import Dict, List, Callable, Optional
+
+    import torch
+
+
+    class LinearClassifier:
+        def train(self, X, y):
+            self.W, history = train_linear_classifier(self.loss, self.W, X, y)
+            return history
+
+        def predict(self, X: torch.Tensor):
+            return predict_linear_classifier(self.W, X)
+
+        @abstractmethod
+        def loss(self, W, X_batch, y_batch, reg):
+            raise NotImplementedError
+
+        def load(self, path: str):
+            self.W = torch.load(path, map_location="cpu")["W"]
+
+        def restore(self, path: str):
+            self.W = torch.load(path, weights_only=False)["W"]
+
+
+    class LinearSVM(LinearClassifier):
+        def loss(self, W, X_batch, y_batch, reg):
+            return svm_loss_vectorized(W, X_batch, y_batch, reg)
+
+
+    def svm_loss_vectorized(W, X, y, reg):
+        return X.mm(W).sum(), torch.zeros_like(W)
+
+
+    def softmax_loss_vectorized(W, X, y, reg):
+        return X.mm(W).sum(), torch.zeros_like(W)
+
+
+    def sample_batch(X, y, num_train, batch_size):
+        idx = torch.randint(num_train, (batch_size,))
+        return X[idx], y[idx]
+
+
+    def train_linear_classifier(loss_func, W, X, y):
+        X_batch, y_batch = sample_batch(X, y, X.shape[0], 2)
+        return W, [loss_func(W, X_batch, y_batch, 0.0)[0].item()]
+
+
+    def predict_linear_classifier(W, X):
+        y_pred = torch.zeros(X.shape[0], dtype=torch.int64)
+        y_pred = X.mm(W).argmax(dim=1)
+        return y_pred
+
+
+    def test_one_param_set(cls: LinearClassifier, data_dict, lr, reg):
+        return cls, 0.0, 0.0
+''')
+STARTER_IDS = ["svm_loss_vectorized", "softmax_loss_vectorized", "sample_batch",
+               "train_linear_classifier", "predict_linear_classifier", "test_one_param_set"]
+
+
+def starter_scan(source: str) -> dict[str, dict[str, list[str]]]:
+    from autograder import rules
+
+    return rules.scan(dict.fromkeys(STARTER_IDS, source), RULES)
+
+
+def test_the_starter_s_template_code_that_no_graded_function_reaches_is_the_course_s():
+    # One module provides every definition (EECS 498's layout): its imports, the template
+    # class's loads (one of them unsafe, but never run by a graded function), sample_batch's
+    # torch.randint and predict's torch.zeros are not the losses' code.
+    assert starter_scan(STARTER) == {}
+
+
+def test_a_graded_function_that_reaches_the_template_is_judged_on_it():
+    reaching = STARTER.replace("return X.mm(W).sum(), torch.zeros_like(W)\n\n\ndef softmax",
+                               "LinearSVM().restore('w.pt')\n"
+                               "    return X.mm(W).sum(), torch.zeros_like(W)\n\n\ndef softmax", 1)
+    assert reaching != STARTER
+    found = starter_scan(reaching)["autograd"]
+    assert any("torch.load" in f and "in LinearClassifier" in f
+               for f in found["svm_loss_vectorized"])
+    # What it unpickles, in code that now runs, can install anything for every function.
+    assert set(found) == {"svm_loss_vectorized", "softmax_loss_vectorized",
+                          "train_linear_classifier"}
+
+
+def test_a_graded_function_the_grader_calls_counts_for_what_it_installs():
+    # sample_batch is called by the grader itself, even though train names it too.
+    installing = STARTER.replace("    idx = torch.randint(num_train, (batch_size,))\n",
+                                 "    torch.Tensor.slope = lambda t: t.grad\n"
+                                 "    idx = torch.randint(num_train, (batch_size,))\n")
+    assert set(starter_scan(installing)["autograd"]) == {
+        "svm_loss_vectorized", "softmax_loss_vectorized", "train_linear_classifier"}
+
+
+NUMPY = load("linear").rules
+
+
+@pytest.mark.parametrize("cell, flagged", [
+    ("import torch\n\ndef svm_loss_vectorized(W, X, y, reg):\n"
+     "    t = torch.tensor(W, requires_grad=True)\n    (X @ t).sum().backward()\n"
+     "    return 0.0, t.grad.numpy()\n", True),
+    ("def svm_loss_vectorized(W, X, y, reg):\n    import sys\n"
+     "    return 0.0, sys.modules['tor' + 'ch']\n", True),
+    ("def svm_loss_vectorized(W, X, y, reg):\n    return 0.0, getattr(np, 'zeros')(W.shape)\n",
+     True),
+    ("from builtins import range\nimport numpy as np\nfrom random import shuffle\n"
+     "from past.builtins import xrange\n\n"
+     "def svm_loss_vectorized(W, X, y, reg, want_grad=True):\n"
+     "    import statistics\n    rows = np.arange(X.shape[0])\n"
+     "    return statistics.fmean([0.0]), np.zeros_like(W)\n", False),
+])
+def test_the_numpy_edition_bans_automatic_differentiation_by_an_import_allow_list(cell,
+                                                                                  flagged):
+    from autograder import rules
+
+    found = rules.scan({"svm_loss_vectorized": cell}, NUMPY)
+    assert ("svm_loss_vectorized" in found.get("autograd", {})) == flagged, found

@@ -62,6 +62,7 @@ class Graph:
 def ambient_roots(graph: Graph, kinds: set[str], covered: set[str]) -> list[Root]:
     """The code that can reach every covered function at run time (the `kinds` of it)."""
     roots: list[Root] = []
+    live: set[int] | None = None
     for tree in graph.unique:
         label = graph.label[id(tree)]
         top = f"at the top level of {label}'s cell"
@@ -78,9 +79,26 @@ def ambient_roots(graph: Graph, kinds: set[str], covered: set[str]) -> list[Root
             roots += [(d, "", True) for n in _escaping(tree) if n in graph.defined
                       and n not in covered for d in graph.defined[n]]
         if "stored" in kinds:
+            live = _runnable(graph) if live is None else live
             roots += [(value, f"stored on an attribute in {label}'s cell", True)
-                      for value in _stored_on_attributes(tree)]
+                      for value, home in _stored_on_attributes(tree)
+                      if home is None or id(home) in live]
     return roots
+
+
+def _runnable(graph: Graph) -> set[int]:
+    """The definitions that can run at all: what every cell runs when it runs, the
+    functions the grader calls (a cell's grade_id), and what they name, transitively."""
+    starts = [root for tree in graph.unique for root in cell_top_level(tree, "")]
+    starts += [(d, "", True) for name in graph.trees for d in graph.defined.get(name, [])]
+    live: set[int] = set()
+
+    def note(node: ast.AST) -> list[str]:
+        live.add(id(node))
+        return []
+
+    reach(starts, graph, set(), note)
+    return live
 
 
 def cell_top_level(tree: ast.Module, label: str) -> list[Root]:
@@ -119,12 +137,30 @@ def reach(roots: Iterable[Root], graph: Graph, skip: set[str], breaks: Breaks
         seen.add(id(node))
         where = node.name if isinstance(node, DEFINITIONS) else ""
         found += [(what, where, "" if where else label) for what in breaks(node)]
+        classes = _named_for_use(node) if deep else set()
         todo += [(d, "", True) for n in referenced(node) if n in graph.defined
                  and n not in skip for d in graph.defined[n]
-                 if id(d) not in seen and (deep or not isinstance(d, ast.ClassDef))]
+                 if id(d) not in seen and (n in classes or not isinstance(d, ast.ClassDef))]
         todo += [(v, text, True) for n in _free(node) if n in graph.values and n not in skip
                  for v, text in graph.values[n] if id(v) not in seen]
     return found
+
+
+def _named_for_use(node: ast.AST) -> set[str]:
+    """The names `node` uses outside annotations: a class named only in an annotation
+    (`cls: LinearClassifier`) runs none of its methods."""
+    quiet = {id(n) for a in ast.walk(node) for part in _annotations(a) for n in ast.walk(part)}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and id(n) not in quiet}
+
+
+def _annotations(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.arg):
+        return [node.annotation] if node.annotation is not None else []
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
+        return [node.returns]
+    if isinstance(node, ast.AnnAssign):
+        return [node.annotation]
+    return []
 
 
 def _bindings(tree: ast.Module) -> tuple[list[ast.AST], dict[str, list[ast.AST]]]:
@@ -199,16 +235,18 @@ def _escaping(tree: ast.Module) -> set[str]:
     a class's bases or an annotation, which hand nothing to anyone."""
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     quiet = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in c.bases}
-    quiet |= {id(n) for a in ast.walk(tree) if isinstance(a, ast.arg) and a.annotation
-              for n in ast.walk(a.annotation)}
-    quiet |= {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
-              and f.returns for n in ast.walk(f.returns)}
+    quiet |= {id(n) for a in ast.walk(tree) for part in _annotations(a) for n in ast.walk(part)}
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Load) and id(n) not in called | quiet}
 
 
-def _stored_on_attributes(tree: ast.Module) -> list[ast.AST]:
-    """Values assigned to an attribute anywhere (`torch.Tensor.grad_of = lambda ...`)."""
-    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AugAssign)
-            and any(isinstance(t, ast.Attribute)
-                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
+def _stored_on_attributes(tree: ast.Module) -> list[tuple[ast.AST, ast.AST | None]]:
+    """Values assigned to an attribute anywhere (`torch.Tensor.grad_of = lambda ...`),
+    each with the top-level definition it is in (None: the cell's top level)."""
+    out: list[tuple[ast.AST, ast.AST | None]] = []
+    for top in tree.body:
+        home = top if isinstance(top, DEFINITIONS) else None
+        out += [(n.value, home) for n in ast.walk(top) if isinstance(n, ast.Assign | ast.AugAssign)
+                and any(isinstance(t, ast.Attribute)
+                        for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
+    return out
