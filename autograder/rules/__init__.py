@@ -54,6 +54,7 @@ reader cannot follow it refuses, and every finding names the construct and its l
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 
 from autograder.rules import reach
@@ -82,9 +83,13 @@ def _scan_rule(graph: reach.Graph, rule: Mapping[str, object]) -> dict[str, list
     covered = set(names(rule.get("functions", ())))
     scopes = Scopes(graph.unique, covered, rule) if is_device_rule(rule) else None
 
-    def breaks(node: object) -> list[str]:
-        found = autograd_breaks(node, rule) + device_breaks(node, rule, scopes)
-        return [what for _, what in sorted(found, key=lambda hit: hit[0])]
+    memo: dict[int, list[str]] = {}
+
+    def breaks(node: ast.AST) -> list[str]:
+        if id(node) not in memo:
+            found = autograd_breaks(node, rule) + device_breaks(node, rule, scopes)
+            memo[id(node)] = [what for _, what in sorted(found, key=lambda hit: hit[0])]
+        return memo[id(node)]
 
     kinds = rule.get("ambient")
     kinds = set(AMBIENT) if kinds is True else set(names(kinds))

@@ -51,6 +51,15 @@ class Graph:
                     (s, f"in `{name}`, set at the top level of {self.label[id(tree)]}'s cell")
                     for s in statements)
 
+        self._cache: dict[tuple[str, int], object] = {}
+
+    def memo(self, kind: str, node: ast.AST, compute: Callable[[ast.AST], object]) -> object:
+        """What `compute(node)` gives, read once per scan (every rule asks again)."""
+        key = (kind, id(node))
+        if key not in self._cache:
+            self._cache[key] = compute(node)
+        return self._cache[key]
+
     def where(self, name: str, grade_id: str) -> str:
         """'in helper', with its cell where that is not `grade_id`'s."""
         tree = self.tree_of[id(self.defined[name][0])]
@@ -76,10 +85,12 @@ def ambient_roots(graph: Graph, kinds: set[str], covered: set[str]) -> list[Root
                       if isinstance(d, FUNCTIONS) and d.name in graph.trees
                       and d.name not in covered]
         if "escaping" in kinds:
-            roots += [(d, "", True) for n in _escaping(tree) if n in graph.defined
+            roots += [(d, "", True) for n in graph.memo("escaping", tree, _escaping)
+                      if n in graph.defined
                       and n not in covered for d in graph.defined[n]]
         if "stored" in kinds:
-            live = _runnable(graph) if live is None else live
+            live = graph.memo("runnable", graph.unique[0], lambda _: _runnable(graph)) \
+                if live is None else live
             roots += [(value, f"stored on an attribute in {label}'s cell", True)
                       for value, home in _stored_on_attributes(tree)
                       if home is None or id(home) in live]
@@ -137,11 +148,12 @@ def reach(roots: Iterable[Root], graph: Graph, skip: set[str], breaks: Breaks
         seen.add(id(node))
         where = node.name if isinstance(node, DEFINITIONS) else ""
         found += [(what, where, "" if where else label) for what in breaks(node)]
-        classes = _named_for_use(node) if deep else set()
-        todo += [(d, "", True) for n in referenced(node) if n in graph.defined
-                 and n not in skip for d in graph.defined[n]
+        classes = graph.memo("uses", node, _named_for_use) if deep else set()
+        todo += [(d, "", True) for n in graph.memo("refs", node, referenced)
+                 if n in graph.defined and n not in skip for d in graph.defined[n]
                  if id(d) not in seen and (n in classes or not isinstance(d, ast.ClassDef))]
-        todo += [(v, text, True) for n in _free(node) if n in graph.values and n not in skip
+        todo += [(v, text, True) for n in graph.memo("free", node, _free)
+                 if n in graph.values and n not in skip
                  for v, text in graph.values[n] if id(v) not in seen]
     return found
 
