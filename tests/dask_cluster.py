@@ -1,5 +1,6 @@
 """A real Dask cluster on 127.0.0.1 for the tests: `dask scheduler` and `dask worker`
-processes started with the course's TLS certificates, exactly as the README starts them."""
+processes started with the course's TLS certificates and the README's options (no
+dashboard; the HTTP pages that remain only on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def tls_options(certs: Path, role: str) -> list[str]:
 def start_worker(address: str, certs: Path, env: Mapping[str, str], *extra: str
                  ) -> subprocess.Popen:
     return subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-nanny",
-                             "--no-dashboard", "--death-timeout", "60",
+                             "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                             "--death-timeout", "60",
                              *tls_options(certs, "worker"), *extra],
                             env=dict(env), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -43,6 +45,7 @@ def tls_cluster(certs: Path, env: Mapping[str, str], workers: int = 1,
     address = f"tls://127.0.0.1:{port}"
     scheduler = subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port",
                                   str(port), "--no-dashboard",
+                                  "--dashboard-address", "127.0.0.1:0",
                                   *tls_options(certs, "scheduler")],
                                  env=dict(env), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
