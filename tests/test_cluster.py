@@ -344,3 +344,17 @@ def test_forged_results_are_refused_and_a_pickled_one_never_runs(
             "CIFAR-10 not found on this worker)") in grades["worker_failed"][2]
     for name in ("pickled", "pickled_type"):
         assert "only able to deserialize data with ['msgpack']" in grades[name][2]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the relay becomes nobody only when root")
+def test_the_relay_drops_root_before_it_connects() -> None:
+    """What the cluster could make the relay run (the exceptions and warnings distributed
+    unpickles) runs as nobody: it cannot write the grade store or read the grader's
+    secret, both root's."""
+    code = ("import os\nfrom autograder.cluster import _confine\n_confine()\n"
+            "status = open('/proc/self/status').read()\n"
+            "print(os.getuid(), os.getgid(), os.getgroups(), 'NoNewPrivs:\\t1' in status)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["65534", "65534", "[]", "True"]
