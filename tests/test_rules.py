@@ -494,3 +494,15 @@ def test_the_numpy_edition_bans_automatic_differentiation_by_an_import_allow_lis
 
     found = rules.scan({"svm_loss_vectorized": cell}, NUMPY)
     assert ("svm_loss_vectorized" in found.get("autograd", {})) == flagged, found
+
+
+def test_the_numpy_classifier_the_grader_runs_counts_for_what_it_installs():
+    # The grader trains its own LinearSVM, a subclass of the student's LinearClassifier:
+    # a method of it that installs autograd on numpy can reach every loss.
+    from autograder import rules
+
+    cells = {"svm_loss_vectorized": "def svm_loss_vectorized(W, X, y, reg):\n"
+                                    "    return 0.0, np.grad_of(W)\n",
+             "linear_classifier": "class LinearClassifier:\n    def train(self, X, y):\n"
+                                  "        np.grad_of = lambda W: W.backward()\n"}
+    assert set(rules.scan(cells, NUMPY)["autograd"]) == {"svm_loss_vectorized"}

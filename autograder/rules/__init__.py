@@ -46,9 +46,11 @@ device.py (tensors off the inputs' device):
 
 `ambient`: whether code that can reach every function at run time counts against each of
 them (true, or a list of `AMBIENT`'s kinds): what runs when a cell runs (its top level,
-decorators, defaults, annotations, class bodies), functions the grader calls itself (a
-function nothing uses), any function handed around, and any value stored on an attribute
-(`torch.Tensor.grad_of = helper` installs it for everyone), with their helpers. What the
+decorators, defaults, annotations, class bodies), functions the grader calls itself (the
+definitions named by a cell's grade_id) and the classes it runs (`classes_called`: the
+base of one of its trusted classes), any function handed around, and any value stored on
+an attribute by code that can run (`torch.Tensor.grad_of = helper` installs it for
+everyone), with their helpers. What the
 reader cannot follow it refuses, and every finding names the construct and its line.
 """
 
@@ -96,7 +98,9 @@ def _scan_rule(graph: reach.Graph, rule: Mapping[str, object]) -> dict[str, list
     ambient = [((what, where), f"{what} {label or graph.where(where, '')}, which can "
                                "reach every function")
                for what, where, label in reach.reach(
-                   reach.ambient_roots(graph, kinds, covered), graph, covered, breaks)]
+                   reach.ambient_roots(graph, kinds, covered,
+                                       set(names(rule.get("classes_called", ())))),
+                   graph, covered, breaks)]
     result: dict[str, list[str]] = {}
     for grade_id in sorted(covered & set(graph.trees)):
         hits = reach.reach(reach.own_roots(graph, grade_id), graph, set(), breaks)

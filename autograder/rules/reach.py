@@ -68,8 +68,11 @@ class Graph:
             else f"in {name} ({self.label[tree]}'s cell)"
 
 
-def ambient_roots(graph: Graph, kinds: set[str], covered: set[str]) -> list[Root]:
-    """The code that can reach every covered function at run time (the `kinds` of it)."""
+def ambient_roots(graph: Graph, kinds: set[str], covered: set[str],
+                  classes: set[str]) -> list[Root]:
+    """The code that can reach every covered function at run time (the `kinds` of it).
+    `classes`: the submission's classes the grader runs itself (the base of one of its
+    trusted classes), whose methods it calls."""
     roots: list[Root] = []
     live: set[int] | None = None
     for tree in graph.unique:
@@ -82,26 +85,27 @@ def ambient_roots(graph: Graph, kinds: set[str], covered: set[str]) -> list[Root
             # (a cell's grade_id is its function's name). The classes it runs are its own
             # trusted ones, which call the student's functions by name.
             roots += [(d, "", True) for d in _bindings(tree)[0]
-                      if isinstance(d, FUNCTIONS) and d.name in graph.trees
-                      and d.name not in covered]
+                      if (isinstance(d, FUNCTIONS) and d.name in graph.trees
+                          and d.name not in covered) or d.name in classes]
         if "escaping" in kinds:
             roots += [(d, "", True) for n in graph.memo("escaping", tree, _escaping)
                       if n in graph.defined
                       and n not in covered for d in graph.defined[n]]
         if "stored" in kinds:
-            live = graph.memo("runnable", graph.unique[0], lambda _: _runnable(graph)) \
-                if live is None else live
+            live = _runnable(graph, classes) if live is None else live
             roots += [(value, f"stored on an attribute in {label}'s cell", True)
                       for value, home in _stored_on_attributes(tree)
                       if home is None or id(home) in live]
     return roots
 
 
-def _runnable(graph: Graph) -> set[int]:
+def _runnable(graph: Graph, classes: set[str]) -> set[int]:
     """The definitions that can run at all: what every cell runs when it runs, the
-    functions the grader calls (a cell's grade_id), and what they name, transitively."""
+    functions (a cell's grade_id) and classes the grader calls, and what they name,
+    transitively."""
     starts = [root for tree in graph.unique for root in cell_top_level(tree, "")]
-    starts += [(d, "", True) for name in graph.trees for d in graph.defined.get(name, [])]
+    starts += [(d, "", True) for name in (*graph.trees, *classes)
+               for d in graph.defined.get(name, [])]
     live: set[int] = set()
 
     def note(node: ast.AST) -> list[str]:
