@@ -35,6 +35,10 @@ from autograder.outcome import Outcome
 from autograder.rubric import Rubric
 from autograder.threads import one_blas_thread, one_torch_thread
 
+# Said in every hidden cell's output, so the feedback shows how little this mode holds.
+WEAKER_MODE = ("(checked in the notebook's own kernel, nbgrader's weaker mode: no sandbox "
+               "between this code and its checks; see SECURITY.md)")
+
 
 class OperationsSession:
     """The Session protocol over an edition's own operations (its child.py, the code its
@@ -156,5 +160,5 @@ def assert_checks(target: str, namespace: Mapping[str, object], seed: int | None
     if failures:
         lines = [f"- {r.name}: {r.output}" for r in failures]
         raise AssertionError(f"{len(failures)} of {len(results)} hidden checks failed for "
-                             f"{target}:\n" + "\n".join(lines))
-    print(f"{target}: all {len(results)} hidden checks passed")
+                             f"{target}:\n" + "\n".join(lines) + "\n" + WEAKER_MODE)
+    print(f"{target}: all {len(results)} hidden checks passed\n{WEAKER_MODE}")
