@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from corpus_cells import reference_cells
-from submissions import build_entry, write_submission
+from submissions import build_entry, write_starter_submission, write_submission
 
-from autograder import rubric
+from autograder import intake, rubric
+from autograder.assignment import load as load_assignment
 from autograder.assignments.linear import inputs
 from autograder.assignments.linear.checks import build_checks
 from autograder.grade import (
@@ -28,6 +29,7 @@ from autograder.grade import (
     GradingError,
     ReferenceTiming,
     grade_submission,
+    missing_models,
     reference_seed,
     seed_of,
 )
@@ -225,6 +227,24 @@ def test_a_submission_past_its_budget_scores_0_for_the_rest_and_is_told_so(tmp_p
     assert "4 s for all the calls into your code" in result.limits
     assert "The grader's own CIFAR-10 training with your hyperparameters is not counted" \
         in result.limits
+
+
+def test_a_missing_model_file_is_named_with_the_cell_that_writes_it_in_every_layout(tmp_path):
+    """Without model files, a starter submission is told what a notebook one is told: the
+    checks stay, the file's checks score 0 naming it and its cell (intake names it for the
+    notebook layout, the grader for the starter's, which intake reads from modules)."""
+    starter = intake.load_submission(write_starter_submission(tmp_path / "starter",
+                                                              reference_cells()))
+    notebooks = intake.load_submission(write_submission(tmp_path / "nb", reference_cells(), {}))
+    spec = load_assignment()
+    missing = missing_models(starter, spec, RUBRIC)
+    assert set(missing) == {"LinearSVM", "Softmax"}
+    assert "svm_best.npz is missing from the submission: it is written by the hyperparameter " \
+           "search cell of svm.ipynb" in missing["LinearSVM"]
+    assert missing_models(notebooks, spec, RUBRIC) == {}
+    assert any("svm_best.npz is missing" in str(p) for p in notebooks.problems)
+    assert [c.name for c in build_checks(0, RUBRIC)] == \
+        [c.name for c in build_checks(1, RUBRIC)]
 
 
 def test_the_reference_training_s_seed_is_the_secret_s_and_the_class_s_only(monkeypatch):
