@@ -48,3 +48,28 @@ def test_code_is_ruff_clean() -> None:
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_every_test_security_md_names_exists() -> None:
+    """SECURITY.md's invariants each name their tests: a renamed or deleted test must take
+    its row along, or the threat model stops being true."""
+    text = (ROOT / "SECURITY.md").read_text()
+    named: list[tuple[str, str]] = []
+    for row in text.splitlines():
+        module = None
+        for path, name in re.findall(r"`(?:(test_\w+\.py))?(?:::(\w+))?(?:\[[^\]]*\])?`", row):
+            module = path or module
+            if name:
+                assert module, f"SECURITY.md names ::{name} without its file: {row[:120]}"
+                named.append((module, name))
+    assert len(named) >= 40
+    missing = [f"{module}::{name}" for module, name in named
+               if not re.search(rf"^def {name}\(", (ROOT / "tests" / module).read_text(),
+                                re.MULTILINE)]
+    assert not missing, f"SECURITY.md names tests that do not exist: {missing}"
+    entries = re.findall(r"`(hostile|buggy)/(\w+)`", text)
+    assert entries
+    gone = [f"{kind}/{name}" for kind, name in entries
+            if not any((ROOT / "tests" / corpus / kind / name).is_dir()
+                       for corpus in ("corpus", "corpus_torch"))]
+    assert not gone, f"SECURITY.md names corpus entries that do not exist: {gone}"
