@@ -17,7 +17,6 @@ import inspect
 import itertools
 import math
 import statistics
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,11 +24,12 @@ import numpy as np
 
 from autograder import checks as engine
 from autograder.assignments.linear import diagnose, inputs, reference
+from autograder.assignments.linear.accuracy import accuracy_checks
 from autograder.assignments.linear.inputs import LossCase
 from autograder.assignments.linear.oracle import kind_of, oracle_for
 from autograder.checks import Check, CheckResult, Verdict, failed, passed
 from autograder.outcome import Outcome, Session
-from autograder.rubric import HYPERPARAMETERS, Rubric
+from autograder.rubric import Rubric
 from cs231n_data.gradient_check import rel_error
 
 LOSS_FUNCTIONS = (
@@ -73,10 +73,6 @@ NAIVE_OF = {"svm_loss_vectorized": "svm_loss_naive",
 # The functions the speed checks time (the rubric's [speed.<fn>] tables).
 VECTORIZED = tuple(NAIVE_OF)
 
-
-# Saved hyperparameters are rounded to this many significant digits before the reference
-# trains with them: settings that differ only further share one training and one score.
-SIGNIFICANT_DIGITS = 3
 
 TRAIN = "LinearClassifier.train"
 # train's checks that decide whether the grader's reference, trained with the student's
@@ -788,157 +784,6 @@ def predict_check(points: float, api: Api = NUMPY) -> Check:
                  points, evaluate)
 
 
-# ---------------------------------------------------------------- CIFAR-10 accuracy
-
-
-def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
-    """`value` rounded to `digits` significant digits (0 stays 0)."""
-    return float(f"{value:.{digits - 1}e}") if value else 0.0
-
-
-def _saved(g: Grading, cls: str) -> tuple[Mapping | None, str | None]:
-    """What the sandbox read from `cls`'s model file (W and the hyperparameters, as plain
-    data), or (None, why not)."""
-    rule = g.rubric.accuracy[cls]
-    out = g.call(rule.weights_file, "saved_weights", memo=("saved", cls),
-                 name=rule.weights_file)
-    if not out.ok:
-        return None, (f"could not read {rule.weights_file} ({out.error}): it is written by "
-                      f"{rule.saved_by}")
-    return (out.value if isinstance(out.value, Mapping) else {}), None
-
-
-def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
-    """The saved hyperparameters of `cls`, rounded to 3 significant digits and inside the
-    rubric's ranges and cost cap: (settings, how they read) or (None, why not)."""
-    rule = g.rubric.accuracy[cls]
-    value, why = _saved(g, cls)
-    if value is None:
-        return None, why
-    try:
-        raw = {key: float(value[key]) for key in HYPERPARAMETERS}
-    except (KeyError, TypeError, ValueError) as exc:
-        return None, (f"{rule.weights_file} lacks a usable hyperparameter ({exc}): it is "
-                      f"written by {rule.saved_by}")
-    if not all(math.isfinite(v) for v in raw.values()):
-        return None, f"{rule.weights_file} holds hyperparameters that are not finite: {raw}"
-    hyper = {key: significant(v) for key, v in raw.items()}
-    for key in ("num_iters", "batch_size"):
-        hyper[key] = int(round(hyper[key]))
-    settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
-    for key, (low, high) in rule.ranges.items():
-        if not low <= hyper[key] <= high:
-            return None, (f"{rule.weights_file} asks for {key}={raw[key]:g}, outside the "
-                          f"course's range [{low:g}, {high:g}]: the grader trains only "
-                          "settings inside it; save one inside it")
-    examples = hyper["num_iters"] * hyper["batch_size"]
-    if examples > rule.max_examples:
-        return None, (f"{rule.weights_file} asks for num_iters x batch_size = "
-                      f"{hyper['num_iters']} x {hyper['batch_size']} = {examples:,} examples, "
-                      f"over the course's cap of {rule.max_examples:,} per training: the "
-                      "grader trains only settings under it; save fewer iterations or a "
-                      "smaller batch")
-    rounded = any(hyper[k] != raw[k] for k in HYPERPARAMETERS)
-    return hyper, settings + (f" (your values rounded to {SIGNIFICANT_DIGITS} significant "
-                              "digits)" if rounded else "")
-
-
-def accuracy_of(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
-    """Accuracy of argmax(X @ W) on labels y, computed here (float64)."""
-    return float(np.mean(np.argmax(X @ W.astype(np.float64), axis=1) == y))
-
-
-def _weights_problem(W: object, shape: tuple[int, int], what: str) -> str | None:
-    if not isinstance(W, np.ndarray) or W.shape != shape \
-            or not np.issubdtype(W.dtype, np.floating):
-        got = (W.shape, str(W.dtype)) if isinstance(W, np.ndarray) else None
-        return f"{what} must be a float array of shape {shape}; got {got}"
-    if not np.all(np.isfinite(W)):
-        return f"{what} contains nan or inf"
-    return None
-
-
-def _reference_accuracy(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
-    """The grader's reference `cls`, trained here with the saved hyperparameters, scored
-    here on the validation and test images: ({'val': ..., 'test': ...}, how) or (None, why
-    not). Once per classifier and grading run."""
-    if cls not in g._references:
-        g._references[cls] = _train_reference(g, cls)
-    return g._references[cls]
-
-
-def _train_reference(g: Grading, cls: str) -> tuple[dict[str, float] | None, str]:
-    unverified = g.unverified_training(cls)
-    if unverified:
-        shown = "; ".join(unverified[:2]) + ("; ..." if len(unverified) > 2 else "")
-        return None, (f"not trained: the grader's reference {cls} stands for your training "
-                      f"only once these checks pass: {shown}. Your own code is never trained "
-                      "on CIFAR-10 for a score, since nothing it returns there can be "
-                      "verified")
-    hyper, how = _hyperparameters(g, cls)
-    if hyper is None:
-        return None, how
-    if g.reference_train is None:
-        return None, "not graded: the grader ran without its reference training"
-    scaled = {**hyper, "reg": hyper["reg"] * g.rubric.reg_factor}
-    started = time.monotonic()
-    W = g.reference_train(cls, scaled)
-    if g.deadline is not None:
-        # The grader's own work: the submission's budget covers only its own code.
-        g.deadline += time.monotonic() - started
-    accuracy = {split: accuracy_of(W, g.data[f"X_{split}"], g.data[f"y_{split}"])
-                for split in ("val", "test")}
-    return accuracy, (f"of the grader's reference {cls}, trained on the CIFAR-10 training "
-                      f"images with your saved {how}")
-
-
-def accuracy_check(cls: str, split: str, points: float) -> Check:
-    """The grader's reference `cls`, trained with the saved hyperparameters: its `split`
-    accuracy >= threshold. Scored once the student's training is verified to compute what
-    the reference's does (its loss's gradient, train's losses, step and sampling): it
-    measures the choice of hyperparameters."""
-
-    def evaluate(g: Grading) -> Verdict:
-        rule = g.rubric.accuracy[cls]
-        threshold = rule.val if split == "val" else rule.test
-        accuracy, how = _reference_accuracy(g, cls)
-        if accuracy is None:
-            return failed(how)
-        name = "validation" if split == "val" else "test"
-        message = (f"{name} accuracy {accuracy[split]:.3f} (needs {threshold:g}) {how}")
-        return (passed if accuracy[split] >= threshold else failed)(message, accuracy[split])
-
-    name = "validation" if split == "val" else "test"
-    return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, points, evaluate, needs=("data",),
-                 of_correctness=False)
-
-
-def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
-    """What the grader can verify of the model file: it loads (in the sandbox, no pickle),
-    W is a finite float array of shape (D, C), and the hyperparameters are present and
-    inside the rubric's ranges. The saved W's accuracy is not scored: nothing tells the
-    grader how it was fitted."""
-
-    def evaluate(g: Grading) -> Verdict:
-        value, why = _saved(g, cls)
-        if value is None:
-            return failed(why)
-        X_val, y_val = g.data["X_val"], g.data["y_val"]
-        shape = (X_val.shape[1], int(y_val.max()) + 1)
-        problem = _weights_problem(value.get("W"), shape, f"the W saved in {weights_file}")
-        if problem:
-            return failed(problem)
-        hyper, how = _hyperparameters(g, cls)
-        if hyper is None:
-            return failed(how)
-        return passed(f"{weights_file} loads, its W has shape {shape} with finite values, "
-                      f"and its hyperparameters lie in the course's ranges ({how}); the "
-                      "accuracy checks score those settings")
-
-    return Check(f"{cls}: saved best weights ({weights_file}) load with valid hyperparameters",
-                 cls, points, evaluate, needs=("data",), of_correctness=False)
-
-
 # ---------------------------------------------------------------- the reference
 
 
@@ -974,7 +819,7 @@ def build_checks(seed: int, rubric: Rubric, api: Api = NUMPY) -> list[Check]:
     for fn in NAIVE_OF:
         checks.append(speedup_check(fn, rubric.points[fn]["speedup"]))
         checks.append(vs_reference_check(fn, rubric.points[fn]["vs_reference"]))
-    return checks + classifier_checks(rubric, api) + accuracy_checks(rubric)
+    return checks + classifier_checks(rubric, api) + accuracy_checks(rubric, CLASSIFIERS)
 
 
 def classifier_checks(rubric: Rubric, api: Api = NUMPY) -> list[Check]:
@@ -987,20 +832,6 @@ def classifier_checks(rubric: Rubric, api: Api = NUMPY) -> list[Check]:
         train_init_check(points["train_initialises_W"], api),
         predict_check(rubric.points[api.predict_target]["predict_argmax"], api),
     ]
-
-
-def accuracy_checks(rubric: Rubric) -> list[Check]:
-    """The CIFAR-10 checks and the saved-model check of each classifier."""
-    checks = []
-    for cls in CLASSIFIERS:
-        points = rubric.points[cls]
-        checks += [
-            accuracy_check(cls, "val", points["val_accuracy"]),
-            accuracy_check(cls, "test", points["test_accuracy"]),
-            saved_weights_check(cls, rubric.accuracy[cls].weights_file,
-                                points["saved_weights"]),
-        ]
-    return checks
 
 
 def run_checks(session: Session, seed: int, rubric: Rubric,

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from autograder.assignments.linear import accuracy
 from autograder.assignments.linear import checks as numpy_checks
 from autograder.assignments.linear import reference as numpy_reference
 from autograder.assignments.linear.checks import Api, Grading
@@ -255,8 +256,8 @@ def one_param_set_check(points: float) -> Check:
         if W.shape != (X_train.shape[1], 3) or not np.all(np.isfinite(W)):
             return failed(f"cls.W after test_one_param_set has shape {W.shape}: train cls "
                           "with cls.train(X_train, y_train, lr, reg, num_iters)")
-        train_acc = numpy_checks.accuracy_of(W, X_train, y_train)
-        val_acc = numpy_checks.accuracy_of(W, X_val, y_val)
+        train_acc = accuracy.accuracy_of(W, X_train, y_train)
+        val_acc = accuracy.accuracy_of(W, X_val, y_val)
         for name, reported, actual, X, y in (
                 ("train_acc", value.get("train_acc"), train_acc, X_train, y_train),
                 ("val_acc", value.get("val_acc"), val_acc, X_val, y_val)):
@@ -313,7 +314,7 @@ def build_checks(seed: int, rubric: Rubric) -> list[Check]:
     checks += [search_check(fn, rubric.points[fn]["combinations"]) for fn in SEARCH]
     checks.append(one_param_set_check(rubric.points["test_one_param_set"]
                                       ["trains_and_scores"]))
-    checks += numpy_checks.accuracy_checks(rubric)
+    checks += accuracy.accuracy_checks(rubric, CLASSIFIERS)
     return checks
 
 
