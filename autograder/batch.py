@@ -446,6 +446,11 @@ def format_table(run: BatchRun, store: GradeStore) -> str:
     lines.append(f"{len(run.attempts)} submissions: {counts[GRADED]} graded, "
                  f"{counts[SKIPPED]} unchanged, {counts[ERROR]} failed "
                  f"({run.elapsed_s:.0f} s)")
+    # A weakened sandbox is never silent: the TA sees it beside the totals.
+    partial = sorted({record.result.confinement for attempt in run.attempts
+                      if (record := store.get(attempt.found.submission)) is not None
+                      and record.result.confinement})
+    lines += [f"warning: {terminal(note)}" for note in partial]
     return "\n".join(lines)
 
 

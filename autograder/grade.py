@@ -376,6 +376,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         runnable = [t for t in runnable if t not in spec.data_targets]
 
     results: dict[str, CheckResult] = {}
+    confinement = ""
     if runnable:
         timing = reference_timing or (data.reference_timing if data else None)
         own_timing = ReferenceTiming(limits_for(rubric), spec) if timing is None else None
@@ -391,6 +392,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                                          submission=submission,
                                          budget_s=rubric.budget.submission_seconds):
                     results[result.name] = result
+                confinement = session.confinement
         finally:
             if own_timing is not None:
                 own_timing.close()
@@ -425,6 +427,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         problems=[clean_text(str(p)) for p in submission.problems],
         elapsed_s=time.monotonic() - started,
         limits=limits_note(rubric),
+        confinement=confinement,
     )
 
 

@@ -24,6 +24,7 @@ class GradeResult:
     problems: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     limits: str = ""   # the time limits the code ran under, as told to the student
+    confinement: str = ""   # what the sandbox could not enforce on this machine ("" = all of it)
 
     def to_gradescope(self) -> dict[str, Any]:
         """The Gradescope ``results.json`` document."""
@@ -42,6 +43,8 @@ class GradeResult:
                 f"- {p}" for p in self.problems))
         if self.limits:
             notes.append(self.limits)
+        if self.confinement:
+            notes.append(self.confinement)
         if notes:
             doc["output"] = "\n\n".join(notes)
         return doc

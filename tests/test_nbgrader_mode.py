@@ -103,6 +103,8 @@ def test_correct_submission_gets_full_marks_and_runs_without_an_error(autograded
         printed = cells[f"test_{target}"][0]
         assert re.search(rf"{target}: all \d+ hidden checks passed", printed), \
             f"test_{target} printed {printed!r}: were its hidden tests put back?"
+        # The feedback says this mode has no sandbox between the code and its checks.
+        assert "nbgrader's weaker mode" in printed
 
 
 @pytest.mark.cifar

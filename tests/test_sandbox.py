@@ -359,6 +359,10 @@ def test_a_grader_without_root_says_so_and_still_hides_the_kit(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert "student code ran as the grader's own user" in report["confinement"]
+    # Honest code keeps its points; the weakened sandbox is said in every result.
+    assert report["graded"] == report["confinement"] and report["score"] > 0
+    assert report["confinement"] in report["results"]
+    assert f"warning: {report['confinement']}" in report["table"]
     if report["mountns"]:
         assert report["read"] == "FileNotFoundError"
 
@@ -377,8 +381,28 @@ with SandboxSession(attack_cells("read_secrets")) as s:
     out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
                  y=np.zeros(1, dtype=np.int64), reg=0.0)
     report = json.loads(out.error.split("RuntimeError: ", 1)[1].rsplit(" (svm.ipynb", 1)[0])
+
+# The same machine grading a whole submission: the note reaches the result, results.json
+# and the batch summary a TA reads.
+import os, tempfile
+from pathlib import Path
+from corpus_cells import entry_cells
+from submissions import write_submission
+from autograder.batch import Attempt, BatchRun, Found, format_table
+from autograder.grade import grade_submission
+from autograder.store import GRADED, GradeStore
+base = Path(tempfile.mkdtemp())
+os.environ["AUTOGRADER_SECRET_FILE"] = str(base / "secret")
+graded = grade_submission(write_submission(base / "alice", entry_cells("correct")),
+                          targets=["svm_loss_naive"])
+with GradeStore(base / "grades.sqlite") as store:
+    store.record(graded, rubric_hash="rubric")
+    table = format_table(BatchRun(attempts=[Attempt(Found("alice", base / "alice", None),
+                                                    "", GRADED)]), store)
 print(json.dumps({"confinement": s.confinement, "mountns": s.isolation.mountns,
-                  "read": report[path].split(": ")[-1]}))
+                  "read": report[path].split(": ")[-1], "graded": graded.confinement,
+                  "score": graded.score, "results": graded.to_gradescope()["output"],
+                  "table": table}))
 """
 
 
