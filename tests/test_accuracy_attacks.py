@@ -1,8 +1,9 @@
 """Faking CIFAR-10 accuracy, as a determined student would, and what each attempt earns.
 
 Every CIFAR-10 label is public, so a student can fit W offline on the validation and test
-images (0.99 on them) and carry it in the notebook: in a saved model, in a train that
-hands it back on CIFAR-sized input, in a predict that looks answers up. These attacks need
+images (0.58 on them here, up to 0.999 with more steps) and carry it in the notebook: in a
+saved model, in a train that hands it back on CIFAR-sized input, in a predict that looks
+answers up. These attacks need
 the real images to be built, so they are made here, at test time, from the shared data
 set (never committed), then graded end to end; each is compared with its honest twin, the
 same honest work without the attack. The grader scores accuracy only on a W its own
@@ -29,7 +30,7 @@ SAVED_SOFTMAX = ("Softmax: saved best weights (softmax_best.npz) load with valid
                  "hyperparameters")
 ACCURACY = ("LinearSVM: CIFAR-10 validation accuracy", "LinearSVM: CIFAR-10 test accuracy",
             "Softmax: CIFAR-10 validation accuracy", "Softmax: CIFAR-10 test accuracy")
-# The fitted W reaches about 0.99 on the images it was fitted on; an honest one about 0.40.
+# The fitted W reaches about 0.58 on the images it was fitted on; an honest one about 0.40.
 HONEST_AT_MOST = 0.45
 
 
@@ -49,7 +50,7 @@ def _fit(split: dict[str, np.ndarray], learning_rate: float, steps: int) -> np.n
     for _ in range(steps):
         W -= learning_rate * softmax_loss_vectorized(W, X, y, 0.0)[1]
     fitted = np.mean(np.argmax(split["X_val"] @ W, axis=1) == split["y_val"])
-    assert fitted > 0.6, "the fitted W should look far better than honest (0.40) on them"
+    assert fitted > 0.5, "the fitted W should look far better than honest (0.40) on them"
     return W
 
 
