@@ -67,7 +67,7 @@ def test_every_test_security_md_names_exists() -> None:
                if not re.search(rf"^def {name}\(", (ROOT / "tests" / module).read_text(),
                                 re.MULTILINE)]
     assert not missing, f"SECURITY.md names tests that do not exist: {missing}"
-    entries = re.findall(r"`(hostile|buggy)/(\w+)`", text)
+    entries = re.findall(r"`(hostile|buggy|honest)/(\w+)`", text)
     assert entries
     gone = [f"{kind}/{name}" for kind, name in entries
             if not any((ROOT / "tests" / corpus / kind / name).is_dir()
