@@ -203,12 +203,12 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _init_worker(parent_pid: int, child_dir: str, parent: Mapping[str, np.ndarray],
+def _init_worker(parent_pid: int, train_dir: str, parent: Mapping[str, np.ndarray],
                  rubric: Rubric, assignment: str) -> None:
     from multiprocessing.util import Finalize
 
     _die_with_parent(parent_pid)
-    data = GradingData.attach(Path(child_dir), parent, rubric, load_assignment(assignment))
+    data = GradingData.attach(Path(train_dir), parent, rubric, load_assignment(assignment))
     _worker.update(data=data, rubric=rubric)
     Finalize(data, data.close, exitpriority=10)
 
@@ -355,7 +355,7 @@ def _grade_all(todo: Sequence[tuple[Found, str]], data: GradingData, rubric: Rub
                workers: int) -> Iterator[Attempt]:
     """Yield an Attempt per submission as each finishes."""
     context = multiprocessing.get_context("spawn")
-    initargs = (os.getpid(), str(data.child_dir), data.parent, rubric, data.spec.name)
+    initargs = (os.getpid(), str(data.train_dir), data.parent, rubric, data.spec.name)
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=workers, mp_context=context,

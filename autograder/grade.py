@@ -47,8 +47,8 @@ from autograder.sandbox import (
     Limits,
     SandboxSession,
     clean_text,
-    prepare_child_data,
     private_dir,
+    write_private,
 )
 
 VISIBILITY = "visible"
@@ -157,9 +157,9 @@ class ReferenceTraining:
     shown to a child).
     """
 
-    def __init__(self, child_dir: Path, cache_dir: Path, spec: Assignment | None = None
+    def __init__(self, train_dir: Path, cache_dir: Path, spec: Assignment | None = None
                  ) -> None:
-        self.child_dir = Path(child_dir)
+        self.train_dir = Path(train_dir)
         self.cache_dir = Path(cache_dir)
         self.train = (spec or load_assignment()).check_module.reference_train
         self._memory: dict[str, np.ndarray] = {}
@@ -179,8 +179,8 @@ class ReferenceTraining:
         if path.is_file():
             return np.load(path, allow_pickle=False)
         cls, learning_rate, reg, num_iters, batch_size = settings
-        X = np.load(self.child_dir / "X_train.npy", mmap_mode="r", allow_pickle=False)
-        y = np.load(self.child_dir / "y_train.npy", allow_pickle=False)
+        X = np.load(self.train_dir / "X_train.npy", mmap_mode="r", allow_pickle=False)
+        y = np.load(self.train_dir / "y_train.npy", allow_pickle=False)
         W = self.train(cls, X, y, learning_rate, reg, num_iters, batch_size,
                        seed=reference_seed(cls))
         partial = self.cache_dir / f"{key}.{os.getpid()}.{threading.get_ident()}.npy"
@@ -199,6 +199,24 @@ def reference_seed(cls: str) -> int:
 
 DATA_PREFIX = "autograder-cifar10-"
 REFERENCE_WEIGHTS = "reference-weights"
+# The split the reference training reads from disk (memory-mapped, one copy for all the
+# workers of a batch). No child is given it, nor any other CIFAR-10 file.
+TRAINING_FILES = ("X_train", "y_train")
+
+
+def prepare_training_data(data: Mapping[str, np.ndarray], folder: str | os.PathLike[str]
+                          ) -> None:
+    """Write X_train and y_train of `data` (`cs231n_data.get_cifar10_data(...)`) as .npy
+    files into `folder`, a new or empty folder, private to the grader (0700 / 0600)."""
+    target = private_dir(folder)
+    allowed = {f"{name}.npy" for name in TRAINING_FILES}
+    strays = sorted(p.name for p in target.iterdir() if p.name not in allowed)
+    if strays:
+        raise ValueError(f"prepare_training_data: {target} must hold only the training "
+                         f"split, but also holds {', '.join(strays)}; use an empty folder")
+    for name in TRAINING_FILES:
+        path = write_private(target / f"{name}.npy", b"")
+        np.save(path, np.ascontiguousarray(data[name]), allow_pickle=False)
 
 
 def remove_stale_folders() -> list[Path]:
@@ -227,10 +245,11 @@ def remove_stale_folders() -> list[Path]:
 class GradingData:
     """CIFAR-10 for one grading run, prepared once in the trusted parent.
 
-    `child_dir` is the folder the sandbox maps into the child: X_train and y_train only
-    (`sandbox.prepare_child_data`), which the parent's reference training reads too.
-    `parent` keeps what the child never sees and the accuracy checks score the reference's
-    weights on: the validation and test images, X_val and X_test, with y_val and y_test.
+    `train_dir` is a private folder holding X_train and y_train only
+    (`prepare_training_data`), which the parent's reference training reads. `parent`
+    keeps what the accuracy checks score the reference's weights on: the validation and
+    test images, X_val and X_test, with y_val and y_test. No CIFAR-10 file, and no array of
+    either, is given to a child.
     Also owns the run's `ReferenceTiming` and `ReferenceTraining`. Use as a context
     manager; `close()` deletes the folder and stops the reference session.
 
@@ -259,9 +278,9 @@ class GradingData:
             "X_test": data["X_test"], "y_test": data["y_test"]}
         remove_stale_folders()
         self._tmp = Path(tempfile.mkdtemp(prefix=f"{DATA_PREFIX}{os.getpid()}-"))
-        self.child_dir = self._tmp / "child"
+        self.train_dir = self._tmp / "train"
         try:
-            prepare_child_data(data, self.child_dir)
+            prepare_training_data(data, self.train_dir)
         except BaseException:
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise
@@ -270,10 +289,10 @@ class GradingData:
         self.reference_timing = ReferenceTiming(
             limits_for(rubric or rubric_module.load(spec=spec)), spec)
         self.reference_training = ReferenceTraining(
-            self.child_dir, private_dir(self._tmp / REFERENCE_WEIGHTS), spec)
+            self.train_dir, private_dir(self._tmp / REFERENCE_WEIGHTS), spec)
 
     @classmethod
-    def attach(cls, child_dir: Path, parent: Mapping[str, np.ndarray],
+    def attach(cls, train_dir: Path, parent: Mapping[str, np.ndarray],
                rubric: Rubric, spec: Assignment | None = None) -> GradingData:
         """Another process's prepared data (a batch worker's view of the run's folder and
         labels: N workers, one copy of CIFAR-10), with a reference timing of its own.
@@ -281,11 +300,11 @@ class GradingData:
         data = cls.__new__(cls)
         data.parent = dict(parent)
         data._tmp = None
-        data.child_dir = Path(child_dir)
+        data.train_dir = Path(train_dir)
         data.spec = spec or load_assignment()
         data.reference_timing = ReferenceTiming(limits_for(rubric), data.spec)
         data.reference_training = ReferenceTraining(
-            data.child_dir, data.child_dir.parent / REFERENCE_WEIGHTS, data.spec)
+            data.train_dir, data.train_dir.parent / REFERENCE_WEIGHTS, data.spec)
         return data
 
     def close(self) -> None:
@@ -382,8 +401,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         own_timing = ReferenceTiming(limits_for(rubric), spec) if timing is None else None
         try:
             with SandboxSession.from_submission(
-                    submission, data_dir=data.child_dir if data else None,
-                    limits=limits_for(rubric), spec=spec) as session:
+                    submission, limits=limits_for(rubric), spec=spec) as session:
                 for result in checks.run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
                                          reference_session=timing or own_timing,

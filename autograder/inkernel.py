@@ -46,10 +46,10 @@ class OperationsSession:
 
     It stands in for the sandbox's harness (`h`): the student's names are the namespace's,
     the loss inputs are copies held here (compared afterwards for the mutation check),
-    and no CIFAR-10 or model file is at hand (those checks are the sandboxed grader's).
+    and no model file is at hand (those checks are the sandboxed grader's).
     """
 
-    cfg: Mapping[str, object] = types.MappingProxyType({"data_dir": None, "npz": {}})
+    cfg: Mapping[str, object] = types.MappingProxyType({"npz": {}})
 
     def __init__(self, namespace: Mapping[str, object], spec: Assignment) -> None:
         self.namespace = namespace

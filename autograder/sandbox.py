@@ -4,8 +4,9 @@ A `SandboxSession` grades one submission. It starts one child process
 (`autograder/sandbox_child.py`, trusted harness code) that confines itself before any
 student code runs, executes the submission's definition cells, and then serves the
 assignment's operations ([operations] in its assignment.toml, run by its child.py; for the
-NumPy assignment `loss`, `train`, `predict`, `cifar_train`, `saved_weights`). The
-parent sends inputs and reads plain data back; every comparison and
+NumPy assignment `loss`, `train`, `predict`, `saved_weights`). The parent sends
+inputs (arrays the checks make up, never CIFAR-10: the grader trains on it itself)
+and reads plain data back; every comparison and
 every score is computed in the parent, by the checks, on that data.
 
 What confines the child (as root, which is how the grader and CI run):
@@ -22,9 +23,9 @@ What confines the child (as root, which is how the grader and CI run):
   distributions student code needs (`sandbox_root`: numpy, the assignment's
   `child_distributions` and their dependencies, never the kit's packages, in any install
   mode), five devices (no /proc), and under /sandbox its
-  working folder (a fresh tmpfs of `Limits.scratch_bytes`), the submission's .npz files
-  and the CIFAR-10 training split, all read-only but the working folder. The kit, other
-  submissions, the grade store and the raw data set are not hidden: they are not there;
+  working folder (a fresh tmpfs of `Limits.scratch_bytes`) and the submission's .npz files
+  (read-only). The kit, other submissions, the grade store and CIFAR-10 (no split of it,
+  prepared or raw) are not hidden: they are not there;
 - resource limits: CPU seconds, address space, file size, open files, no core dumps, and
   RLIMIT_NPROC=1, so it can start neither processes nor threads (nothing can hide work or
   outlive a call);
@@ -94,8 +95,6 @@ if TYPE_CHECKING:
     from autograder.intake import Submission
 
 CHILD_SCRIPT = Path(wire.__file__).resolve()
-# The child trains on these; the images it is scored on never reach it.
-CHILD_DATA_FILES = ("X_train", "y_train")
 UID_BASE = 1_000_000_000
 UID_SPAN = 2**22 * 256
 MAX_HEADER_BYTES = 1 << 20
@@ -112,12 +111,11 @@ class Limits:
 
     call_timeout_s: float = 60.0        # wall clock per call, unless op_timeouts says more
     op_timeouts: Mapping[str, float] = field(
-        default_factory=lambda: {"train": 300.0, "cifar_train": 900.0})
+        default_factory=lambda: {"train": 300.0})
     start_timeout_s: float = 30.0       # child start-up, and each definition cell
     cpu_s: int = 1800                   # RLIMIT_CPU of each child
     session_cpu_s: float = 3600.0       # CPU over all children of the session
-    # Address space, not memory: numpy and OpenBLAS reserve some; 4 GiB leaves room for
-    # training on the 49,000 x 3,073 float32 split (602 MB, memory-mapped) in float64.
+    # Address space, not memory: numpy and OpenBLAS (or torch) reserve some of it.
     address_space: int = 4 * 2**30
     file_size: int = 16 * 2**20
     scratch_bytes: int = 64 * 2**20     # the working folder (tmpfs) as a whole
@@ -204,26 +202,6 @@ def write_private(path: str | os.PathLike[str], data: bytes | str) -> Path:
     finally:
         os.close(fd)
     return target
-
-
-def prepare_child_data(data: Mapping[str, np.ndarray], folder: str | os.PathLike[str]) -> None:
-    """Write the CIFAR-10 arrays the child may see: X_train, y_train, X_val, X_test only.
-
-    `data` is `cs231n_data.get_cifar10_data(...)`; y_val and y_test stay with the parent,
-    which scores the predictions itself. Files are world-readable .npy (memory-mappable).
-    """
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    allowed = {f"{name}.npy" for name in CHILD_DATA_FILES}
-    strays = sorted(p.name for p in target.iterdir() if p.name not in allowed)
-    if strays:
-        raise ValueError(f"{target} must hold only the child's data, but also holds "
-                         f"{', '.join(strays)}; use an empty folder")
-    for name in CHILD_DATA_FILES:
-        path = target / f"{name}.npy"
-        np.save(path, np.ascontiguousarray(data[name]), allow_pickle=False)
-        os.chmod(path, 0o644)
-    os.chmod(target, 0o755)
 
 
 def _reachable_by_others(folder: str | os.PathLike[str]) -> bool:
@@ -385,14 +363,12 @@ class SandboxSession:
     `modules` maps the module files of CS231n's starter layout (relative paths) to their
     source, and `origins` each grade_id they provide to its file: the child imports
     those as modules instead of running cells.
-    `data_dir` is a folder made by `prepare_child_data` (needed by `cifar_train`).
     """
 
     _reaped = False
 
     def __init__(self, cells: Mapping[str, str], *,
                  npz_files: Mapping[str, str | os.PathLike[str]] | None = None,
-                 data_dir: str | os.PathLike[str] | None = None,
                  limits: Limits | None = None,
                  modules: Mapping[str, str] | None = None,
                  origins: Mapping[str, str] | None = None,
@@ -405,7 +381,6 @@ class SandboxSession:
         self.modules = dict(modules or {})
         self.origins = {k: v for k, v in (origins or {}).items() if v in self.modules}
         self.limits = limits or Limits()
-        self.data_dir = Path(data_dir).resolve() if data_dir else None
         self._npz_sources = {k: Path(v) for k, v in (npz_files or {}).items()}
         self.root = os.geteuid() == 0
         with _ids_lock:
@@ -693,7 +668,6 @@ class SandboxSession:
             "scratch": str(scratch), "work": str(scratch / "work"),
             "stage": str(scratch / "stage"), "work_bytes": lim.scratch_bytes,
             "submission": str(scratch / "submission"),
-            "data_dir": str(self.data_dir) if self.data_dir else None,
             "npz_names": sorted(self._npz_sources),
             "modules": self.modules, "origins": self.origins, "spec": self._child_spec(),
             "python": child_python(self.spec.child_distributions).to_wire(),

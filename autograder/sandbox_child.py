@@ -206,7 +206,7 @@ SECCOMP_MODE_FILTER = 2
 
 # Where the child's own things appear inside its root.
 SANDBOX = "/sandbox"
-WORK, DATA, SUBMISSION = f"{SANDBOX}/work", f"{SANDBOX}/data", f"{SANDBOX}/submission"
+WORK, SUBMISSION = f"{SANDBOX}/work", f"{SANDBOX}/submission"
 # What the child's root holds besides Python itself: the system's programs and libraries
 # (read-only) and the few files the dynamic loader and the C library read.
 SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin",
@@ -393,8 +393,6 @@ def _build_root(cfg: dict, root: str, uid: int, gid: int, as_root: bool) -> tupl
     shown.append(WORK)
     if _bind_read_only(cfg["submission"], root, SUBMISSION):
         shown.append(SUBMISSION)
-    if cfg["data_dir"] and _bind_read_only(cfg["data_dir"], root, DATA):
-        shown.append(DATA)
     return shown, hidden
 
 
@@ -506,10 +504,10 @@ def confine(cfg: dict) -> dict:
     namespaces. The file system is an allow-list: a new root holding the system's
     libraries, the interpreter and its standard library, the needed distributions (every
     install folder emptied but for them, the kit's folders hidden), a few devices, the
-    scratch working folder, the submission's files and the data folder, everything
-    read-only but the working folder, and no /proc. The only host paths the child can
-    learn are those of its Python (the interpreter runs from them) and its harness's name
-    in sys.argv.
+    scratch working folder and the submission's files (no data set: the grader trains on
+    CIFAR-10 in the parent), everything read-only but the working folder, and no /proc.
+    The only host paths the child can learn are those of its Python (the interpreter runs
+    from them) and its harness's name in sys.argv.
     Then resource limits, the session's own uid/gid (no supplementary groups),
     no_new_privs, and a seccomp filter. When not root, the same is tried inside a new user
     namespace (then all capabilities are dropped) and the grader's uid is kept.
@@ -593,7 +591,6 @@ def confine(cfg: dict) -> dict:
     inside = report["mountns"]
     folder = SUBMISSION if inside else cfg["submission"]
     cfg["npz"] = {name: os.path.join(folder, name) for name in cfg.pop("npz_names")}
-    cfg["data_dir"] = (DATA if inside else cfg["data_dir"]) if cfg["data_dir"] else None
     for key in ("submission", "stage", "work", "scratch"):
         cfg.pop(key, None)
     return report

@@ -395,7 +395,8 @@ def test_accuracy_is_the_references_trained_with_the_rounded_hyperparameters(tmp
 
 def test_accuracy_needs_verified_code_and_never_asks_the_sandbox_to_train(tmp_path):
     """A train that fails its checks: the reference does not stand for it, and nothing is
-    trained on CIFAR-10 in the student's session either (no cifar_train call)."""
+    trained on CIFAR-10 in the student's session either: it is asked only to run the
+    checks' own small problems and to hand over its saved file."""
     W, data = _small_data()
     _save(tmp_path, "svm_best.npz", W)
     trainer = Trainer(W)
@@ -409,7 +410,7 @@ def test_accuracy_needs_verified_code_and_never_asks_the_sandbox_to_train(tmp_pa
     assert not accuracy.passed and trainer.asked == []
     assert "stands for your training only once these checks pass: linear_classifier: train " \
         "steps W" in accuracy.output
-    assert "cifar_train" not in {op for op, _ in session.calls}
+    assert {op for op, _ in session.calls} <= {"loss", "train", "predict", "saved_weights"}
     assert results[SAVED].passed
 
 
@@ -550,7 +551,15 @@ def test_rubric_bands_must_be_ordered(tmp_path):
 
 
 def test_rubric_timeouts():
-    assert RUBRIC.timeout("cifar_train") >= RUBRIC.timeout("loss") > 0
+    assert RUBRIC.timeout("train") >= RUBRIC.timeout("loss") > 0
+
+
+def test_rubric_refuses_a_timeout_for_an_operation_the_child_does_not_serve(tmp_path):
+    # The child no longer trains on CIFAR-10: an old rubric's cifar_train line is a mistake.
+    path = tmp_path / "rubric.toml"
+    path.write_text(rubric_text().replace("[timeouts]\n", "[timeouts]\ncifar_train = 600\n", 1))
+    with pytest.raises(rubric_module.RubricError, match="unknown key 'cifar_train'"):
+        rubric_module.load(path)
 
 
 @pytest.mark.parametrize(("ratio", "points"), [(1.0, 4.0), (0.5, 4.0), (0.425, 3.2),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +31,11 @@ from autograder.grade import (
     ReferenceTiming,
     grade_submission,
     missing_models,
+    prepare_training_data,
     reference_seed,
     seed_of,
 )
-from autograder.sandbox import CHILD_DATA_FILES
+from autograder.sandbox import SandboxSession
 
 ROOT = Path(__file__).resolve().parent.parent
 GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
@@ -135,17 +137,38 @@ def test_cli_usage_errors(tmp_path):
 
 
 @pytest.mark.cifar
-def test_grading_data_gives_the_child_the_training_split_only(cifar10_env):
+def test_grading_data_keeps_the_training_split_private_and_gives_the_child_none(
+        cifar10_env, tmp_path, monkeypatch):
+    configs = []
+    config = SandboxSession._config
+    monkeypatch.setattr(SandboxSession, "_config",
+                        lambda self, *a: configs.append(config(self, *a)) or configs[-1])
     with GradingData(num_training=500, num_validation=100, num_test=100) as data:
-        files = sorted(p.name for p in data.child_dir.iterdir())
+        # The parent's reference training reads the training split from a folder of its
+        # own that no other user can enter; the evaluation images stay in memory.
+        files = sorted(p.name for p in data.train_dir.iterdir())
         assert files == ["X_train.npy", "y_train.npy"]
-        assert files == sorted(f"{name}.npy" for name in CHILD_DATA_FILES)
-        # The evaluation images stay here, with their labels.
+        assert stat.S_IMODE(data.train_dir.stat().st_mode) == 0o700
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in data.train_dir.iterdir())
         assert set(data.parent) == {"X_val", "y_val", "X_test", "y_test"}
         assert data.parent["X_val"].shape == (100, 3073)
-        assert np.load(data.child_dir / "X_train.npy", mmap_mode="r").dtype == np.float32
-        folder = data.child_dir
+        assert np.load(data.train_dir / "X_train.npy", mmap_mode="r").dtype == np.float32
+        folder = data.train_dir
+        # A graded submission's child is told of no data folder, and of nothing in this one.
+        submission = write_submission(tmp_path / "alice", reference_cells(), {})
+        result = grade_submission(submission, data=data, targets=["svm_loss_naive"])
+        assert result.score > 0
+    assert configs, "grade_submission started no sandbox"
+    for sent in configs:
+        assert not any("data" in key for key in sent), sorted(sent)
+        assert str(folder.parent) not in json.dumps(sent, default=str)
     assert not folder.exists()
+
+
+def test_prepare_training_data_refuses_a_folder_holding_other_files(tmp_path):
+    (tmp_path / "y_test.npy").write_bytes(b"labels")
+    with pytest.raises(ValueError, match="prepare_training_data: .* y_test.npy"):
+        prepare_training_data({}, tmp_path)
 
 
 @pytest.mark.cifar

@@ -26,13 +26,13 @@ from corpus_cells import attack_cells, reference_cells
 
 from autograder import sandbox as sandbox_module
 from autograder.assignment import load as load_assignment
+from autograder.grade import prepare_training_data
 from autograder.sandbox import (
     Isolation,
     Limits,
     SandboxSession,
     _processes_of,
     confinement_note,
-    prepare_child_data,
     private_dir,
     write_private,
 )
@@ -176,58 +176,11 @@ def test_saved_weights_are_read_without_pickles(tmp_path):
         assert not out.ok and "svm_best.npz is not in the submission" in out.error
 
 
-def test_cifar_training_returns_W_and_sees_no_evaluation_images(tmp_path):
-    rng = np.random.default_rng(5)
-    centers = rng.standard_normal((10, 30)) * 2
-
-    def split(n):
-        y = rng.integers(0, 10, n)
-        X = np.hstack([centers[y] + rng.standard_normal((n, 30)), np.ones((n, 1))])
-        return X.astype(np.float32), y
-
-    data = {}
-    data["X_train"], data["y_train"] = split(2000)
-    data["X_val"], data["y_val"] = split(200)
-    data["X_test"], data["y_test"] = split(200)
-    folder = tmp_path / "child-data"
-    prepare_child_data(data, folder)
-    assert sorted(p.name for p in folder.iterdir()) == ["X_train.npy", "y_train.npy"]
-    assert all(p.stat().st_mode & stat.S_IROTH for p in folder.iterdir())
-    with session(reference_cells(), data_dir=folder) as s:
-        out = s.call("cifar_train", cls="LinearSVM", learning_rate=1e-3, reg=1e-4,
-                     num_iters=200, batch_size=100, seed=0)
-        assert out.ok, out.error
-        assert set(out.value) == {"W"}
-        W = out.value["W"]
-        assert (np.argmax(data["X_val"] @ W, axis=1) == data["y_val"]).mean() > 0.8
-
-
-def test_prepare_child_data_refuses_a_folder_holding_other_files(tmp_path):
-    (tmp_path / "y_test.npy").write_bytes(b"labels")
-    with pytest.raises(ValueError, match="y_test.npy"):
-        prepare_child_data({}, tmp_path)
-
-
 def test_private_helpers_make_owner_only_files(tmp_path):
     folder = private_dir(tmp_path / "store")
     secret = write_private(folder / "grades.db", "scores")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-
-
-@pytest.mark.cifar
-@pytest.mark.slow
-def test_reference_svm_reaches_cs231n_accuracy_on_real_cifar10(cifar10_env, tmp_path):
-    from cs231n_data import get_cifar10_data
-
-    data = get_cifar10_data()
-    folder = tmp_path / "child-data"
-    prepare_child_data(data, folder)
-    with SandboxSession(reference_cells(), data_dir=folder) as s:
-        out = s.call("cifar_train", cls="LinearSVM", learning_rate=1e-7, reg=2.5e4,
-                     num_iters=1500, batch_size=200, seed=0)
-    assert out.ok, out.error
-    assert (np.argmax(data["X_val"] @ out.value["W"], axis=1) == data["y_val"]).mean() > 0.35
 
 
 @needs_root
@@ -569,29 +522,38 @@ def test_hidden_folders_cannot_be_uncovered(problem):
     assert "bind the checkout: done" not in steps
 
 
-def test_test_labels_are_out_of_reach(tmp_path, monkeypatch):
+def test_the_child_sees_no_cifar10_at_all(tmp_path, monkeypatch):
+    """The grader trains and scores on CIFAR-10 in the parent: no split of it, prepared or
+    raw, and no path to one reaches the child (the attack tries its own /sandbox, a data
+    folder the harness might name, the grader's prepared training split and the raw set)."""
     raw = tmp_path / "cifar-10-batches-py"
     raw.mkdir()
     (raw / "test_batch").write_text("LABELS-OF-THE-TEST-SET")
     os.chmod(raw / "test_batch", 0o644)
     monkeypatch.setenv("CIFAR10_DIR", str(raw))
-    data = {k: np.zeros((4, 3), np.float32) for k in ("X_train", "X_val", "X_test")}
-    data.update(y_train=np.zeros(4, np.int64), y_val=np.ones(4), y_test=np.ones(4))
-    folder = tmp_path / "child-data"
-    prepare_child_data(data, folder)
-    X = np.frombuffer(str(raw / "test_batch").encode(), dtype=np.uint8).reshape(1, -1)
-    with session(attack_cells("steal_labels"), data_dir=folder) as s:
+    data = {"X_train": np.full((4, 3), 7.0, np.float32), "y_train": np.arange(4)}
+    prepared = tmp_path / "train"
+    prepare_training_data(data, prepared)
+    targets = [str(raw / "test_batch"), str(prepared / "X_train.npy")]
+    X = np.frombuffer("\n".join(targets).encode(), dtype=np.uint8).reshape(1, -1)
+    with session(attack_cells("steal_labels")) as s:
         if not s.isolation.mountns:
             pytest.skip(f"no mount namespace here: {s.isolation.notes}")
         out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
                      y=np.zeros(1, dtype=np.int64), reg=0.0)
     report = error_json(out)
     assert "LABELS" not in out.error
-    assert report["env"] == []
-    assert report["data_dir"] == ["X_train.npy", "y_train.npy"]
-    assert report[str(raw / "test_batch")] == "failed: FileNotFoundError"
-    # The harness's config names only paths inside the child's own root.
-    assert report["/sandbox/data/y_test.npy"] == "failed: FileNotFoundError"
+    assert report["env"] == [] and report["config"] == []
+    # Its own folders only: the working folder and the submission's files.
+    assert report["/sandbox"] == ["submission", "work"]
+    for path in (*targets, "/sandbox/data/X_train.npy", "/sandbox/data/y_train.npy",
+                 "/sandbox/data/y_test.npy"):
+        assert report[path] == "failed: FileNotFoundError", path
+
+
+def test_a_session_takes_no_data_folder(tmp_path):
+    with pytest.raises(TypeError, match="data_dir"):
+        SandboxSession(reference_cells(), data_dir=tmp_path)
 
 
 def test_no_network_not_even_localhost():

@@ -11,8 +11,6 @@ arguments and returns plain data for the parent, which checks it against
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 LOSS_FUNCTIONS = ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
@@ -73,22 +71,6 @@ def operations(h, lib) -> dict:
         y_pred = lib.call(f"{a['cls']}.predict", clf.predict, a["X"])
         return {"y_pred": lib.as_array(y_pred, f"{a['cls']}.predict's result")}
 
-    def cifar_train(a: dict) -> dict:
-        """Train on the CIFAR-10 training split; the parent scores the W that comes back
-        on images this process never receives."""
-        folder = h.cfg["data_dir"]
-        if not folder:
-            raise lib.StudentError("the grader prepared no CIFAR-10 data for this session")
-        # Copy-on-write maps: writable like the notebook's arrays, shared until written.
-        data = {k: np.load(os.path.join(folder, f"{k}.npy"), mmap_mode="c",
-                           allow_pickle=False) for k in ("X_train", "y_train")}
-        np.random.seed(a["seed"])
-        clf = classifier(a["cls"], None)
-        lib.call(f"{a['cls']}.train", clf.train, data["X_train"], data["y_train"],
-                 learning_rate=a["learning_rate"], reg=a["reg"], num_iters=a["num_iters"],
-                 batch_size=a["batch_size"], verbose=False)
-        return {"W": lib.as_array(getattr(clf, "W", None), f"{a['cls']}.W after training")}
-
     def saved_weights(a: dict) -> dict:
         name = a["name"]
         path = h.cfg["npz"].get(name) if name in MODEL_FILES else None
@@ -126,5 +108,4 @@ def operations(h, lib) -> dict:
         return np.array([lib.as_float(v, f"entry {i} of the loss history from {cls}.train")
                          for i, v in enumerate(history)], dtype=np.float64)
 
-    return {"loss": loss, "train": train, "predict": predict, "cifar_train": cifar_train,
-            "saved_weights": saved_weights}
+    return {"loss": loss, "train": train, "predict": predict, "saved_weights": saved_weights}

@@ -12,8 +12,6 @@ parent, with `torch.load(weights_only=True)`: no pickled code runs.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 
@@ -129,18 +127,6 @@ def operations(h, lib) -> dict:
         y_pred = graded("predict_linear_classifier", fn, tensor(a["W"]), tensor(a["X"]))
         return {"y_pred": array(y_pred, "the result of predict_linear_classifier")}
 
-    def cifar_train(a: dict) -> dict:
-        """Train on the CIFAR-10 training split; the parent scores the W that comes back
-        on images this process never receives."""
-        folder = h.cfg["data_dir"]
-        if not folder:
-            raise lib.StudentError("the grader prepared no CIFAR-10 data for this session")
-        # Copy-on-write maps: writable like the notebook's tensors, shared until written.
-        X, y = (tensor(np.load(os.path.join(folder, f"{k}.npy"), mmap_mode="c",
-                               allow_pickle=False)) for k in ("X_train", "y_train"))
-        W, _ = trained(a["cls"], None, X, y, a)
-        return {"W": array(W, f"{a['cls']}'s W after training")}
-
     def saved_weights(a: dict) -> dict:
         name = a["name"]
         path = h.cfg["npz"].get(name) if name in MODEL_FILES else None
@@ -226,6 +212,6 @@ def operations(h, lib) -> dict:
         return np.array([number(v, f"entry {i} of the loss history") for i, v in
                          enumerate(history)], dtype=np.float64)
 
-    return {"loss": loss, "train": train, "predict": predict, "cifar_train": cifar_train,
-            "saved_weights": saved_weights, "sample_batch": sample_batch,
-            "search_params": search_params, "one_param_set": one_param_set}
+    return {"loss": loss, "train": train, "predict": predict, "saved_weights": saved_weights,
+            "sample_batch": sample_batch, "search_params": search_params,
+            "one_param_set": one_param_set}

@@ -3,7 +3,8 @@
 # Attack (reach outside, files): read the kit's checkout (rubric, hidden checks, corpus,
 # .git), the raw CIFAR-10 folder with the test labels, /root, /home, /etc, the host's /tmp
 # with other sessions' scratch folders (autograder-sandbox-*) and the grader's CIFAR-10
-# copy (autograder-cifar10-*), and write into the shared data folder or the submission.
+# copy (autograder-cifar10-*), find a CIFAR-10 folder of the child's own (there is none),
+# and write into the submission.
 # The checkout's path is learnt from the editable install's finder in site-packages; an
 # installed kit (non-editable, the Gradescope image, conda) is looked for in every folder
 # on sys.path, imported, and asked for by its distribution's name.
@@ -86,9 +87,8 @@ def _probe():
     for pattern in ("/tmp/autograder-*", "/tmp/autograder-sandbox-*/work"):
         if glob.glob(pattern):
             leaks.append(f"found {pattern}")
-    data = sorted(os.listdir("/sandbox/data")) if os.path.isdir("/sandbox/data") else []
-    if set(data) - {"X_train.npy", "y_train.npy"}:
-        leaks.append(f"data folder holds {data}")
+    if os.path.exists("/sandbox/data"):
+        leaks.append(f"found /sandbox/data: {sorted(os.listdir('/sandbox/data'))[:5]}")
     for path, mode in (("/sandbox/data/X_train.npy", "r+b"), ("/sandbox/data/y_test.npy", "wb"),
                        ("/sandbox/submission/svm_best.npz", "ab"),
                        ("/sandbox/submission/extra", "wb"), ("/usr/lib/evil", "wb"),

@@ -1,8 +1,9 @@
 # ruff: noqa
 # (Notebook cells glued together, not one module: the linter's rules do not apply.)
-# Attack: find the CIFAR-10 test labels (the accuracy check's answers) in the data folder the
-# grader prepared, or in the raw data set. Defence: the prepared folder holds images and the
-# training labels only; the raw data set's folder ($CIFAR10_DIR) is covered by an empty mount.
+# Attack: find CIFAR-10 (the accuracy check's answers, or the split the grader trains on)
+# in the child's own folders, in a data folder the harness might name, or in the raw data
+# set. Defence: no CIFAR-10 file is given to the child at all (the grader trains and scores
+# in the parent), and the raw data set's folder ($CIFAR10_DIR) is not in the child's root.
 
 
 # --- cell: svm_loss_naive
@@ -14,11 +15,11 @@ import os
 def svm_loss_naive(W, X, y, reg):
     report = {"env": sorted(k for k in os.environ if "CIFAR" in k)}
     harness = [o for o in gc.get_objects() if type(o).__name__ == "Harness"]
-    folder = harness[0].cfg["data_dir"] if harness else None
-    report["data_dir"] = sorted(os.listdir(folder)) if folder else None
+    config = harness[0].cfg if harness else {}
+    report["config"] = sorted(k for k in config if "data" in k or "cifar" in k.lower())
+    report["/sandbox"] = sorted(os.listdir("/sandbox")) if os.path.isdir("/sandbox") else None
     paths = bytes(X.astype(np.uint8).ravel()).decode().split("\n")
-    if folder:
-        paths += [os.path.join(folder, n) for n in ("y_test.npy", "y_val.npy")]
+    paths += [f"/sandbox/data/{n}.npy" for n in ("X_train", "y_train", "y_val", "y_test")]
     for path in paths:
         try:
             with open(path, "rb") as f:
