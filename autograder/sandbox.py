@@ -5,9 +5,9 @@ A `SandboxSession` grades one submission. It starts one child process
 student code runs, executes the submission's definition cells, and then serves the
 assignment's operations ([operations] in its assignment.toml, run by its child.py; for the
 NumPy assignment `loss`, `train`, `predict`, `saved_weights`). The parent sends
-inputs (arrays the checks make up, never CIFAR-10: the grader trains on it itself)
-and reads plain data back; every comparison and
-every score is computed in the parent, by the checks, on that data.
+inputs (arrays the checks make up, never CIFAR-10: the grader trains on it itself) and
+reads plain data back; every comparison and every score is computed in the parent, by
+the checks, on that data.
 
 What confines the child (as root, which is how the grader and CI run):
 
