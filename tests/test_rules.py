@@ -506,3 +506,36 @@ def test_the_numpy_classifier_the_grader_runs_counts_for_what_it_installs():
              "linear_classifier": "class LinearClassifier:\n    def train(self, X, y):\n"
                                   "        np.grad_of = lambda W: W.backward()\n"}
     assert set(rules.scan(cells, NUMPY)["autograd"]) == {"svm_loss_vectorized"}
+
+
+@pytest.mark.parametrize("line", ["import os", "import copy", "from tqdm import tqdm",
+                                  "import torch.nn as nn"])
+def test_an_import_nothing_graded_uses_costs_nothing(line):
+    # A leftover import at the top of an unrelated cell runs none of the student's code:
+    # it cost every loss and train their points (5 of 100 for the same honest work).
+    search = f"{line}\n\ndef svm_get_search_params():\n    return [1e-3], [1e-2]\n"
+    assert scan(svm_get_search_params=search) == {}
+
+
+@pytest.mark.parametrize(("line", "use"), [
+    ("import os", "os.environ"),
+    ("import torch.autograd as ag", "ag.grad"),
+    ("from os import environ", "environ"),
+])
+def test_an_import_a_graded_function_uses_counts_against_it(line, use):
+    found = scan(svm_get_search_params=f"{line}\n\ndef svm_get_search_params():\n"
+                                       "    return [1e-3], [1e-2]\n",
+                 svm_loss_vectorized=f"""
+def svm_loss_vectorized(W, X, y, reg):
+    {use}
+    return X.sum(), W.clone()
+""")["autograd"]
+    assert set(found) == {"svm_loss_vectorized"}
+    assert any(line.split(" as ")[0] in f for f in found["svm_loss_vectorized"]), found
+
+
+def test_an_import_top_level_code_uses_counts_against_every_function():
+    found = scan(svm_get_search_params="import os\nos.environ\n\n"
+                                       "def svm_get_search_params():\n"
+                                       "    return [1e-3], [1e-2]\n")["autograd"]
+    assert {"svm_loss_vectorized", "softmax_loss_vectorized"} <= set(found)

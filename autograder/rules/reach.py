@@ -123,9 +123,20 @@ def cell_top_level(tree: ast.Module, label: str) -> list[Root]:
     for node in tree.body:
         if isinstance(node, DEFINITIONS):
             roots += [(part, label, deep) for part, deep in _definition_time(node)]
-        else:
+        elif not _imported_names(node):
             roots.append((node, label, True))
     return roots
+
+
+def _imported_names(node: ast.AST) -> list[str]:
+    """The names a plain import statement binds (none for `from m import *`, whose names
+    are unknown, nor for any other statement). Such an import runs nothing of the
+    student's: it is judged where a function uses what it binds."""
+    if isinstance(node, ast.Import):
+        return [a.asname or a.name.split(".")[0] for a in node.names]
+    if isinstance(node, ast.ImportFrom) and all(a.name != "*" for a in node.names):
+        return [a.asname or a.name for a in node.names]
+    return []
 
 
 def own_roots(graph: Graph, grade_id: str) -> list[Root]:
@@ -195,6 +206,8 @@ def _bindings(tree: ast.Module) -> tuple[list[ast.AST], dict[str, list[ast.AST]]
             for sub in _outside_definitions(node):
                 if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                     bound.setdefault(sub.id, []).append(node)
+            for name in _imported_names(node):
+                bound.setdefault(name, []).append(node)
         todo += [child for child in ast.iter_child_nodes(node)
                  if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case)]
     return definitions, bound
