@@ -539,3 +539,29 @@ def test_an_import_top_level_code_uses_counts_against_every_function():
                                        "def svm_get_search_params():\n"
                                        "    return [1e-3], [1e-2]\n")["autograd"]
     assert {"svm_loss_vectorized", "softmax_loss_vectorized"} <= set(found)
+
+
+def test_the_class_of_one_value_is_not_dynamic_access():
+    honest = """
+def svm_loss_vectorized(W, X, y, reg):
+    if type(reg) is int:
+        reg = float(reg)
+    return X.sum() * reg, W.clone()
+"""
+    assert blocked(svm_loss_vectorized=honest) == set()
+    built = """
+def svm_loss_vectorized(W, X, y, reg):
+    T = type("T", (object,), {})
+    return X.sum(), W.clone()
+"""
+    assert blocked(svm_loss_vectorized=built) == {"svm_loss_vectorized"}
+
+
+@pytest.mark.parametrize("move", ["xpu", "ipu", "mtia", "to_mkldnn", "pin_memory"])
+def test_every_tensor_method_that_fixes_a_device_counts(move):
+    found = scan(svm_loss_vectorized=f"""
+def svm_loss_vectorized(W, X, y, reg):
+    dW = W.clone()
+    return X.sum(), dW.{move}()
+""").get("device", {})
+    assert "svm_loss_vectorized" in found

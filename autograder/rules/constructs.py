@@ -44,6 +44,14 @@ def safe_load(call: ast.Call, resolved: str) -> bool:
     return False
 
 
+def class_of(call: ast.Call) -> bool:
+    """`type(reg)`: the class of one value (`if type(reg) is int`), which makes nothing;
+    the three-argument form builds a class from strings and stays dynamic."""
+    return isinstance(call.func, ast.Name) and call.func.id == "type" \
+        and len(call.args) == 1 and not call.keywords \
+        and not isinstance(call.args[0], ast.Starred)
+
+
 def turns_off(call: ast.Call, name: str, grad_off: Mapping[str, object]) -> bool:
     """`torch.inference_mode()`, `torch.set_grad_enabled(False)`: a switch called only to
     turn autograd off (its one argument, if any, the literal `grad_off` names)."""
@@ -91,7 +99,7 @@ def autograd_breaks(root: ast.AST, rule: Mapping[str, object]) -> list[tuple[int
     # Calls the rule accepts although they name a forbidden attribute: loads that rebuild
     # no code, switches that only turn autograd off.
     accepted = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call) and (
-        safe_load(n, scope.resolved(n.func)) or turns_off(
+        safe_load(n, scope.resolved(n.func)) or class_of(n) or turns_off(
             n, n.func.attr if isinstance(n.func, ast.Attribute) else "", grad_off))}
 
     def named(node: ast.AST, name: str, how: str) -> None:
