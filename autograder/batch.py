@@ -166,7 +166,9 @@ def _settle(item: Found, folder: Path, store: GradeStore) -> tuple[Found | None,
     other one is refused. The conflict is recorded only for an id the store does not
     hold, so a look-alike entry never turns a grade into an error."""
     record = store.get(item.submission)
-    owner = next((r for r in item.rivals if record is not None
+    # Only a grade makes its source the owner: a recorded conflict names no owner, so a
+    # rerun settles nothing by the order of the names.
+    owner = next((r for r in item.rivals if record is not None and record.graded
                   and _same_entry(record.source, r.path, folder)), None)
     if owner is not None:
         kept = (f"{item.conflict}; the stored grade stays with "
@@ -255,7 +257,8 @@ def _refuse(attempts: list[Attempt], store: GradeStore, rhash: str, run: BatchRu
         if attempt.recorded:
             item = attempt.found
             store.record(_error_result(item, "", attempt.message), rubric_hash=rhash,
-                         status=ERROR, source=str(item.path), submitted_at=item.submitted_at)
+                         status=ERROR, source=None if item.conflict else str(item.path),
+                         submitted_at=item.submitted_at)
 
 
 def _error_result(item: Found, content_hash: str, message: str) -> GradeResult:

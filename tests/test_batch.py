@@ -179,6 +179,23 @@ def test_a_look_alike_of_a_grade_from_elsewhere_grades_neither(tmp_path: Path) -
         "grade of alice is kept" in table
 
 
+def test_a_conflict_stays_a_conflict_on_every_rerun(tmp_path: Path) -> None:
+    # Two entries give one id and nothing is stored yet: no rerun may hand the id to the
+    # entry whose name sorts first (a look-alike would take alice's place).
+    submitted = tmp_path / "submitted"
+    submitted.mkdir()
+    zip_submission(write_submission(tmp_path / "work" / "alice", reference_cells()),
+                   submitted / "alice.zip")
+    for notebook in ("svm.ipynb", "softmax.ipynb"):
+        (submitted / "alice" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+        (submitted / "alice" / ASSIGNMENT / notebook).write_text("{}")
+    cls = GradedAlice(submitted, tmp_path / "grades.sqlite", 0.0)
+    for _ in range(2):
+        records, table = batch_here(cls)
+        assert not records["alice"].graded and records["alice"].source is None
+        assert table.count("two submissions for this student") == 1, table
+
+
 def test_names_become_printable_bounded_ids(tmp_path: Path) -> None:
     s = tmp_path / "submitted"
     names = {"=HYPERLINK(\"evil.example\",\"y\").zip": '=HYPERLINK("evil.example","y")',
