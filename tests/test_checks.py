@@ -421,6 +421,12 @@ def test_accuracy_needs_verified_code_and_never_asks_the_sandbox_to_train(tmp_pa
       "idx = np.random.choice(num_train, batch_size, replace=False)"), True),
     (("self.W -= learning_rate * grad", "self.W += learning_rate * grad"), False),
     (("idx = np.random.choice(num_train, batch_size)", "idx = np.arange(batch_size)"), False),
+    # Without replacement by a permutation: a batch that fits the data is sampled.
+    (("idx = np.random.choice(num_train, batch_size)",
+      "idx = np.random.permutation(num_train)[:batch_size]"), True),
+    # One real step, then a train that does not train; a history that is made up.
+    (("self.W -= learning_rate * grad", "self.W -= learning_rate * grad * (it == 0)"), False),
+    (("loss_history.append(loss)", "loss_history.append(loss + 1e-3)"), False),
 ])
 def test_the_reference_stands_for_training_verified_by_its_own_checks(tmp_path, edit, keeps):
     """A bug outside what SGD computes on CIFAR-10 (predict; no batch larger than the

@@ -613,31 +613,39 @@ def train_history_check(points: float, api: Api = NUMPY) -> Check:
 
 def _sampling_problem(g: Grading, cls: str, api: Api) -> tuple[str | None, bool]:
     """(what is wrong with train's sampling through `cls`, or None; whether it shows only
-    on a batch larger than the data, which CIFAR-10 never asks for)."""
-    problem = inputs.tiny_problem(g.seed)
+    on a batch larger than the data, which CIFAR-10 never asks for). A batch that fits the
+    data comes first: drawing without replacement (np.random.permutation(N)[:batch_size])
+    is sampling too."""
+    problem = inputs.train_problem(g.seed)
     out, why = _train(g, problem, "sampling", cls, learning_rate=0.0, reg=0.0, num_iters=10,
-                      batch_size=16)
+                      batch_size=10)
     if why:
-        error = out.error or ""
-        if not out.ok and ("replace" in error or "larger sample" in error):
-            return (f"train failed with batch_size=16 > num_train=5 ({out.error}): sample the "
-                    f"minibatch WITH replacement, {api.sample}"), True
         return why, False
     history, why = _history(out, 10)
     if why:
         return why, False
-    if np.ptp(history) > 1e-12 * max(1.0, abs(float(history.mean()))):
-        return None, False
-    loss_fn = CLASS_LOSS[cls]
-    case = g.cases(loss_fn)[0]
-    if _wrong_answer(g, loss_fn, case, g.loss(loss_fn, case)):
-        return (f"with learning_rate=0 every iteration reported the same loss, but train's "
-                f"losses come from your {loss_fn}, which returns wrong losses (see its "
-                "checks): fix it, then this check can tell whether train draws a new "
-                "minibatch each iteration"), False
-    return ("with learning_rate=0 every iteration reported the same loss, so train uses the "
-            "same examples every time: draw a new minibatch each iteration with "
-            f"{api.sample}"), False
+    if np.ptp(history) <= 1e-12 * max(1.0, abs(float(history.mean()))):
+        loss_fn = CLASS_LOSS[cls]
+        case = g.cases(loss_fn)[0]
+        if _wrong_answer(g, loss_fn, case, g.loss(loss_fn, case)):
+            return (f"with learning_rate=0 every iteration reported the same loss, but "
+                    f"train's losses come from your {loss_fn}, which returns wrong losses "
+                    "(see its checks): fix it, then this check can tell whether train "
+                    "draws a new minibatch each iteration"), False
+        return ("with learning_rate=0 every iteration reported the same loss, so train uses "
+                "the same examples every time: draw a new minibatch each iteration with "
+                f"{api.sample}"), False
+    problem = inputs.tiny_problem(g.seed)
+    out, why = _train(g, problem, "sampling, larger batch", cls, learning_rate=0.0, reg=0.0,
+                      num_iters=10, batch_size=16)
+    if why:
+        return (f"train failed with batch_size=16 > num_train=5 ({out.error}): sample the "
+                f"minibatch WITH replacement, {api.sample}"), True
+    history, why = _history(out, 10)
+    if why or np.ptp(history) <= 1e-12 * max(1.0, abs(float(history.mean()))):
+        return (why or "with batch_size=16 > num_train=5 every iteration reported the same "
+                "loss: sample the minibatch WITH replacement, " + api.sample), True
+    return None, False
 
 
 def train_sampling_check(points: float, api: Api = NUMPY) -> Check:
@@ -698,15 +706,62 @@ def _step_problem(g: Grading, cls: str, shape: Shape | None,
             f"{rel_error(W1, expected):.1e})")
 
 
+STEPS = 3
+
+
+def _steps_problem(g: Grading, cls: str, shape: Shape | None) -> str | None:
+    """STEPS iterations on copies of one row: every minibatch is the same whatever the
+    sampling, so the whole run is known from your loss alone: W after each step, and the
+    loss each iteration must report."""
+    learning_rate, reg, batch_size = 1e-3, 0.1, 8
+    problem = inputs.repeated_row_problem(g.seed, *(() if shape is None else (shape,)))
+    out, why = _train(g, problem, "steps", cls, learning_rate=learning_rate, reg=reg,
+                      num_iters=STEPS, batch_size=batch_size)
+    if why:
+        return why
+    # A history of the wrong length is the history check's to tell: here only its values.
+    history, _ = _history(out, STEPS)
+    loss_fn = CLASS_LOSS[cls]
+    W, losses = problem.W0, []
+    for step in range(STEPS):
+        case = LossCase(f"repeated row {_shape(problem)}, step {step + 1}", W,
+                        problem.X[:batch_size], problem.y[:batch_size], reg)
+        own = g.loss(loss_fn, case)
+        loss, dW, _ = _loss_value(own) if own.ok else (None, None, None)
+        if loss is None or dW is None or dW.shape != W.shape:
+            return f"could not test train: your {loss_fn} gave no usable loss and dW"
+        losses.append(loss)
+        W = W - learning_rate * dW
+    W_end = _returned_W(out)
+    if W_end is None or W_end.shape != W.shape or W_end.dtype.kind != "f" \
+            or rel_error(W_end, W) > 1e-6:
+        return (f"after {STEPS} iterations W is not what {STEPS} steps of W -= learning_rate "
+                f"* grad give, with grad from your {loss_fn} at each step: update W once in "
+                "every iteration, from the gradient at the current W")
+    wrong = [] if history is None else [k for k in range(STEPS) if abs(history[k] - losses[k])
+                                        > 1e-6 * max(1.0, abs(losses[k]))]
+    if wrong:
+        k = wrong[0]
+        return (f"loss_history[{k}] is {history[k]:.6g}, but your {loss_fn} gives "
+                f"{losses[k]:.6g} for that iteration's minibatch and W: append the loss "
+                "computed in each iteration")
+    return None
+
+
 def train_step_check(points: float, api: Api = NUMPY) -> Check:
-    """One iteration on copies of one row moves W by exactly -learning_rate * (your dW),
-    in each classifier, on 20 rows and on the larger shapes."""
+    """One iteration on copies of one row moves W by exactly -learning_rate * (your dW);
+    STEPS iterations give what STEPS such steps give and report your loss at each; in
+    each classifier, on 20 rows and on the larger shapes."""
+
+    def judge(g: Grading, cls: str, shape: Shape | None) -> str | None:
+        return _step_problem(g, cls, shape, api) or _steps_problem(g, cls, shape)
 
     def evaluate(g: Grading) -> Verdict:
-        problem = _judged(g, STEP_CHECK, lambda cls, shape: _step_problem(g, cls, shape, api),
+        problem = _judged(g, STEP_CHECK, lambda cls, shape: judge(g, cls, shape),
                           _trainable(g))
         return failed(problem) if problem else passed(
-            "W moved by -learning_rate * grad, on every problem size")
+            "W moved by -learning_rate * grad in every iteration, each reporting its loss, "
+            "on every problem size")
 
     return Check(f"{api.train_target}: {STEP_CHECK}",
                  api.train_target, points, evaluate)
