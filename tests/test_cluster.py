@@ -186,7 +186,7 @@ def result_doc(checks: dict[str, float], fraction: float = 1.0) -> dict:
     return {"submission": "alice", "content_hash": "c0ffee", "tests": tests,
             "score": round(sum(t["score"] for t in tests), 4),
             "max_score": round(sum(t["max_score"] for t in tests), 4),
-            "problems": [], "elapsed_s": 2.0, "limits": ""}
+            "problems": [], "elapsed_s": 2.0, "limits": "", "confinement": ""}
 
 
 def test_a_well_formed_result_is_stored_with_its_own_score(checks: dict) -> None:

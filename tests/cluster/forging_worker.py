@@ -58,7 +58,7 @@ def forged(path: str, submission: str, rubric, cifar10_dir, assignment) -> objec
     doc = {"submission": submission, "content_hash": content_hash,
            "score": sum(t["score"] for t in tests),
            "max_score": sum(t["max_score"] for t in tests), "tests": tests,
-           "problems": [], "elapsed_s": 1.0, "limits": ""}
+           "problems": [], "elapsed_s": 1.0, "limits": "", "confinement": ""}
     if submission == "over_max":
         tests[0]["score"] = tests[0]["max_score"] + 32
         doc["score"] += 32
