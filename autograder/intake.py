@@ -18,8 +18,8 @@ submission (file names, cell sources) is decoded leniently.
 
 No file is read through a link: a folder is walked one component at a time with
 O_NOFOLLOW, from the submission itself (and nbgrader's student folder) down to every file
-read, and a link on the way, a hard-linked file or a link member of a .zip refuses the
-whole submission with a message naming it. The submission's id is `ids.submission_id`
+read, and a link on the way or a link member of a .zip refuses the whole submission with
+a message naming it (a hard link is the file itself, read like any other). The submission's id is `ids.submission_id`
 of its name.
 """
 
@@ -314,8 +314,10 @@ def lenient(text: str) -> str:
 # A folder is read by opening one path component at a time (openat), each with O_NOFOLLOW,
 # from the submission's own folder down to every file read: a link anywhere on the way
 # (`cs231n -> ../alice/cs231n`, `svm.ipynb -> ../../alice/linear/svm.ipynb`) is met as a
-# link, never followed, and refuses the submission; so does a file with a second name (a
-# hard link), which is another file seen through this submission.
+# link, never followed, and refuses the submission. A file with a second name (a hard
+# link) is read: only someone who may write the file itself can make one (never a zip, nor
+# nbgrader's exchange, which copies), and a TA's snapshot (`cp -al`, `rsync --link-dest`)
+# makes them for every file of the class.
 
 
 class _Link(Exception):
@@ -434,9 +436,6 @@ def _read_folder(root: int, extract_to: Path, problems: list[Problem],
             if not stat.S_ISREG(info.st_mode):
                 problems.append(Problem(name, None, f"{name} is not a regular file: submit "
                                         "the file itself", _targets_of(name, spec)))
-            elif info.st_nlink > 1:
-                raise _Link("/".join(where) + f" (a hard link: the file has {info.st_nlink}"
-                            " names)")
             elif info.st_size > limit:
                 problems.append(Problem(name, None, f"{name} is {info.st_size} bytes, more "
                                         f"than the {limit} allowed: clear large outputs "
@@ -523,9 +522,6 @@ def _read_zip(fh: BinaryIO, name: str, extract_to: Path, problems: list[Problem]
         return {}, {}
 
     info = os.fstat(fh.fileno())
-    if info.st_nlink > 1:
-        return refuse(f"is a hard link (the file has {info.st_nlink} names): the grader "
-                      "reads no file through a link; submit the .zip itself")
     if info.st_size > MAX_ZIP_BYTES:
         return refuse(f"the .zip is larger than {MAX_ZIP_BYTES} bytes: leave the data set "
                       "and other large files out of it")
