@@ -19,8 +19,8 @@ submission (file names, cell sources) is decoded leniently.
 No file is read through a link: a folder is walked one component at a time with
 O_NOFOLLOW, from the submission itself (and nbgrader's student folder) down to every file
 read, and a link on the way or a link member of a .zip refuses the whole submission with
-a message naming it (a hard link is the file itself, read like any other). The submission's id is `ids.submission_id`
-of its name.
+a message naming it (a hard link is the file itself, read like any other). The
+submission's id is `ids.submission_id` of its name.
 """
 
 from __future__ import annotations
