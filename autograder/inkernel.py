@@ -68,6 +68,13 @@ class OperationsSession:
         return self.namespace[name]
 
     def trusted_or_missing(self, name: str) -> object:
+        trusted = self.spec.trusted.get(name)
+        if name not in self.namespace and trusted and trusted["base"] in self.namespace:
+            # A class the grader adds (Softmax, checked from svm.ipynb's kernel): its own
+            # source over the notebook's names, as the sandbox adds it.
+            names = dict(self.namespace)
+            exec(compile(trusted["source"], f"<{name}>", "exec"), names)  # noqa: S102
+            return names[name]
         return self.frozen_or_missing(name, f"that defines {name}")
 
     def shared_array(self, key: str) -> np.ndarray:
