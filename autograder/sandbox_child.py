@@ -591,7 +591,8 @@ def confine(cfg: dict) -> dict:
     inside = report["mountns"]
     folder = SUBMISSION if inside else cfg["submission"]
     cfg["npz"] = {name: os.path.join(folder, name) for name in cfg.pop("npz_names")}
-    for key in ("submission", "stage", "work", "scratch"):
+    # The root's plan (the host's install folders) served only to build it.
+    for key in ("submission", "stage", "work", "scratch", "python", "empty"):
         cfg.pop(key, None)
     return report
 
