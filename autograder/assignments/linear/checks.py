@@ -536,9 +536,12 @@ def _trainable(g: Grading) -> list[str]:
     """The classifiers train is checked through: LinearSVM (whose loss failing fails the
     check, as it always has), and Softmax too when its loss answers, so that a train that
     behaves differently in one subclass shows; a broken softmax loss is its own checks'
-    failure (one bug, one check)."""
+    failure, and so is one that changes its inputs (one bug, one check)."""
     loss_fn = CLASS_LOSS["Softmax"]
-    return ["LinearSVM", *(["Softmax"] if g.loss(loss_fn, g.cases(loss_fn)[0]).ok else [])]
+    answers = g.loss(loss_fn, g.cases(loss_fn)[0]).ok
+    # A loss that changes its inputs changes the W train steps: its own check says so.
+    mutates = any(changed for _, changed in g.mutations(loss_fn))
+    return ["LinearSVM", *(["Softmax"] if answers and not mutates else [])]
 
 
 Shape = tuple[int, int, int]
