@@ -536,11 +536,11 @@ def _trainable(g: Grading) -> list[str]:
     """The classifiers train is checked through: LinearSVM (whose loss failing fails the
     check, as it always has), and Softmax too when its loss answers, so that a train that
     behaves differently in one subclass shows; a broken softmax loss is its own checks'
-    failure, and so is one that changes its inputs (one bug, one check)."""
+    failure, and so is one that changes its W (one bug, one check)."""
     loss_fn = CLASS_LOSS["Softmax"]
     answers = g.loss(loss_fn, g.cases(loss_fn)[0]).ok
-    # A loss that changes its inputs changes the W train steps: its own check says so.
-    mutates = any(changed for _, changed in g.mutations(loss_fn))
+    # A loss that changes its W changes the W train steps: its own check says so.
+    mutates = any("W" in changed for _, changed in g.mutations(loss_fn))
     return ["LinearSVM", *(["Softmax"] if answers and not mutates else [])]
 
 
