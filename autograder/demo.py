@@ -42,8 +42,8 @@ SAMPLES = (
     "hostile/read_secrets",
     "hostile/fork_bomb",
     "hostile/monkeypatch_numpy",
-    # The reference solution in CS231n's own starter layout (cs231n/classifiers/*.py, no
-    # .npz): graded from its module files, 92 points without the saved-weights checks.
+    # The reference solution in CS231n's own starter layout (cs231n/classifiers/*.py),
+    # graded from its module files, with the models its search saved beside them.
     "starter/correct",
 )
 # The PyTorch edition's (tests/corpus_torch/).
@@ -83,6 +83,8 @@ def build_samples(submitted: Path, entries: tuple[str, ...] = SAMPLES) -> list[P
             elif entry == "starter/correct":
                 built = write_starter_submission(Path(scratch) / "built" / student,
                                                  reference_cells())
+                for name, path in models.reference().items():
+                    shutil.copyfile(path, built / name)
             else:
                 built = build_entry(entry, Path(scratch) / "built", models)
             target = submitted / student / release.ASSIGNMENT
