@@ -515,13 +515,19 @@ def test_a_ta_s_hard_linked_snapshot_is_read_like_the_files_themselves(tmp_path)
         assert set(sub.cells) == {*SVM_CELLS, *SOFTMAX_CELLS}
 
 
+def _mallory(tmp_path, case, build, link):
+    """mallory's submission built by `build` beside alice's, and what intake reads of it."""
+    submitted = tmp_path / case / "submitted"
+    _alice(submitted)
+    path, message = build(submitted, link=link)
+    sub = load_submission(path)
+    assert sub.name == "mallory", case
+    return sub, message
+
+
 def test_a_link_in_any_component_refuses_the_whole_submission(tmp_path):
     for case, build in LINKS.items():
-        submitted = tmp_path / case / "submitted"
-        _alice(submitted)
-        path, message = build(submitted, link=True)
-        sub = load_submission(path)
-        assert sub.name == "mallory", case
+        sub, message = _mallory(tmp_path, case, build, link=True)
         assert sub.cells == {} and sub.modules == {}, case
         assert len(sub.ungradable) == 7, (case, messages(sub))
         assert any(message in m and "follows no link" in m for m in messages(sub)), \
@@ -530,11 +536,7 @@ def test_a_link_in_any_component_refuses_the_whole_submission(tmp_path):
 
 def test_the_same_layouts_from_real_folders_and_copies_are_read_in_full(tmp_path):
     for case, build in LINKS.items():
-        submitted = tmp_path / case / "submitted"
-        _alice(submitted)
-        path, _ = build(submitted, link=False)
-        sub = load_submission(path)
-        assert sub.name == "mallory", case
+        sub, _ = _mallory(tmp_path, case, build, link=False)
         assert sub.problems == [], (case, messages(sub))
         assert set(sub.cells) == {*SVM_CELLS, *SOFTMAX_CELLS}, case
 
