@@ -2,6 +2,7 @@
 
 - ``cs231n_data.cifar10``: ``load_cifar10``, ``get_cifar10_data`` (the standard split),
   ``get_cifar10_tensors`` (the same split as torch tensors, EECS 498's [0, 1] pixels)
+- ``cs231n_data.images``: ``get_cifar10_images``, the split as (N, 3, 32, 32) images for networks
 - ``cs231n_data.download``: ``python -m cs231n_data.download`` fetches the data set
 - ``cs231n_data.gradient_check``: numerical gradients to check yours against
 """
@@ -14,12 +15,14 @@ from cs231n_data.cifar10 import (
     load_cifar10,
 )
 from cs231n_data.gradient_check import eval_numerical_gradient, grad_check_sparse, rel_error
+from cs231n_data.images import get_cifar10_images
 
 __all__ = [
     "CIFAR10Error",
     "cifar10_dir",
     "eval_numerical_gradient",
     "get_cifar10_data",
+    "get_cifar10_images",
     "get_cifar10_tensors",
     "grad_check_sparse",
     "load_cifar10",
