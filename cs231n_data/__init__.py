@@ -14,13 +14,19 @@ from cs231n_data.cifar10 import (
     get_cifar10_tensors,
     load_cifar10,
 )
-from cs231n_data.gradient_check import eval_numerical_gradient, grad_check_sparse, rel_error
+from cs231n_data.gradient_check import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    grad_check_sparse,
+    rel_error,
+)
 from cs231n_data.images import get_cifar10_images
 
 __all__ = [
     "CIFAR10Error",
     "cifar10_dir",
     "eval_numerical_gradient",
+    "eval_numerical_gradient_array",
     "get_cifar10_data",
     "get_cifar10_images",
     "get_cifar10_tensors",

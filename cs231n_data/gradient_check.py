@@ -43,6 +43,29 @@ def eval_numerical_gradient(
     return grad
 
 
+def eval_numerical_gradient_array(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
+    """Numerical gradient of a layer's output with respect to its input x, given the
+    upstream gradient df (what a layer's backward pass computes).
+
+    Inputs:
+    - f: a function taking an array of the shape of x and returning an array of the shape
+      of df (e.g. ``lambda x: relu_forward(x)[0]``).
+    - x: a float array of any shape; nudged in place one element at a time and restored.
+    - df: the upstream gradient, an array of the shape of f(x).
+    - h: the step of the centered difference.
+
+    Returns:
+    - grad: a float64 array of the shape of x, grad[i] = sum(df * d f(x) / d x[i]).
+    """
+    _require_float(x)
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for ix in np.ndindex(x.shape):
+        grad[ix] = _centered_difference(lambda v: np.sum(f(v) * df), x, ix, h)
+    return grad
+
+
 def grad_check_sparse(
     f: Callable[[np.ndarray], float],
     x: np.ndarray,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cs231n_data import get_cifar10_images
+from cs231n_data import eval_numerical_gradient_array, get_cifar10_images
 from cs231n_data.cifar10 import load_cifar10
 
 
@@ -57,3 +57,19 @@ def test_small_splits_in_float64(tiny_cifar10_dir, tmp_path, monkeypatch):
     expected_mean = X_train[:90].astype(np.float64).mean(axis=0).transpose(2, 0, 1)
     np.testing.assert_allclose(small["mean_image"], expected_mean)
     assert small["X_train"].dtype == np.float64 and small["X_test"].shape == (4, 3, 32, 32)
+
+
+def test_the_array_gradient_check_matches_a_layer_whose_gradient_is_known():
+    # f(x) = x * x elementwise: the gradient of sum(df * f(x)) is 2 * x * df
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    df = rng.standard_normal((3, 4))
+    before = x.copy()
+    grad = eval_numerical_gradient_array(lambda v: v * v, x, df)
+    np.testing.assert_allclose(grad, 2 * x * df, rtol=1e-6, atol=1e-9)
+    assert np.array_equal(x, before), "x must be restored after the check"
+
+
+def test_the_array_gradient_check_refuses_integer_input():
+    with pytest.raises(TypeError, match="float numpy array"):
+        eval_numerical_gradient_array(lambda v: v, np.arange(3), np.ones(3))
