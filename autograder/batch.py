@@ -60,8 +60,8 @@ from autograder.intake import lenient
 from autograder.release import ASSIGNMENT
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
-from autograder.sandbox import clean_text
 from autograder.store import ERROR, GRADED, GradeStore, StoreError, rubric_hash
+from autograder.text import clean_text
 
 PR_SET_PDEATHSIG = 1
 SKIPPED = "skipped"   # unchanged since it was graded: not graded again

@@ -28,7 +28,6 @@ import atexit
 import builtins
 import contextlib
 import ctypes
-import inspect
 import io
 import json
 import math
@@ -42,7 +41,6 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields, replace
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +52,8 @@ from autograder.grade import GradingData, GradingError
 from autograder.release import ASSIGNMENT
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
-from autograder.sandbox import clean_text
 from autograder.store import ERROR, GRADED, rubric_hash
+from autograder.text import clean_text
 
 MAX_LINE = 8 << 20         # bytes of one relay line (a result is far below)
 MAX_TESTS = 5000
@@ -177,18 +175,10 @@ def _worker_failure(text: object) -> str | None:
 
 
 def expected_checks(rubric: Rubric, spec: Assignment) -> list[dict[str, float]]:
-    """Each set of checks (name -> points) the local grader can produce under `rubric`:
-    every check, and (where the assignment's checks still drop them for a layout without
-    model files) every check less some classifiers' saved-weights checks."""
-    build = spec.check_module.build_checks
-    variants = [()]
-    if "no_weights" in inspect.signature(build).parameters:
-        classifiers = sorted(set(spec.model_targets.values()))
-        variants += [skipped for n in range(1, len(classifiers) + 1)
-                     for skipped in combinations(classifiers, n)]
-    return [{c.name: float(c.points) for c in build(0, rubric, no_weights=skipped)}
-            if skipped else {c.name: float(c.points) for c in build(0, rubric)}
-            for skipped in variants]
+    """The set of checks (name -> points) the local grader produces under `rubric`: every
+    check of the assignment, whatever the layout or the files a submission holds."""
+    return [{c.name: float(c.points(rubric))
+             for c in spec.check_module.build_checks(0, rubric)}]
 
 
 def validated(text: object, submission: str, content_hash: str,

@@ -28,11 +28,11 @@ import numpy as np
 
 from autograder import rubric as rubric_module
 from autograder import rules
-from autograder import sandbox_child as harness_lib
 from autograder.assignment import DEFAULT, Assignment
 from autograder.assignment import load as load_assignment
 from autograder.outcome import Outcome
 from autograder.rubric import Rubric
+from autograder.sandbox import oplib
 from autograder.threads import one_blas_thread, one_torch_thread
 
 # Said in every hidden cell's output, so the feedback shows how little this mode holds.
@@ -49,7 +49,7 @@ class OperationsSession:
     and no model file is at hand (those checks are the sandboxed grader's).
     """
 
-    cfg: Mapping[str, object] = types.MappingProxyType({"npz": {}})
+    model_files: Mapping[str, str] = types.MappingProxyType({})
 
     def __init__(self, namespace: Mapping[str, object], spec: Assignment) -> None:
         self.namespace = namespace
@@ -57,13 +57,13 @@ class OperationsSession:
         self._inputs: dict[str, np.ndarray] = {}
         with one_torch_thread():  # importing child.py must not change the kernel's threads
             module = importlib.import_module(f"autograder.assignments.{spec.name}.child")
-        self._ops = module.operations(self, harness_lib)
+        self._ops = module.operations(self, oplib)
         self.names: Mapping[str, object] = getattr(module, "NAMES", {})
 
     # --- what the operations ask of the harness
     def frozen_or_missing(self, name: str, cell: str) -> object:
         if name not in self.namespace:
-            raise harness_lib.StudentError(f"{name} is not defined: run the cell "
+            raise oplib.StudentError(f"{name} is not defined: run the cell "
                                            f"`{cell}` first")
         return self.namespace[name]
 
@@ -88,9 +88,10 @@ class OperationsSession:
             return Outcome(ok=False, error=f"{op}: not available in-kernel")
         # Arrays cross as copies, as they would cross the sandbox's pipe.
         kwargs = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-        sent: dict[str, np.ndarray] = {}
-        if op == "loss":
-            sent = {k: np.asarray(kwargs.pop(k)) for k in ("W", "X", "y")}
+        # The arrays the sandbox would share with the child (to see them changed).
+        shared = self.spec.operations.get(op, {}).get("shared", [])
+        sent = {k: np.asarray(kwargs.pop(k)) for k in shared if k in kwargs}
+        if sent:
             self._inputs = {k: v.copy() for k, v in sent.items()}
             kwargs["inputs"] = {k: [k] for k in sent}
         try:
@@ -98,11 +99,11 @@ class OperationsSession:
                 start = time.thread_time()
                 value = handler(kwargs)
                 seconds = time.thread_time() - start
-        except harness_lib.StudentError as exc:
+        except oplib.StudentError as exc:
             return Outcome(ok=False, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - student code may raise anything
-            return Outcome(ok=False, error=harness_lib.describe(exc, op))
-        if op == "loss":
+            return Outcome(ok=False, error=oplib.describe(exc, op))
+        if sent:
             value["mutated"] = [k for k, v in sent.items()
                                 if not np.array_equal(self._inputs[k], v)]
         return Outcome(ok=True, value=value, cpu_seconds=seconds)

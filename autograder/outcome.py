@@ -3,27 +3,17 @@
 The checks talk to student code only through `Session.call(op, **kwargs) -> Outcome`.
 The sandbox implements it in a child process; `autograder.inkernel` implements it
 in-process for nbgrader's same-kernel mode (operations: an assignment's [operations]).
+`Outcome` is the reply type of the sandbox's wire format (`autograder.sandbox.wire`),
+named here for the checks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from autograder.sandbox.wire import Outcome
 
-@dataclass
-class Outcome:
-    """Plain data back from one call into student code."""
-
-    ok: bool
-    # tuple/list/dict of numpy arrays, floats, ints, str (already size-capped)
-    value: object = None
-    # "NotImplementedError: ...", "timeout after 20 s", "memory limit",
-    # "crashed (signal 9)", "returned a <type>", ...
-    error: str | None = None
-    # child CPU time for the call, read by the PARENT from the kernel's nanosecond clock
-    # (in-kernel: time.thread_time); None when it could not be measured.
-    cpu_seconds: float | None = None
+__all__ = ["Outcome", "Session"]
 
 
 class Session(Protocol):

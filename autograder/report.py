@@ -20,7 +20,6 @@ import base64
 import hashlib
 import io
 import itertools
-import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,8 +30,8 @@ from urllib.parse import quote
 
 import jinja2
 
+from autograder.files import private_dir, write_private
 from autograder.ids import unique_file_names
-from autograder.sandbox import private_dir, write_private
 from autograder.store import Record
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -47,8 +46,6 @@ window.addEventListener("load", function () {
 });
 """
 SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(IMAGES_SCRIPT.encode()).digest()).decode()
-# The CIFAR-10 checks' messages start with the accuracy measured by the parent (checks.py).
-_ACCURACY_CHECK = re.compile(r"^([^:]+): CIFAR-10 validation accuracy$")
 
 
 def fmt(value: float) -> str:
@@ -107,29 +104,30 @@ def group_tests(tests: Sequence[dict[str, Any]]) -> list[Group]:
     return list(groups.values())
 
 
-def validation_accuracy(test: dict[str, Any]) -> float | None:
-    """The CIFAR-10 validation accuracy a retraining check measured (its `value`), or None
-    for other checks and for a retraining that produced no predictions."""
-    if not _ACCURACY_CHECK.match(str(test.get("name", ""))):
-        return None
+def leaderboard_value(test: dict[str, Any]) -> float | None:
+    """The value a check measured for its leaderboard column (a CIFAR-10 accuracy of the
+    grader's reference trained with the student's settings), or None for other checks and
+    for a check that measured nothing."""
     value = test.get("value")
-    return float(value) if isinstance(value, (int, float)) else None
+    if not test.get("leaderboard") or isinstance(value, bool) \
+            or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def cifar_accuracies(records: Sequence[Record]) -> dict[str, list[float]]:
-    """Validation accuracy of each student's retrained classifiers, by classifier (in the
-    order the checks list them)."""
+    """The measured values of each leaderboard column across the class (in the order the
+    checks list them): column title -> values."""
     found: dict[str, list[float]] = {}
     for record in records:
         if not record.graded:
             continue
         for test in record.result.tests:
-            match = _ACCURACY_CHECK.match(str(test.get("name", "")))
-            if match:
-                values = found.setdefault(match.group(1), [])
-                accuracy = validation_accuracy(test)
-                if accuracy is not None:
-                    values.append(accuracy)
+            if test.get("leaderboard"):
+                values = found.setdefault(str(test["leaderboard"]), [])
+                value = leaderboard_value(test)
+                if value is not None:
+                    values.append(value)
     return found
 
 
@@ -212,7 +210,7 @@ def accuracy_histogram(graded: Sequence[Record]) -> Plot:
 
     accuracies = cifar_accuracies(graded)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    bins = [i / 100 for i in range(0, 61, 2)]
+    bins = [i / 100 for i in range(0, 101, 2)]
     colors = itertools.cycle(("#4c72b0", "#dd8452", "#55a868", "#c44e52"))
     for (cls, values), color in zip(accuracies.items(), colors, strict=False):
         if values:
@@ -222,10 +220,11 @@ def accuracy_histogram(graded: Sequence[Record]) -> Plot:
     else:
         ax.text(0.5, 0.5, "no CIFAR-10 accuracy checks in these results", ha="center",
                 va="center", transform=ax.transAxes)
-    ax.set(xlabel="validation accuracy", ylabel="submissions", xlim=(0, 0.6),
-           title="CIFAR-10 accuracy of the retrained classifiers")
+    top = max((max(v) for v in accuracies.values() if v), default=0.5)
+    ax.set(xlabel="accuracy", ylabel="submissions", xlim=(0, min(1.0, top + 0.1)),
+           title="CIFAR-10 accuracy of the grader's reference, per student's settings")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    return _png(fig, "CIFAR-10 validation accuracy (each student's hyperparameters)")
+    return _png(fig, "CIFAR-10 accuracy (each student's hyperparameters)")
 
 
 def function_means(graded: Sequence[Record]) -> Plot:

@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.assignment import DEFAULT
+from autograder.files import private_dir
 from autograder.ids import submission_id
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
-from autograder.sandbox import private_dir
 
 
 class StoreError(ValueError):

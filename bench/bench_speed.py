@@ -13,11 +13,14 @@ score: the speedup over the naive version and the time over the reference's.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 from pathlib import Path
 
 from autograder import rubric as rubric_module
+from autograder.assignment import dumps
+from autograder.assignment import load as load_assignment
 from autograder.assignments.linear import checks
 from autograder.grade import ReferenceTiming
 from autograder.sandbox import SandboxSession
@@ -31,10 +34,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     rubric = rubric_module.load()
-    speed = rubric_module.SpeedRule(**{**rubric.speed.__dict__, "samples": args.rounds,
-                                       "budget_seconds": 600.0})
-    rubric = rubric_module.Rubric(**{**rubric.__dict__, "speed": speed})
-    with ReferenceTiming() as timing, SandboxSession(reference_cells()) as session:
+    speed = dataclasses.replace(rubric.own.speed, samples=args.rounds, budget_seconds=600.0)
+    rubric = dataclasses.replace(rubric, own=dataclasses.replace(rubric.own, speed=speed))
+    with ReferenceTiming() as timing, SandboxSession(
+            reference_cells(), assignment=dumps(load_assignment())) as session:
         grading = checks.Grading(session, 12345, rubric, None, timing)
         print(f"| function                | {'ms per call: median (min-max)':^58} | speedup | "
               "vs reference |")

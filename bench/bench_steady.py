@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from corpus_cells import reference_cells  # noqa: E402
 
 from autograder import rubric as rubric_module  # noqa: E402
+from autograder.assignment import dumps  # noqa: E402
+from autograder.assignment import load as load_assignment  # noqa: E402
 from autograder.assignments.linear import checks  # noqa: E402
 from autograder.grade import ReferenceTiming  # noqa: E402
 from autograder.sandbox import SandboxSession  # noqa: E402
@@ -73,21 +75,19 @@ def hog() -> None:
 
 def regrade(cells: dict[str, str], times: int, rubric, timing) -> dict[str, list]:
     fn = "svm_loss_vectorized"
-    points = rubric.points[fn]
-    made = (checks.speedup_check(fn, points["speedup"]),
-            checks.vs_reference_check(fn, points["vs_reference"]))
+    made = (checks.speedup_check(fn), checks.vs_reference_check(fn))
     seen: dict[str, list] = {check.name: [] for check in made}
     seen["ratio"] = []
     for i in range(times):
-        with SandboxSession(cells) as session:
+        with SandboxSession(cells, assignment=dumps(load_assignment())) as session:
             grading = checks.Grading(session, 1000 + i, rubric, None, timing)
             for check in made:
-                seen[check.name].append(round(check.points * check.evaluate(grading).fraction,
-                                              2))
+                seen[check.name].append(
+                    round(check.points(rubric) * check.evaluate(grading).fraction, 2))
             rounds, _ = grading.speed(fn)
         if rounds:
             seen["ratio"].append(statistics.median(
-                r.speedup(rubric.speed.naive_cap) / (r.ref_naive / r.ref) for r in rounds))
+                r.speedup(rubric.own.speed.naive_cap) / (r.ref_naive / r.ref) for r in rounds))
     return seen
 
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.result import GradeResult
-from autograder.sandbox import UID_BASE, UID_SPAN, _grader_of, _process_uids
+from autograder.sandbox.processes import UID_BASE, UID_SPAN, _grader_of, _process_uids
 
 
 def _ours(uid: int) -> bool:

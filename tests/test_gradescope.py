@@ -43,7 +43,7 @@ def test_the_bundle_holds_setup_run_and_the_kit(tmp_path: Path) -> None:
         modes = {n: stat.S_IMODE(bundle.getinfo(n).external_attr >> 16)
                  for n in ("setup.sh", "run_autograder")}
     assert {"setup.sh", "run_autograder", "source/pyproject.toml",
-            "source/autograder/sandbox.py", "source/autograder/sandbox_child.py",
+            "source/autograder/sandbox/session.py", "source/autograder/sandbox/serve.py",
             "source/autograder/assignments/linear/rubric.toml",
             "source/autograder/assignments/linear/assignment.toml",
             "source/autograder/templates/student.html",

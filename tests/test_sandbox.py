@@ -24,18 +24,13 @@ import pytest
 from corpus_cells import ROOT as CHECKOUT
 from corpus_cells import attack_cells, reference_cells
 
-from autograder import sandbox as sandbox_module
+from autograder.assignment import dumps
 from autograder.assignment import load as load_assignment
+from autograder.files import private_dir, write_private
 from autograder.grade import prepare_training_data
-from autograder.sandbox import (
-    Isolation,
-    Limits,
-    SandboxSession,
-    _processes_of,
-    confinement_note,
-    private_dir,
-    write_private,
-)
+from autograder.sandbox import Isolation, Limits, SandboxSession, confinement_note
+from autograder.sandbox import session as session_module
+from autograder.sandbox.processes import _processes_of
 from cs231n_data.gradient_check import rel_error
 
 # Short limits keep the attacks quick; start-up needs a few seconds on a loaded machine.
@@ -76,9 +71,9 @@ def problem():
             "y": rng.integers(0, 4, 15), "reg": 0.1}
 
 
-def session(cells, **options) -> SandboxSession:
+def session(cells, spec=None, **options) -> SandboxSession:
     options.setdefault("limits", FAST)
-    return SandboxSession(cells, **options)
+    return SandboxSession(cells, assignment=dumps(spec or load_assignment()), **options)
 
 
 def error_json(outcome) -> dict:
@@ -163,8 +158,8 @@ def test_saved_weights_are_read_without_pickles(tmp_path):
     bad = tmp_path / "softmax_best.npz"
     np.savez(bad, W=np.array([{"a": 1}], dtype=object), learning_rate=1, reg=1, num_iters=1,
              batch_size=1)
-    with session(reference_cells(), npz_files={"svm_best.npz": good,
-                                               "softmax_best.npz": bad}) as s:
+    with session(reference_cells(), model_files={"svm_best.npz": good,
+                                                 "softmax_best.npz": bad}) as s:
         out = s.call("saved_weights", name="svm_best.npz")
         assert out.ok, out.error
         assert out.value["W"].shape == (3073, 10)
@@ -251,8 +246,8 @@ def test_the_kit_inside_a_shown_folder_is_hidden_all_but_the_way_down(monkeypatc
         (venv / "keep.txt").write_text("KEEP")
         for path in (kit, kit / "autograder", venv):
             os.chmod(path, 0o755)
-        plan = sandbox_module.child_python(load_assignment().child_distributions)
-        monkeypatch.setattr(sandbox_module, "child_python", lambda _: dataclasses.replace(
+        plan = session_module.child_python(load_assignment().child_distributions)
+        monkeypatch.setattr(session_module, "child_python", lambda _: dataclasses.replace(
             plan, show=(*plan.show, str(folder), str(venv)), hide=(str(kit),)))
         paths = [str(kit / "autograder" / "checks.py"), str(kit / "notes.txt"),
                  str(venv / "keep.txt")]
@@ -325,12 +320,13 @@ NOBODY = """
 import json
 import numpy as np
 from corpus_cells import attack_cells
+from autograder.assignment import dumps, load
 from autograder.sandbox import SandboxSession
 import autograder.assignments.linear as kit
 
 path = kit.__path__[0] + "/rubric.toml"
 X = np.frombuffer(path.encode(), dtype=np.uint8).reshape(1, -1)
-with SandboxSession(attack_cells("read_secrets")) as s:
+with SandboxSession(attack_cells("read_secrets"), assignment=dumps(load())) as s:
     out = s.call("loss", fn="svm_loss_naive", W=np.zeros((X.shape[1], 2)), X=X,
                  y=np.zeros(1, dtype=np.int64), reg=0.0)
     report = json.loads(out.error.split("RuntimeError: ", 1)[1].rsplit(" (svm.ipynb", 1)[0])
@@ -477,7 +473,7 @@ def test_grader_files_and_other_sessions_stay_unreadable(tmp_path):
         secret = write_private(planted / "secret.txt", "TOP-SECRET-ANSWERS")
         other_npz = tmp_path / "svm_best.npz"
         np.savez(other_npz, W=np.full((2, 2), 42.0))
-        with session(reference_cells(), npz_files={"svm_best.npz": other_npz}) as other:
+        with session(reference_cells(), model_files={"svm_best.npz": other_npz}) as other:
             other.start()
             other_copy = other._scratch / "submission" / "svm_best.npz"
             paths = f"{secret}\n{other_copy}\n{other_npz}"
@@ -553,7 +549,8 @@ def test_the_child_sees_no_cifar10_at_all(tmp_path, monkeypatch):
 
 def test_a_session_takes_no_data_folder(tmp_path):
     with pytest.raises(TypeError, match="data_dir"):
-        SandboxSession(reference_cells(), data_dir=tmp_path)
+        SandboxSession(reference_cells(), assignment=dumps(load_assignment()),
+                       data_dir=tmp_path)
 
 
 def test_no_network_not_even_localhost():

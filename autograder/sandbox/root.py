@@ -1,6 +1,6 @@
-"""What of this Python installation the sandbox's child sees (part of the one door).
+"""What of this Python installation the sandbox's child sees: planned here, in the parent.
 
-The child's root file system is an allow-list (`sandbox_child._build_root`). Its Python
+The child's root file system is an allow-list (`rootfs.build_root`, in the child). Its Python
 part is planned here, in the trusted parent, from the distributions student code needs,
 never from "Python's folders" (a folder Python installs into also holds the kit once it is
 installed non-editable: its hidden checks, oracle, inputs, reference and rubric):
@@ -34,6 +34,10 @@ import sysconfig
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+# What the child's root holds besides Python itself: the system's programs and libraries
+# (read-only) and the few files the dynamic loader and the C library read.
+SYSTEM_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin",
+                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime")
 # What the harness itself imports, whatever the assignment's student code needs.
 HARNESS_DISTRIBUTIONS = ("numpy",)
 # The kit's own top-level package: everything installed beside it is the kit too.
@@ -172,8 +176,6 @@ def _kit_folders(sites: set[str]) -> set[str]:
 def child_python(distributions: tuple[str, ...] = ()) -> ChildPython:
     """The Python part of the child's root for student code that imports `distributions`
     (and the harness, which imports numpy). Computed once per grader process."""
-    from autograder.sandbox_child import SYSTEM_PATHS
-
     system = [p for p in SYSTEM_PATHS if os.path.isdir(p) and not os.path.islink(p)]
     show = {p for p in _interpreter() if not _inside(p, system)}
     sites = _site_folders(show)

@@ -1,12 +1,14 @@
 """The NumPy assignment's operations, run by the sandbox's child (trusted code that shares
 its process with student code, so the parent believes nothing it says about itself).
 
-The harness (autograder/sandbox_child.py) copies this file beside itself, loads it before
-it confines itself, and calls `operations(harness, lib)` once: `harness` holds the
-student's frozen definitions and the trusted classes, `lib` is the harness module (its
-`StudentError`, `call`, `as_array`, `as_float`, `kind`). Each operation takes the request's
-arguments and returns plain data for the parent, which checks it against
-[operations] in assignment.toml.
+The sandbox copies this file into the child beside its harness (`autograder.sandbox`),
+which loads it before it confines itself and calls `operations(harness, lib)` once:
+`harness` holds the student's frozen definitions, the trusted classes and the model
+files (`frozen_or_missing`, `trusted_or_missing`, `shared_array`, `model_files`), and
+`lib` is the operations' library, `autograder.sandbox.oplib` (`StudentError`, `call`,
+`as_array`, `as_float`, `kind`, `type_name`); the in-kernel mode passes the same library.
+Each operation takes the request's arguments and returns plain data for the parent,
+which checks it against [operations] in assignment.toml.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def operations(h, lib) -> dict:
 
     def saved_weights(a: dict) -> dict:
         name = a["name"]
-        path = h.cfg["npz"].get(name) if name in MODEL_FILES else None
+        path = h.model_files.get(name) if name in MODEL_FILES else None
         if path is None:
             raise lib.StudentError(f"{str(name)[:40]} is not in the submission: run the "
                                    "hyperparameter search cell, which saves it, and submit it")

@@ -8,6 +8,10 @@ Graded calls run under `torch.no_grad()`: a `backward()` there fails with a mess
 says the gradient must be computed by hand (the parent's rules on the source are what
 count; this only makes the failure readable). Saved models are read here, never in the
 parent, with `torch.load(weights_only=True)`: no pickled code runs.
+
+As in the NumPy edition, the sandbox's child calls `operations(harness, lib)` once, with
+`lib` the operations' library `autograder.sandbox.oplib` (`StudentError`, `call`,
+`as_array`, `as_float`, `kind`, `type_name`), never the harness module itself.
 """
 
 from __future__ import annotations
@@ -129,7 +133,7 @@ def operations(h, lib) -> dict:
 
     def saved_weights(a: dict) -> dict:
         name = a["name"]
-        path = h.cfg["npz"].get(name) if name in MODEL_FILES else None
+        path = h.model_files.get(name) if name in MODEL_FILES else None
         if path is None:
             raise lib.StudentError(f"{str(name)[:40]} is not in the submission: run the "
                                    "hyperparameter search cell, which saves it, and submit it")

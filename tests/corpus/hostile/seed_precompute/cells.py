@@ -41,7 +41,7 @@ def _precompute():
     digest = hashlib.sha256()
     for grade_id in sorted(_SOURCES):
         digest.update(f"cell {grade_id}\0{_SOURCES[grade_id]}\0".encode())
-    npz = _HARNESS.cfg["npz"]
+    npz = _HARNESS.model_files
     for name in sorted(npz):
         digest.update(f"file {name}\0".encode())
         with open(npz[name], "rb") as f:
