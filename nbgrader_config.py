@@ -20,5 +20,6 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.db_url = os.environ.get(
     "NBGRADER_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}"
 )
+# The models an instructor's run of the search cells saves never go into the release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*_best.npz",
-                             "*_best_model.pt"]
+                             "*_best_model.pt", "best_two_layer_net.*"]

@@ -37,19 +37,15 @@ import numpy as np
 
 from autograder import intake
 from autograder import rubric as rubric_module
-from autograder.assignment import Assignment
+from autograder.assignment import Assignment, dumps
 from autograder.assignment import load as load_assignment
 from autograder.checks import CheckResult
+from autograder.files import private_dir, write_private
 from autograder.outcome import Outcome
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
-from autograder.sandbox import (
-    Limits,
-    SandboxSession,
-    clean_text,
-    private_dir,
-    write_private,
-)
+from autograder.sandbox import Limits, SandboxSession
+from autograder.text import clean_text
 
 VISIBILITY = "visible"
 
@@ -127,7 +123,8 @@ class ReferenceTiming:
     def call(self, op: str, **kwargs: Any) -> Outcome:
         with self._lock:
             if self._live is None:
-                self._live = SandboxSession(self.cells(), limits=self.limits, spec=self.spec)
+                self._live = SandboxSession(self.cells(), assignment=dumps(self.spec),
+                                            limits=self.limits)
                 self._live.start()
             return self._live.call(op, **kwargs)
 
@@ -349,10 +346,20 @@ def missing_models(submission: intake.Submission, spec: Assignment,
     missing = {}
     for cls in spec.data_targets:
         rule = rubric.accuracy[cls]
-        if rule.weights_file not in submission.npz and rule.weights_file not in reported:
+        if rule.weights_file not in submission.model_files \
+                and rule.weights_file not in reported:
             missing[cls] = (f"{rule.weights_file} is missing from the submission: it is "
                             f"written by {rule.saved_by}; submit it with your code")
     return missing
+
+
+def open_session(submission: intake.Submission, spec: Assignment,
+                 limits: Limits) -> SandboxSession:
+    """A sandbox session for a parsed submission: its definition cells, its model files
+    and its starter modules, with the assignment handed to the door as plain data."""
+    return SandboxSession(submission.cells, assignment=dumps(spec),
+                          model_files=submission.model_files, limits=limits,
+                          modules=submission.modules, origins=submission.origins)
 
 
 def grade_submission(path: str | Path, *, data: GradingData | None = None,
@@ -400,8 +407,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         timing = reference_timing or (data.reference_timing if data else None)
         own_timing = ReferenceTiming(limits_for(rubric), spec) if timing is None else None
         try:
-            with SandboxSession.from_submission(
-                    submission, limits=limits_for(rubric), spec=spec) as session:
+            with open_session(submission, spec, limits_for(rubric)) as session:
                 for result in checks.run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
                                          reference_session=timing or own_timing,

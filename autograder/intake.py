@@ -99,7 +99,8 @@ class Submission:
     cells: dict[str, str]              # grade_id -> Python source (magics removed)
     problems: list[Problem]
     content_hash: str                  # sha256 of the definition cells and the .npz bytes
-    npz: dict[str, Path] = field(default_factory=dict)   # present, size-checked .npz files
+    # present, size-checked model files (name -> where intake put them)
+    model_files: dict[str, Path] = field(default_factory=dict)
     layout: str = NOTEBOOK_LAYOUT      # or STARTER: definitions from CS231n's module files
     modules: dict[str, str] = field(default_factory=dict)   # module file -> its source
     origins: dict[str, str] = field(default_factory=dict)   # grade_id -> its module file
@@ -179,7 +180,7 @@ def _from_json(source: Path, name: str, data: dict) -> Submission:
     problems = [Problem(p[0], p[1], p[2], tuple(p[3])) for p in data["problems"]]
     return Submission(source=source, name=name, cells=dict(data["cells"]), problems=problems,
                       content_hash=str(data["content_hash"]),
-                      npz={k: Path(v) for k, v in data["npz"].items()},
+                      model_files={k: Path(v) for k, v in data["model_files"].items()},
                       layout=str(data["layout"]), modules=dict(data["modules"]),
                       origins=dict(data["origins"]), findings=dict(data["findings"]))
 
@@ -190,7 +191,7 @@ def _to_json(submission: Submission) -> str:
         "problems": [[p.notebook, p.cell, p.message, list(p.targets)]
                      for p in submission.problems],
         "content_hash": submission.content_hash,
-        "npz": {k: str(v) for k, v in submission.npz.items()},
+        "model_files": {k: str(v) for k, v in submission.model_files.items()},
         "layout": submission.layout, "modules": submission.modules,
         "origins": submission.origins, "findings": submission.findings,
     })
@@ -219,8 +220,8 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
         origins = {g: path for path in modules for g in spec.starter_modules[path]}
         cells = {g: modules[path] for g, path in origins.items()}
         return Submission(source=source, name=_submission_name(source), cells=cells,
-                          problems=problems, content_hash=_content_hash(cells, npz), npz=npz,
-                          layout=STARTER, modules=modules, origins=origins,
+                          problems=problems, content_hash=_content_hash(cells, npz),
+                          model_files=npz, layout=STARTER, modules=modules, origins=origins,
                           findings=_apply_rules(cells, problems, spec, origins))
     for notebook in spec.notebooks:
         if notebook in files:
@@ -243,8 +244,8 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
 
     findings = _apply_rules(cells, problems, spec)
     return Submission(source=source, name=_submission_name(source), cells=cells,
-                      problems=problems, content_hash=_content_hash(raw_cells, npz), npz=npz,
-                      findings=findings)
+                      problems=problems, content_hash=_content_hash(raw_cells, npz),
+                      model_files=npz, findings=findings)
 
 
 def _apply_rules(cells: dict[str, str], problems: list[Problem], spec: Assignment,

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = load_assignment().source
 # The student-importable modules of cs231n_data; the data set itself never goes in a bundle.
 STUDENT_MODULES = ("__init__.py", "cifar10.py", "download.py", "gradient_check.py",
-                   "notebook.py", "vis.py")
+                   "images.py", "notebook.py", "vis.py")
 
 
 def nbgrader_env(db_path: Path | None = None) -> dict[str, str]:

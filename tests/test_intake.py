@@ -85,7 +85,7 @@ def test_a_complete_folder_has_no_problems(tmp_path):
     assert sub.problems == []
     assert set(sub.cells) == {*SVM_CELLS, *SOFTMAX_CELLS}
     assert sub.cells["svm_loss_naive"] == reference_cells()["svm_loss_naive"]
-    assert set(sub.npz) == {"svm_best.npz", "softmax_best.npz"}
+    assert set(sub.model_files) == {"svm_best.npz", "softmax_best.npz"}
     assert len(sub.content_hash) == 64 and sub.name == "alice-linear"
     assert sub.ungradable == set()
 
@@ -110,7 +110,7 @@ def test_a_zip_gives_the_same_submission_as_its_folder(tmp_path):
         assert sub.problems == []
         assert sub.cells == from_folder.cells
         assert sub.content_hash == from_folder.content_hash
-        assert all(p.read_bytes() == (folder / n).read_bytes() for n, p in sub.npz.items())
+        assert all(p.read_bytes() == (folder / n).read_bytes() for n, p in sub.model_files.items())
 
 
 def test_the_notebooks_may_sit_one_folder_down(tmp_path):
@@ -276,7 +276,7 @@ def test_symlinked_files_are_refused(tmp_path):
     (folder / "svm_best.npz").unlink()
     (folder / "svm_best.npz").symlink_to(secret)
     sub = load_submission(folder)
-    assert "svm_best.npz" not in sub.npz
+    assert "svm_best.npz" not in sub.model_files
     assert "s/svm_best.npz is a link: the grader follows no link" in messages(sub)[0]
     assert sub.cells == {} and len(sub.ungradable) == 7   # the whole submission is refused
 
@@ -316,7 +316,7 @@ def test_oversized_notebooks_and_weights_are_refused_unread(tmp_path, monkeypatc
     folder = write_submission(tmp_path / "s")
     monkeypatch.setattr(intake, "MAX_NPZ_BYTES", 100)
     sub = parse_here(folder)
-    assert sub.npz == {} and sub.ungradable == {"svm_best.npz", "softmax_best.npz"}
+    assert sub.model_files == {} and sub.ungradable == {"svm_best.npz", "softmax_best.npz"}
     monkeypatch.setattr(intake, "MAX_NOTEBOOK_BYTES", 100)
     sub = parse_here(zip_folder(folder, tmp_path / "s.zip"))
     assert any("svm.ipynb is larger than 100 bytes" in m for m in messages(sub))
@@ -332,17 +332,18 @@ def test_a_damaged_zip_is_one_clear_problem(tmp_path):
 def test_zip_members_are_extracted_privately_and_cleaned_up(tmp_path):
     archive = zip_folder(write_submission(tmp_path / "s"), tmp_path / "s.zip")
     sub = load_submission(archive)
-    folder = sub.npz["svm_best.npz"].parent
+    folder = sub.model_files["svm_best.npz"].parent
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     del sub
     assert not folder.exists()
 
 
 def test_the_sandbox_reads_the_weights_intake_located(tmp_path):
-    from autograder.sandbox import SandboxSession
+    from autograder.grade import open_session
+    from autograder.sandbox import Limits
 
     sub = load_submission(zip_folder(write_submission(tmp_path / "s"), tmp_path / "s.zip"))
-    with SandboxSession.from_submission(sub) as session:
+    with open_session(sub, assignment.load(), Limits()) as session:
         out = session.call("saved_weights", name="svm_best.npz")
     assert out.ok and out.value["num_iters"] == 1500
 
@@ -547,7 +548,7 @@ def test_a_linked_folder_on_the_way_down_is_not_searched_and_named(tmp_path):
     (submitted / "mallory" / "linear").mkdir(parents=True)
     (submitted / "mallory" / "linear" / "work").symlink_to("../../alice/linear")
     sub = load_submission(submitted / "mallory" / "linear")
-    assert sub.cells == {} and "svm_best.npz" not in sub.npz
+    assert sub.cells == {} and "svm_best.npz" not in sub.model_files
     assert any(m.startswith("work: not searched: the grader follows no link")
                for m in messages(sub)), messages(sub)
 

@@ -115,17 +115,22 @@ def test_student_bundle_holds_exactly_what_a_student_needs(tmp_path: Path, editi
         for name in EDITIONS[edition]:
             assert zf.read(f"{edition}/{name}") == (ROOT / "release" / edition / name
                                                     ).read_bytes()
-    # The notebooks, the README and environment.yml; the data tools; never a model.
-    assert names == {f"{edition}/{name}" for name in EDITIONS[edition]} | {
+    # The notebooks, the README and environment.yml, the course's own files (the two-layer
+    # edition's cs231n/solver.py and optim.py); the data tools; never a model.
+    given = {f"{edition}/{path.relative_to(ROOT / 'release' / edition).as_posix()}"
+             for path in (ROOT / "release" / edition).rglob("*.py")}
+    assert names == {f"{edition}/{name}" for name in EDITIONS[edition]} | given | {
         f"{edition}/README.md",
         f"{edition}/environment.yml",
         f"{edition}/cs231n_data/__init__.py",
         f"{edition}/cs231n_data/cifar10.py",
         f"{edition}/cs231n_data/download.py",
         f"{edition}/cs231n_data/gradient_check.py",
+        f"{edition}/cs231n_data/images.py",
         f"{edition}/cs231n_data/notebook.py",
         f"{edition}/cs231n_data/vis.py",
     }
+    assert not any(name.endswith((".npy", ".npz", ".pt")) for name in names)
 
 
 def _run_until_error(path: Path) -> tuple[int, str]:
@@ -149,6 +154,7 @@ def _run_until_error(path: Path) -> tuple[int, str]:
     ("linear", "softmax.ipynb", "loss, grad = softmax_loss_naive(W, X_dev, y_dev, 0.0)"),
     ("linear_torch", "linear_classifier.ipynb",
      "loss, grad = svm_loss_naive(W, X_dev, y_dev, 0.000005)"),
+    ("two_layer_net", "two_layer_net.ipynb", "out_t, _ = affine_forward(x_t, w_t, b_t)"),
 ])
 def test_bundle_notebook_runs_to_the_first_stub(
     tmp_path: Path, cifar10_env: Path, edition: str, name: str, first_call: str
