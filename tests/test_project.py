@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -73,3 +74,90 @@ def test_every_test_security_md_names_exists() -> None:
             if not any((ROOT / "tests" / corpus / kind / name).is_dir()
                        for corpus in ("corpus", "corpus_torch"))]
     assert not gone, f"SECURITY.md names corpus entries that do not exist: {gone}"
+
+
+def _assignment_words() -> set[str]:
+    """What each assignment names (its definitions, classes, methods, operations and their
+    arguments, model files, data targets, the linear hyperparameters and CIFAR-10 split
+    names), less the short and generic words an engine may use for itself."""
+    from autograder import assignment
+
+    words = {"learning_rate", "num_iters", "batch_size", "X_train", "y_train", "X_val",
+             "y_val", "X_test", "y_test"}
+    for name in assignment.names():
+        spec = assignment.load(name)
+        words |= set(spec.definitions) | {n for ns in spec.definitions.values() for n in ns}
+        words |= {m for ms in spec.methods.values() for m in ms if not m.startswith("__")}
+        words |= set(spec.operations) | set(spec.model_files) | set(spec.data_targets)
+        words |= {a for op in spec.operations.values() for a in op["args"]}
+    return {w for w in words if len(w) > 2} - {"name", "cls", "seed"}
+
+
+def _code_names(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, name or string) of every identifier and string constant of a module's code,
+    its docstrings left out (they may show an example)."""
+    docs = {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
+                          | ast.ClassDef)
+            and node.body and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docs:
+            found += [(node.lineno, w) for w in re.split(r"[^\w./]+", node.value) if w]
+        elif isinstance(node, ast.Name):
+            found.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute):
+            found.append((node.lineno, node.attr))
+        elif isinstance(node, ast.arg):
+            found.append((node.lineno, node.arg))
+    return found
+
+
+def test_the_engine_names_no_assignment() -> None:
+    """An assignment is a folder: nothing in autograder/ outside assignments/ names an
+    assignment's functions, operations, hyperparameters or data, so a new one (the
+    two-layer network) lands without an engine change for its own sake."""
+    words = _assignment_words()
+    assert {"svm_loss_naive", "learning_rate", "affine_forward"} <= words
+    hits = [f"{path.relative_to(ROOT)}:{line}: {word}"
+            for path in sorted((ROOT / "autograder").rglob("*.py"))
+            if "assignments" not in path.relative_to(ROOT).parts
+            for line, word in _code_names(ast.parse(path.read_text()))
+            if word in words]
+    assert not hits, "the engine names an assignment's own names:\n" + "\n".join(hits)
+
+
+# The grading path: the modules that start sessions (grade: a submission's and the
+# reference timing's), run an edition's child operations in-kernel (inkernel: its library),
+# or name the wire's reply type for the checks (outcome).
+SANDBOX_IMPORTERS = {"grade.py", "inkernel.py", "outcome.py"}
+
+
+def _imports_sandbox(node: ast.AST) -> bool:
+    if isinstance(node, ast.Import):
+        return any(a.name == "autograder.sandbox" or a.name.startswith("autograder.sandbox.")
+                   for a in node.names)
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if node.module == "autograder":
+            return any(a.name == "sandbox" for a in node.names)
+        return node.module == "autograder.sandbox" \
+            or node.module.startswith("autograder.sandbox.")
+    return False
+
+
+def test_only_the_grading_path_imports_the_sandbox() -> None:
+    """The door is audited in one folder: no other module of the engine or of an
+    assignment reaches into it (file and text helpers live in files.py and text.py)."""
+    package = ROOT / "autograder"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] == "sandbox" or str(relative) in SANDBOX_IMPORTERS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offenders += [f"{relative}:{node.lineno}" for node in ast.walk(tree)
+                      if _imports_sandbox(node)]
+    assert not offenders, ("these modules import autograder.sandbox; import file and text "
+                           f"helpers from autograder.files / autograder.text: {offenders}")
