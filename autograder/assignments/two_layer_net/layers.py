@@ -40,6 +40,19 @@ def _call(g: Grading, fn: str, case: LayerCase) -> Outcome:
     return g.op(fn, fn, case.label, **{k: getattr(case, k) for k in arrays})
 
 
+FORWARD_OF = {"affine_backward": "affine_forward", "relu_backward": "relu_forward",
+              "affine_relu": "affine_relu_forward"}
+
+
+def _failure(g: Grading, fn: str, error: str | None) -> str:
+    """Why a call of `fn`'s operation produced nothing, naming the function that failed:
+    a backward operation runs the student's forward first, which may be the one."""
+    forward = FORWARD_OF.get(fn)
+    subject = forward if forward and (error or "").startswith(forward + " ") else \
+        {"affine_relu": "affine_relu_backward"}.get(fn, fn)
+    return g.failure(subject, error)
+
+
 def _array_check(fn: str, key: str, field: str, case: LayerCase, what: str,
                  expected, hint=None, gradient: bool = False) -> Check:
     """`fn` on `case`: the reply's `field` equals expected(g) within the tolerance."""
@@ -47,15 +60,12 @@ def _array_check(fn: str, key: str, field: str, case: LayerCase, what: str,
     def evaluate(g: Grading) -> Verdict:
         out = _call(g, fn, case)
         if not out.ok:
-            return failed(g.failure(fn, out.error))
+            return failed(_failure(g, fn, out.error))
         tolerance = g.own.gradient_tolerance if gradient else g.own.value_tolerance
         return compare(what, value_of(out, field), expected(g), g, tolerance,
                        (lambda got: hint(case, got)) if hint else None)
 
     return Check(f"{fn}: {what}, {case.label}", fn, key, evaluate)
-
-
-FORWARD_OF = {"affine_backward": "affine_forward", "relu_backward": "relu_forward"}
 
 
 def _mutation_check(fn: str, target: str, cases: list[LayerCase], inputs_text: str) -> Check:
@@ -109,7 +119,7 @@ def relu_at_zero_check(seed: int) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = _call(g, "relu_backward", case)
         if not out.ok:
-            return failed(g.failure("relu_backward", out.error))
+            return failed(_failure(g, "relu_backward", out.error))
         dx = value_of(out, "dx")
         if not isinstance(dx, np.ndarray) or dx.shape != case.x.shape:
             got = dx.shape if isinstance(dx, np.ndarray) else type(dx).__name__
@@ -191,7 +201,7 @@ def layer_utils_checks(seed: int) -> list[Check]:
     def gradients(g: Grading) -> Verdict:
         out = _call(g, "affine_relu", case)
         if not out.ok:
-            return failed(g.failure("affine_relu_backward", out.error))
+            return failed(_failure(g, "affine_relu", out.error))
         for i, name in enumerate(("dx", "dw", "db"), start=1):
             verdict = compare(f"{name} from affine_relu_backward", value_of(out, name),
                               expected(g)[i], g, g.own.gradient_tolerance)
