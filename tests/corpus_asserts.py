@@ -24,18 +24,42 @@ def _gid(path: Path) -> int:
         return -1
 
 
+def _owner(path: Path) -> int:
+    try:
+        return path.stat().st_uid
+    except OSError:  # removed meanwhile
+        return -1
+
+
+def _sysv_segments(exclude_uids: set[int]) -> set[str]:
+    """SysV shared memory segments owned or created by this process's sandbox uids."""
+    table = Path("/proc/sysvipc/shm")
+    lines = table.read_text().splitlines() if table.exists() else []
+    header = lines[0].split() if lines else []
+    found = set()
+    for line in lines[1:]:
+        row = dict(zip(header, line.split(), strict=False))
+        uids = {int(row.get(k, -1)) for k in ("uid", "cuid")}
+        if any(_ours(u) and u not in exclude_uids for u in uids):
+            found.add(line)
+    return found
+
+
 def traces(exclude_uids: set[int]) -> dict[str, set]:
     """What this process's sandboxes leave on the machine: processes (zombies included),
-    SysV shared memory, scratch folders, POSIX shared memory."""
+    SysV shared memory, scratch folders, POSIX shared memory. Each is told apart by its
+    owner, a sandbox uid of this grader: other work on the machine (another test run's
+    semaphores in /dev/shm, say) is not this grade's trace."""
     processes = {(pid, uid) for pid, uid in _process_uids().items()
                  if _ours(uid) and uid not in exclude_uids}
-    shm = set(Path("/proc/sysvipc/shm").read_text().splitlines()[1:]) \
-        if Path("/proc/sysvipc/shm").exists() else set()
     scratch = {p.name for base in {Path(tempfile.gettempdir()), Path("/tmp")}
                for p in base.glob("autograder-sandbox-*")
                if _ours(_gid(p)) and _gid(p) not in exclude_uids}
-    posix = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
-    return {"processes": processes, "sysv shm": shm, "scratch": scratch, "/dev/shm": posix}
+    shm = Path("/dev/shm")
+    posix = {p.name for p in (shm.iterdir() if shm.is_dir() else ())
+             if _ours(_owner(p)) and _owner(p) not in exclude_uids}
+    return {"processes": processes, "sysv shm": _sysv_segments(exclude_uids),
+            "scratch": scratch, "/dev/shm": posix}
 
 
 def _matches(name: str, prefixes: list[str]) -> bool:
