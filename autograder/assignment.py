@@ -8,6 +8,11 @@ notebooks are `source/<source>/`, its release `release/<source>/`.
 
     spec = assignment.load("linear")
     spec.definitions["svm_loss_naive"]   # ('svm_loss_naive',): what the cell must define
+    spec.check_module.build_checks(seed, rubric)   # its hidden checks (`AssignmentChecks`)
+
+The engine (everything in autograder/ outside assignments/) knows an assignment only
+through these two: the `Assignment` (its assignment.toml) and its check module, which
+`AssignmentChecks` types. Adding an assignment is adding a folder.
 """
 
 from __future__ import annotations
@@ -20,6 +25,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from autograder.checks import Check, CheckResult
+    from autograder.outcome import Session
+    from autograder.rubric import Rubric, Table
 
 FOLDER = Path(__file__).resolve().parent / "assignments"
 DEFAULT = "linear"
@@ -42,6 +55,7 @@ class Assignment:
     methods: Mapping[str, tuple[str, ...]]              # class -> methods it must keep
     model_files: tuple[str, ...]
     model_targets: Mapping[str, str]                   # model file -> its check target
+    saved_by: Mapping[str, str]                         # model file -> the cell that writes it
     data_targets: tuple[str, ...]                       # check targets that need CIFAR-10
     starter_modules: Mapping[str, tuple[str, ...]]      # module file -> grade_ids
     also_in: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # grade_id -> notebooks
@@ -58,8 +72,6 @@ class Assignment:
     # rule -> {functions, attributes, modules, calls, factories, dynamic, block, what, fix}:
     # constructs the functions must not use, found in their source by intake (rules.py).
     rules: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    # check name -> column title on Gradescope's leaderboard (the value the check measured)
-    leaderboard: Mapping[str, str] = field(default_factory=dict)
     # the distributions (with their dependencies) the sandbox's child shows student code
     child_distributions: tuple[str, ...] = ("numpy",)
 
@@ -74,10 +86,14 @@ class Assignment:
         return {g: nb for nb, cells in self.notebooks.items() for g in cells}
 
     @property
-    def check_module(self) -> object:
-        """The module of the hidden checks (TARGETS, POINT_KEYS, VECTORIZED, build_checks,
-        run_checks, reference_cells, reference_train), imported on first use."""
-        return importlib.import_module(self.checks)
+    def check_module(self) -> AssignmentChecks:
+        """The module of the hidden checks, imported on first use."""
+        module = importlib.import_module(self.checks)
+        if not isinstance(module, AssignmentChecks):
+            missing = [name for name in _PROTOCOL_MEMBERS if not hasattr(module, name)]
+            raise AssignmentError(f"{self.checks} (checks of {self.name}) lacks "
+                                  f"{', '.join(missing)}: see AssignmentChecks")
+        return module
 
     @property
     def rubric_path(self) -> Path:
@@ -108,6 +124,55 @@ class Assignment:
         return (target,) if target in self.notebook_of else ()
 
 
+@runtime_checkable
+class AssignmentChecks(Protocol):
+    """What an assignment's check module (`checks` in its assignment.toml) gives the engine.
+
+    The engine calls nothing else of an assignment: it prepares the data, trains the
+    reference and runs the checks only through these, and knows none of the assignment's
+    functions, operations, hyperparameters or data layout.
+    """
+
+    # The check targets (definitions, classes), in the rubric's order.
+    TARGETS: tuple[str, ...]
+
+    def parse_rubric(self, top: Table, spec: Assignment) -> Any:
+        """The assignment's own rubric tables, validated (everything but the engine's
+        [points], [timeouts] and [budget]); what it returns is `Rubric.own`."""
+
+    def build_checks(self, seed: int, rubric: Rubric) -> list[Check]:
+        """Every hidden check, in the order they run; the same list for every submission.
+        Each names its rubric points key; the engine looks the points up."""
+
+    def run_checks(self, session: Session, seed: int, rubric: Rubric,
+                   targets: Any = None, *, data: Mapping[str, np.ndarray] | None = None,
+                   reference_session: Session | None = None, budget_s: float | None = None,
+                   reference_train: Any = None, submission: Any = None
+                   ) -> list[CheckResult]:
+        """Run the checks of `targets` (default: all) against one submission's session."""
+
+    def reference_cells(self) -> dict[str, str]:
+        """The trusted reference definitions for the timing session (may be empty)."""
+
+    def prepare_data(self, path: Any, spec: Assignment
+                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """From the CIFAR-10 folder `path`: (what the parent keeps to score the
+        reference's accuracy, the training arrays the reference trains on). Raises
+        cs231n_data's CIFAR10Error when the data set is missing."""
+
+    def reference_train(self, target: str, settings: Mapping[str, float],
+                        training: Mapping[str, np.ndarray], seed: int) -> Any:
+        """The trusted reference of `target` trained with canonical `settings` on
+        `training` (arrays, memory-mapped): plain arrays the accuracy checks score."""
+
+    def limits_note(self, rubric: Rubric) -> str:
+        """The time limits the student's code ran under, in the feedback's words."""
+
+
+_PROTOCOL_MEMBERS = ("TARGETS", "parse_rubric", "build_checks", "run_checks",
+                     "reference_cells", "prepare_data", "reference_train", "limits_note")
+
+
 def dumps(spec: Assignment) -> str:
     """`spec` as JSON (for the processes that get it whole: intake's parser, the child)."""
     return json.dumps({**{f.name: getattr(spec, f.name) for f in fields(spec)},
@@ -126,7 +191,8 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
 
     files = raw.get("files") or {"models": raw["model_files"],
                                  "model_targets": raw["model_targets"],
-                                 "data_targets": raw["data_targets"]}
+                                 "data_targets": raw["data_targets"],
+                                 "saved_by": raw["saved_by"]}
     return Assignment(
         name=name, title=str(raw["title"]), folder=folder, source=str(raw["source"]),
         checks=str(raw["checks"]), pixel_scale=float(raw.get("pixel_scale", 1.0)),
@@ -134,6 +200,7 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
         methods=lists(raw.get("methods", {}), "methods"),
         model_files=_names(files["models"], "files.models"),
         model_targets={str(k): str(v) for k, v in files.get("model_targets", {}).items()},
+        saved_by={str(k): str(v) for k, v in files.get("saved_by", {}).items()},
         data_targets=tuple(files.get("data_targets", ())),
         starter_modules=lists(raw.get("starter_modules", {}), "starter_modules"),
         also_in=lists(raw.get("also_in", {}), "also_in"),
@@ -146,7 +213,6 @@ def _build(name: str, folder: Path, raw: Mapping) -> Assignment:
                          "shared": list(o.get("shared", [])), "reply": dict(o["reply"])}
                     for op, o in raw.get("operations", {}).items()},
         rules={name: dict(rule) for name, rule in raw.get("rules", {}).items()},
-        leaderboard={str(k): str(v) for k, v in raw.get("leaderboard", {}).items()},
         child_distributions=_names(raw.get("child_distributions", ["numpy"]),
                                    "child_distributions"))
 

@@ -2,7 +2,8 @@
 
 An assignment's check module (named in its assignment.toml) builds its checks as small
 declarative units (`Check`): a name that starts with what it checks, the target
-(definition) it belongs to, its points from rubric.toml, and an `evaluate` step that calls
+(definition) it belongs to, its rubric key (the engine looks its points up in rubric.toml's
+[points.<target>]), its visibility and leaderboard column, and an `evaluate` step that calls
 student code only through `Grading.call` (a `Session` underneath) and compares the plain
 data that comes back with its oracle, here, in the trusted parent. `run` scores them.
 
@@ -35,6 +36,8 @@ class CheckResult:
     visibility: str = "visible"
     # The quantity the check measured, where it has one (a CIFAR-10 accuracy), for reports.
     value: float | None = None
+    # Gradescope leaderboard column that shows `value` (None: not on the leaderboard).
+    leaderboard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,18 +58,42 @@ def failed(message: str, value: float | None = None) -> Verdict:
     return Verdict(0.0, message, value)
 
 
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
 @dataclass(frozen=True)
 class Check:
-    """One hidden check. `needs` lists what it cannot run without ('data', 'reference');
-    `of_correctness`: whether passing it is part of "the code does what the reference
-    does" (the checks of answers and behaviour; not speed, not accuracy)."""
+    """One hidden check, worth `rubric.points[target][key]` points. `needs` lists what it
+    cannot run without ('data', 'reference'); `of_correctness`: whether passing it is part
+    of "the code does what the reference does" (the checks of answers and behaviour; not
+    speed, not accuracy); `visibility`: Gradescope's, for the test and its message;
+    `leaderboard`: the column that shows the value it measured, if any."""
 
     name: str
     target: str
-    points: float
+    key: str
     evaluate: Callable[[Grading], Verdict]
     needs: tuple[str, ...] = ()
     of_correctness: bool = True
+    visibility: str = "visible"
+    leaderboard: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.visibility not in VISIBILITIES:
+            raise ValueError(f"check {self.name!r}: visibility must be one of "
+                             f"{VISIBILITIES}, got {self.visibility!r}")
+
+    def points(self, rubric: Rubric) -> float:
+        return rubric.points_of(self.target, self.key)
+
+    def result(self, rubric: Rubric, verdict: Verdict) -> CheckResult:
+        """This check's CheckResult for `verdict` (its fraction clipped to [0, 1])."""
+        fraction = min(1.0, max(0.0, verdict.fraction))
+        points = self.points(rubric)
+        return CheckResult(name=self.name, score=round(points * fraction, 4),
+                           max_score=points, output=verdict.message, passed=fraction >= 1.0,
+                           target=self.target, visibility=self.visibility,
+                           value=verdict.value, leaderboard=self.leaderboard)
 
 
 def failure_message(subject: str, error: str | None,
@@ -207,11 +234,7 @@ def run(checks: list[Check], known: Iterable[str], grading: Grading,
             verdict = failed(grading.over_budget())
         else:
             verdict = check.evaluate(grading)
-        fraction = min(1.0, max(0.0, verdict.fraction))
-        grading.record(check, fraction >= 1.0)
-        results.append(CheckResult(
-            name=check.name, score=round(check.points * fraction, 4),
-            max_score=check.points, output=verdict.message, passed=fraction >= 1.0,
-            target=check.target, value=verdict.value,
-        ))
+        result = check.result(grading.rubric, verdict)
+        grading.record(check, result.passed)
+        results.append(result)
     return results

@@ -38,6 +38,8 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         spec = assignment.load(name)
         rubric = rubric_module.load(args.rubric, spec=spec)
+        if args.require_isolation:
+            grade.check_isolation(spec)
         grade.log(f"preparing CIFAR-10 from {cifar10_dir(args.cifar10_dir)} ...")
         with grade.GradingData(args.cifar10_dir, rubric=rubric, spec=spec) as data:
             grade.log(f"grading {args.path} ...")
@@ -48,7 +50,7 @@ def _grade(args: argparse.Namespace) -> int:
     if args.json:
         from autograder.gradescope import results_document
 
-        print(json.dumps(results_document(result, spec.leaderboard), indent=2))
+        print(json.dumps(results_document(result), indent=2))
     else:
         print(grade.format_table(result))
     return 0
@@ -66,7 +68,8 @@ def _batch(args: argparse.Namespace) -> int:
     return batch.main(args.folder, store_path=args.store, workers=args.workers,
                       regrade=args.regrade, rubric_path=args.rubric,
                       assignment=args.assignment, cifar10_dir=args.cifar10_dir,
-                      scheduler=args.scheduler if args.backend == "dask" else None)
+                      scheduler=args.scheduler if args.backend == "dask" else None,
+                      require_isolation=args.require_isolation)
 
 
 def _cluster_certs(args: argparse.Namespace) -> int:
@@ -123,6 +126,14 @@ def _demo(args: argparse.Namespace) -> int:
     return demo.run(args.out, workers=args.workers)
 
 
+def _isolation_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--require-isolation", action="store_true",
+                        help="refuse to grade (exit 1 or 2, nothing graded) unless the "
+                        "sandbox fully confines student code on this machine: root, user "
+                        "namespaces and seccomp (without it, partial confinement is said "
+                        "in every result)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rubric file (default: the assignment's own rubric.toml)")
     p.add_argument("--cifar10-dir", type=Path, default=None,
                    help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+    _isolation_flag(p)
     p.set_defaults(func=_grade)
 
     store_default = Path("out") / "grades" / "grades.sqlite"
@@ -163,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rubric file (default: the assignment's own rubric.toml)")
     p.add_argument("--cifar10-dir", type=Path, default=None,
                    help="the cifar-10-batches-py folder (default: $CIFAR10_DIR)")
+    _isolation_flag(p)
     p.set_defaults(func=_batch)
 
     p = sub.add_parser("cluster-certs", help="make the course's Dask cluster certificates "

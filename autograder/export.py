@@ -89,10 +89,9 @@ def _number(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def write_gradescope(records: Sequence[Record], folder: Path,
-                     leaderboard: Mapping[str, str] | None = None) -> list[Path]:
+def write_gradescope(records: Sequence[Record], folder: Path) -> list[Path]:
     """DIR/<student>/results.json (Gradescope's schema) for every graded submission, with
-    the leaderboard columns `leaderboard` names (the assignment's [leaderboard])."""
+    the leaderboard columns its checks name."""
     written = []
     graded = [r for r in records if r.graded]
     # One folder per id, named safely (no separator, bounded, distinct even ignoring case).
@@ -101,7 +100,7 @@ def write_gradescope(records: Sequence[Record], folder: Path,
         target = folder / names[record.submission]
         target.mkdir(parents=True, exist_ok=True)
         path = target / "results.json"
-        path.write_text(json.dumps(results_document(record.result, leaderboard), indent=2)
+        path.write_text(json.dumps(results_document(record.result), indent=2)
                         + "\n")
         written.append(path)
     return written
@@ -205,8 +204,7 @@ def export(records: Sequence[Record], *, csv_path: Path | None = None,
         write_csv(records, csv_path)
         lines.append(f"CSV: {csv_path} ({len(records)} rows)")
     if gradescope is not None:
-        written = write_gradescope(records, gradescope,
-                                   load_assignment(assignment).leaderboard)
+        written = write_gradescope(records, gradescope)
         lines.append(f"Gradescope: {len(written)} results.json under {gradescope}")
     if gradebook is not None:
         written_gb = write_gradebook(records, gradebook.db_url, gradebook.course_id, assignment)

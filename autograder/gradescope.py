@@ -26,7 +26,6 @@ import stat
 import sys
 import time
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
 
 from autograder.assignment import DEFAULT as DEFAULT_ASSIGNMENT
@@ -94,19 +93,17 @@ def build_bundle(out: Path, assignment: str = DEFAULT_ASSIGNMENT) -> Path:
     return out
 
 
-def results_document(result: GradeResult, leaderboard: Mapping[str, str] | None = None
-                     ) -> dict:
-    """Gradescope's results.json for one graded submission; `leaderboard` (check name ->
-    column title, the assignment's [leaderboard]) picks the measured values it shows."""
+def results_document(result: GradeResult) -> dict:
+    """Gradescope's results.json for one graded submission, with a leaderboard column for
+    each check that names one (the value it measured)."""
     doc = result.to_gradescope()
     doc["stdout_visibility"] = "hidden"
-    by_name = {t["name"]: t for t in result.tests}
     for test, source in zip(doc["tests"], result.tests, strict=True):
         test["status"] = "passed" if source["score"] >= source["max_score"] else "failed"
         test["output_format"] = "text"
-    doc["leaderboard"] = [{"name": title, "value": round(by_name[check]["value"], 4)}
-                          for check, title in (leaderboard or {}).items()
-                          if check in by_name and by_name[check].get("value") is not None]
+    doc["leaderboard"] = [{"name": t["leaderboard"], "value": round(t["value"], 4)}
+                          for t in result.tests
+                          if t.get("leaderboard") and t.get("value") is not None]
     return doc
 
 
@@ -139,6 +136,6 @@ def run(root: Path, assignment: str = DEFAULT_ASSIGNMENT) -> int:
                          "stdout_visibility": "visible", "tests": []})
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    _write(results, results_document(result, spec.leaderboard))
+    _write(results, results_document(result))
     print(grade.format_table(result))
     return 0

@@ -70,6 +70,21 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
                NotImplementedError, UnicodeDecodeError, zlib.error, ValueError,
                RuntimeError, OverflowError)
 MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$")
+# Python 2 as Python 3's parser rejects it (a pattern of its message or of the line): what
+# it is, and its Python 3 spelling.
+PYTHON2_SYNTAX = (
+    (re.compile(r"Missing parentheses in call to 'print'"), "a print statement",
+     "write print(...)"),
+    (re.compile(r"Missing parentheses in call to 'exec'"), "an exec statement",
+     "write exec(...)"),
+    (re.compile(r"^\s*except\s+[\w.]+\s*,\s*\w+\s*:"), "`except E, e:`",
+     "write `except E as e:`"),
+    (re.compile(r"^\s*raise\s+[\w.]+\s*,"), "`raise E, message`", "write `raise E(message)`"),
+    (re.compile(r"leading zeros in decimal integer"), "an octal literal such as 0777",
+     "write 0o777"),
+    (re.compile(r"<>"), "the operator <>", "write !="),
+    (re.compile(r"`"), "backquotes", "write repr(...)"),
+)
 
 
 @dataclass(frozen=True)
@@ -217,8 +232,9 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
     raw_cells: dict[str, str] = {}
     if any(path in files for path in spec.starter_modules):
         modules = _starter_modules(files, problems, spec)
-        origins = {g: path for path in modules for g in spec.starter_modules[path]}
-        cells = {g: modules[path] for g, path in origins.items()}
+        # Every definition's file, handed in or not: the messages name it.
+        origins = {g: path for path, ids in spec.starter_modules.items() for g in ids}
+        cells = {g: modules[path] for g, path in origins.items() if path in modules}
         return Submission(source=source, name=_submission_name(source), cells=cells,
                           problems=problems, content_hash=_content_hash(cells, npz),
                           model_files=npz, layout=STARTER, modules=modules, origins=origins,
@@ -238,9 +254,9 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
     for name in spec.model_files:
         if name not in npz and not any(p.notebook == name for p in problems) \
                 and not _container_failed(source, problems):
-            problems.append(Problem(name, None, f"{name} is missing: run the hyperparameter "
-                                    "search cell, which saves it with save_best_model, and "
-                                    "submit it with the notebooks", (name,)))
+            problems.append(Problem(name, None, f"{name} is missing from the submission: it "
+                                    f"is written by {spec.saved_by[name]}; submit it with "
+                                    "your code", (name,)))
 
     findings = _apply_rules(cells, problems, spec)
     return Submission(source=source, name=_submission_name(source), cells=cells,
@@ -446,6 +462,8 @@ def _read_folder(root: int, extract_to: Path, problems: list[Problem],
                 files[name] = f.read(limit + 1)
             else:
                 target = extract_to / name
+                # A model file may sit in a folder (cs231n/saved/...).
+                target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(f.read(limit + 1))
                 npz[name] = target
     missing = [n for n in _wanted(spec) if n not in files and n not in npz]
@@ -586,6 +604,7 @@ def _read_zip(fh: BinaryIO, name: str, extract_to: Path, problems: list[Problem]
                 files[wanted] = data
             else:
                 target = extract_to / wanted
+                target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
                 npz[wanted] = target
     return files, npz
@@ -696,7 +715,7 @@ def _starter_modules(files: dict[str, bytes], problems: list[Problem],
         text = lenient(files[path].decode("utf-8", "surrogateescape"))
         tree, error = _parse_python(text)
         if tree is None:
-            problems.append(Problem(path, None, f"is not valid Python: {error}; fix it so "
+            problems.append(Problem(path, None, f"{error}; fix it so "
                                     "that the file imports", grade_ids))
             continue
         missing = next((m for m in (_missing_definitions(tree, spec.definitions[g], spec)
@@ -724,7 +743,7 @@ def _python_source(notebook: str, grade_id: str, text: str, problems: list[Probl
                                         "Python"))
                 text = stripped
     if tree is None:
-        problems.append(Problem(notebook, grade_id, f"is not valid Python: {error}; fix it "
+        problems.append(Problem(notebook, grade_id, f"{error}; fix it "
                                 "so that the cell runs", (grade_id,)))
         return None
     missing = _missing_definitions(tree, spec.definitions[grade_id], spec)
@@ -736,14 +755,22 @@ def _python_source(notebook: str, grade_id: str, text: str, problems: list[Probl
 
 
 def _parse_python(text: str) -> tuple[ast.Module | None, str]:
+    """The module, or None and what is wrong ("is not valid Python: ...")."""
     try:
         return ast.parse(text), ""
     except SyntaxError as exc:
         where = f"line {exc.lineno}" if exc.lineno else "somewhere"
         code = (exc.text or "").strip()[:60]
-        return None, f"{exc.msg} at {where}" + (f" (`{code}`)" if code else "")
+        shown = f" (`{code}`)" if code else ""
+        python2 = next(((what, fix) for pattern, what, fix in PYTHON2_SYNTAX
+                        if pattern.search(exc.msg or "") or pattern.search(exc.text or "")),
+                       None)
+        if python2:
+            return None, (f"is Python 2 code, {python2[0]} at {where}{shown}: it must be "
+                          f"Python 3, {python2[1]}")
+        return None, f"is not valid Python: {exc.msg} at {where}{shown}"
     except (ValueError, RecursionError, MemoryError) as exc:
-        return None, f"cannot be parsed ({type(exc).__name__})"
+        return None, f"is not valid Python: it cannot be parsed ({type(exc).__name__})"
 
 
 def _strip_magics(text: str) -> tuple[str, list[tuple[int, str]]]:

@@ -13,7 +13,8 @@ class GradeResult:
 
     ``tests`` holds Gradescope test entries: dicts with ``name``, ``score``, ``max_score``,
     ``output`` (what the student is told), ``visibility`` and ``target`` (the function or
-    class the check is about, e.g. ``svm_loss_naive``).
+    class the check is about, e.g. ``svm_loss_naive``); a check that measured a quantity
+    adds ``value``, and ``leaderboard`` when that quantity is a leaderboard column.
     """
 
     submission: str

@@ -1,4 +1,5 @@
-"""Load and validate rubric.toml: points, tolerances, timing bands, accuracy thresholds.
+"""Load and validate rubric.toml: the engine's points, timeouts and budget, and the
+assignment's own tables (tolerances, bands, thresholds), which its check module validates.
 
 The rubric is data an instructor edits. A mistake in it (a missing or misspelled key,
 a negative number, bands out of order) is reported with the file and the key, before
@@ -13,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder import assignment
 
@@ -27,49 +29,6 @@ class RubricError(ValueError):
 
 
 @dataclass(frozen=True)
-class AccuracyRule:
-    """One classifier's CIFAR-10 checks: the thresholds its reference training must reach,
-    and the hyperparameters the grader agrees to train with (bounded, so the grader's own
-    work per setting is bounded too)."""
-
-    weights_file: str
-    # Where the student's notebook writes `weights_file` (named when it is missing).
-    saved_by: str
-    val: float
-    test: float
-    # Allowed [low, high] of each saved hyperparameter; outside them nothing is trained.
-    ranges: Mapping[str, tuple[float, float]]
-    # num_iters x batch_size at most this many examples: the cost of one reference training.
-    max_examples: int
-
-
-HYPERPARAMETERS = ("learning_rate", "reg", "num_iters", "batch_size")
-
-# The regularization term a course's loss functions add, and the factor by which the
-# oracle scales `reg` to match it (the older CS231n starter uses 0.5 * reg * sum(W**2)).
-REGULARIZATION = {"reg * sum(W**2)": 1.0, "0.5 * reg * sum(W**2)": 0.5}
-
-
-@dataclass(frozen=True)
-class SpeedRule:
-    """How the timing checks measure and how they score."""
-
-    samples: int
-    budget_seconds: float
-    # The student's naive time counts for at most this many times the reference naive's:
-    # a naive loop slowed down on purpose cannot inflate the speedup.
-    naive_cap: float
-    # per vectorized function: ((speedup over naive at least this fraction of the
-    # reference's speedup, fraction of points), ...); absolute x where no reference runs
-    speedup_bands: Mapping[str, Bands]
-    # per vectorized function: ((your time / the reference's at most this fraction of the
-    # reference's naive / vectorized ratio, fraction of points), ...)
-    vs_reference_bands: Mapping[str, Bands]
-    # ... but a band's limit is never below this many times the reference's time
-    vs_reference_floor: float
-
-
-@dataclass(frozen=True)
 class Budget:
     """What one submission's own code may cost (wall clock); the grader's reference
     training is not part of it."""
@@ -79,29 +38,26 @@ class Budget:
 
 @dataclass(frozen=True)
 class Rubric:
-    """The validated contents of rubric.toml."""
+    """The validated contents of rubric.toml: the engine's part (points per check key,
+    timeouts per operation, the budget) and the assignment's own tables (`own`, whatever
+    its check module's `parse_rubric` made of them)."""
 
     source: str
-    loss_tolerance: float
-    gradient_tolerance: float
-    gradient_float32_tolerance: float
     points: Mapping[str, Mapping[str, float]]
-    speed: SpeedRule
-    accuracy: Mapping[str, AccuracyRule]
     timeouts: Mapping[str, float]
     budget: Budget
-    regularization: str = "reg * sum(W**2)"
-
-    @property
-    def reg_factor(self) -> float:
-        return REGULARIZATION[self.regularization]
+    own: Any = None
 
     def timeout(self, op: str) -> float:
         """Seconds one call of operation `op` may take."""
         return self.timeouts[op]
 
+    def points_of(self, target: str, key: str) -> float:
+        """The points of the check of `target` named by its rubric key."""
+        return self.points[target][key]
 
-class _Table:
+
+class Table:
     """One TOML table, read key by key; every complaint names the file and the key."""
 
     def __init__(self, source: str, where: str, raw: object) -> None:
@@ -120,8 +76,8 @@ class _Table:
         self.used.add(key)
         return self.raw[key]
 
-    def table(self, key: str) -> _Table:
-        return _Table(self.source, f"{self.where}.{key}" if self.where else key, self.get(key))
+    def table(self, key: str) -> Table:
+        return Table(self.source, f"{self.where}.{key}" if self.where else key, self.get(key))
 
     def number(self, key: str, low: float = 0.0, high: float = math.inf,
                integer: bool = False) -> float:
@@ -175,60 +131,20 @@ class _Table:
 def parse(data: Mapping[str, object], source: str = "rubric.toml",
           spec: assignment.Assignment | None = None) -> Rubric:
     """Validate a parsed rubric (a dict as tomllib returns it) of assignment `spec`
-    (default: the NumPy one) and build a Rubric. Which point keys each target has and
-    which functions are timed come from the assignment's checks module; its classifiers
-    (the targets that need CIFAR-10) and operations name the other tables' keys."""
+    (default: the NumPy one) and build a Rubric. The engine reads [points] (a table per
+    check target; its keys must be exactly the keys the assignment's checks name),
+    [timeouts] (one per operation of assignment.toml) and [budget]; the assignment's
+    `parse_rubric` validates every other table."""
     spec = spec or assignment.load()
     checks = spec.check_module
-    top = _Table(source, "", data)
-
-    tol = top.table("tolerance")
-    tolerances = [tol.number(key, 0.0, 1.0) for key in ("loss", "gradient", "gradient_float32")]
-    tol.done()
-
-    loss_table = top.table("loss")
-    regularization = loss_table.text("regularization")
-    if regularization not in REGULARIZATION:
-        loss_table.fail(f"[loss] regularization must be one of {list(REGULARIZATION)}, got "
-                        f"{regularization!r}")
-    loss_table.done()
+    top = Table(source, "", data)
 
     points_table = top.table("points")
     points: dict[str, dict[str, float]] = {}
-    for target, keys in checks.POINT_KEYS.items():
+    for target in checks.TARGETS:
         table = points_table.table(target)
-        points[target] = {key: float(table.number(key, 0.0, 1000.0)) for key in keys}
-        table.done()
+        points[target] = {key: float(table.number(key, 0.0, 1000.0)) for key in table.raw}
     points_table.done()
-
-    speed_table = top.table("speed")
-    samples = int(speed_table.number("samples", 1, 100, integer=True))
-    budget = float(speed_table.number("budget_seconds", 0.1, 600.0))
-    naive_cap = float(speed_table.number("naive_cap", 1.0, 1000.0))
-    vs_reference_floor = float(speed_table.number("vs_reference_floor", 1.0, 1000.0))
-    speedup: dict[str, Bands] = {}
-    vs_reference: dict[str, Bands] = {}
-    for fn in checks.VECTORIZED:
-        table = speed_table.table(fn)
-        speedup[fn] = table.bands("speedup_bands", increasing=False)
-        vs_reference[fn] = table.bands("vs_reference_bands", increasing=True)
-        table.done()
-    speed_table.done()
-
-    accuracy_table = top.table("accuracy")
-    accuracy: dict[str, AccuracyRule] = {}
-    for cls in spec.data_targets:
-        table = accuracy_table.table(cls)
-        accuracy[cls] = AccuracyRule(
-            weights_file=table.text("weights_file"),
-            saved_by=table.text("saved_by"),
-            val=float(table.number("val", 0.0, 1.0)),
-            test=float(table.number("test", 0.0, 1.0)),
-            ranges=_ranges(table),
-            max_examples=int(table.number("max_examples", 1, 10**9, integer=True)),
-        )
-        table.done()
-    accuracy_table.done()
 
     timeout_table = top.table("timeouts")
     timeouts = {op: float(timeout_table.number(op, 0.1, 86_400.0)) for op in spec.operations}
@@ -237,39 +153,25 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml",
     grading_budget = Budget(
         submission_seconds=float(budget_table.number("submission_seconds", 1.0, 86_400.0)))
     budget_table.done()
+    own = checks.parse_rubric(top, spec)
     top.done()
 
-    return Rubric(
-        source=source,
-        loss_tolerance=tolerances[0],
-        gradient_tolerance=tolerances[1],
-        gradient_float32_tolerance=tolerances[2],
-        points=points,
-        speed=SpeedRule(samples, budget, naive_cap, speedup, vs_reference,
-                        vs_reference_floor),
-        accuracy=accuracy,
-        timeouts=timeouts,
-        budget=grading_budget,
-        regularization=regularization,
-    )
+    rubric = Rubric(source=source, points=points, timeouts=timeouts, budget=grading_budget,
+                    own=own)
+    _match_points(rubric, checks.build_checks(0, rubric), points_table)
+    return rubric
 
 
-def _ranges(table: _Table) -> dict[str, tuple[float, float]]:
-    """[low, high] of each hyperparameter, e.g. `num_iters = [1, 5000]`."""
-    ranges = {}
-    for key in HYPERPARAMETERS:
-        value = table.get(key)
-        if not (isinstance(value, list) and len(value) == 2 and all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                for v in value) and 0 <= value[0] <= value[1]):
-            table.fail(f"[{table.where}] {key} must be a [low, high] pair of numbers with "
-                       f"0 <= low <= high, got {value!r}")
-        ranges[key] = (float(value[0]), float(value[1]))
-    for key in ("num_iters", "batch_size"):
-        if ranges[key][0] < 1:
-            table.fail(f"[{table.where}] {key} must allow only whole numbers >= 1, got "
-                       f"{list(ranges[key])}")
-    return ranges
+def _match_points(rubric: Rubric, checks: list, table: Table) -> None:
+    """Every check's key has points in [points.<target>], and every key there is a check's."""
+    named = {(check.target, check.key) for check in checks}
+    for target, key in sorted(named):
+        if key not in rubric.points.get(target, {}):
+            table.fail(f"[points.{target}] is missing the key '{key}'")
+    for target, keys in rubric.points.items():
+        unknown = sorted(k for k in keys if (target, k) not in named)
+        if unknown:
+            table.fail(f"[points.{target}] has an unknown key '{unknown[0]}'")
 
 
 def load(path: str | Path | None = None, spec: assignment.Assignment | None = None) -> Rubric:

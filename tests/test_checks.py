@@ -43,8 +43,8 @@ SOLUTION_TEXT = _solution_text()
 SEED = 20240917
 RUBRIC = rubric_module.load()
 # Timing as in the grader but shorter: these tests check the logic, not the machine.
-FAST = dataclasses.replace(RUBRIC, speed=dataclasses.replace(
-    RUBRIC.speed, samples=3, budget_seconds=2.0))
+FAST = dataclasses.replace(RUBRIC, own=dataclasses.replace(RUBRIC.own, speed=dataclasses.replace(
+    RUBRIC.own.speed, samples=3, budget_seconds=2.0)))
 NON_CIFAR = [t for t in checks.TARGETS if t not in ("LinearSVM", "Softmax")]
 
 
@@ -96,7 +96,7 @@ def test_reference_solution_gets_full_marks():
         "svm_loss_naive: does not modify its inputs",
         "svm_loss_vectorized: speedup over your naive version",
         "svm_loss_vectorized: speed vs the reference",
-        "linear_classifier: train samples minibatches with replacement",
+        "linear_classifier: train samples minibatches at random, rows with their labels",
         "linear_classifier: train returns one loss per iteration",
         "linear_classifier: W initialised when None",
         "linear_classifier: predict returns argmax labels",
@@ -106,7 +106,7 @@ def test_reference_solution_gets_full_marks():
 
 
 def test_rubric_totals_100_points():
-    total = sum(check.points for check in checks.build_checks(SEED, RUBRIC))
+    total = sum(check.points(RUBRIC) for check in checks.build_checks(SEED, RUBRIC))
     assert total == 100
 
 
@@ -260,12 +260,12 @@ def test_replaying_a_cached_answer_while_timed_earns_no_speed_points():
 
 # ---------------------------------------------------------------- LinearClassifier bugs
 
-SAMPLING = "linear_classifier: train samples minibatches with replacement"
+SAMPLING = "linear_classifier: train samples minibatches at random, rows with their labels"
+DRAW = "idx = np.random.choice(num_train, batch_size)"
 
 
 @pytest.mark.parametrize("edit", [
-    ("idx = np.random.choice(num_train, batch_size)",
-     "idx = np.arange(min(batch_size, num_train))"),
+    (DRAW, "idx = np.arange(min(batch_size, num_train))"),
     ("            X_batch = X[idx]\n            y_batch = y[idx]\n",
      "            X_batch = X\n            y_batch = y\n"),
 ], ids=["first batch only", "never samples"])
@@ -275,12 +275,25 @@ def test_train_that_does_not_sample(edit):
     assert "uses the same examples every time" in failed[SAMPLING]
 
 
-def test_train_without_replacement():
-    edit = ("np.random.choice(num_train, batch_size)",
-            "np.random.choice(num_train, batch_size, replace=False)")
+@pytest.mark.parametrize("draw", [
+    "idx = np.random.choice(num_train, batch_size, replace=False)",
+    "idx = np.random.permutation(num_train)[:batch_size]",
+], ids=["choice without replacement", "permutation"])
+def test_train_without_replacement_is_honest(draw):
+    # CS231n's starter only says that sampling with replacement is faster: a batch that
+    # fits the data, drawn without replacement, is a correct train.
+    results = grade(solution((DRAW, draw)), "linear_classifier")
+    assert failing(results) == {}
+    assert results[SAMPLING].score == results[SAMPLING].max_score > 0
+
+
+def test_train_sampling_rows_without_their_labels():
+    edit = ("            y_batch = y[idx]\n",
+            "            y_batch = y[np.random.choice(num_train, batch_size)]\n")
     failed = failing(grade(solution(edit), "linear_classifier"))
     assert list(failed) == [SAMPLING]
-    assert "WITH replacement" in failed[SAMPLING]
+    assert "y_batch = y[idx]" in failed[SAMPLING]
+    assert "own labels" in failed[SAMPLING]
 
 
 def test_train_that_never_updates_W():
@@ -587,5 +600,5 @@ def test_speed_points_are_interpolated_between_bands(ratio, points):
     own = naive / (ratio * ref_naive / ref)
     grading = checks.Grading(InProcessSession(solution()), SEED, FAST)
     grading._speed[fn] = ([checks.SpeedRound(naive, own, ref_naive, ref)] * 3, None)
-    check = checks.speedup_check(fn, RUBRIC.points[fn]["speedup"])
-    assert check.points * check.evaluate(grading).fraction == pytest.approx(points)
+    check = checks.speedup_check(fn)
+    assert check.points(RUBRIC) * check.evaluate(grading).fraction == pytest.approx(points)

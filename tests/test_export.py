@@ -35,8 +35,8 @@ def make_result(student: str, fractions: Mapping[str, float], seed: int = 0,
     tests = []
     for check in build_checks(seed, RUBRIC):
         fraction = fractions.get(check.target, 1.0)
-        tests.append({"name": check.name, "score": round(check.points * fraction, 4),
-                      "max_score": check.points, "target": check.target,
+        tests.append({"name": check.name, "score": round(check.points(RUBRIC) * fraction, 4),
+                      "max_score": check.points(RUBRIC), "target": check.target,
                       "visibility": "visible",
                       "output": output or ("correct" if fraction == 1 else "wrong")})
     return GradeResult(student, f"hash-{student}", sum(t["score"] for t in tests),

@@ -59,9 +59,9 @@ def test_the_bundle_holds_setup_run_and_the_kit(tmp_path: Path) -> None:
 
 def test_the_zip_refuses_an_unknown_assignment(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "autograder", "gradescope", "--assignment",
-                           "two_layer_net", "--out", str(tmp_path / "x.zip")],
+                           "no_such_course", "--out", str(tmp_path / "x.zip")],
                           capture_output=True, text=True, check=False)
-    assert done.returncode == 2 and "unknown assignment 'two_layer_net'" in done.stderr
+    assert done.returncode == 2 and "unknown assignment 'no_such_course'" in done.stderr
 
 
 @pytest.mark.cifar

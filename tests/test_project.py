@@ -161,3 +161,23 @@ def test_only_the_grading_path_imports_the_sandbox() -> None:
                       if _imports_sandbox(node)]
     assert not offenders, ("these modules import autograder.sandbox; import file and text "
                            f"helpers from autograder.files / autograder.text: {offenders}")
+
+
+def test_the_package_imports_nothing_from_tests() -> None:
+    """autograder/ runs where tests/ is absent (an installed kit, the Gradescope image): the
+    demo's sample builders live in each assignment's samples module, never in tests/."""
+    import ast
+
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"tests", "conftest"}
+    found = []
+    for path in sorted((ROOT / "autograder").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)}:{node.lineno} imports {m}"
+                      for m in modules if m.split(".")[0] in local]
+    assert not found, "autograder/ imports the kit's tests: " + "; ".join(found)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from test_export import make_result, make_store
 
-from autograder.report import MARKS, validation_accuracy, write_report
+from autograder.report import MARKS, leaderboard_value, write_report
 from autograder.store import open_store
 
 HOSTILE = ('<script>document.body.dataset.pwned = "script"</script>'
@@ -74,14 +74,15 @@ def test_failed_grading_is_shown_as_not_graded(report: Path) -> None:
     assert "not graded: the grading process was killed" in index
 
 
-def test_accuracy_is_read_from_the_accuracy_checks_only() -> None:
+def test_accuracy_is_read_from_the_leaderboard_checks_only() -> None:
     test = {"name": "LinearSVM: CIFAR-10 validation accuracy", "score": 6, "max_score": 6,
             "output": "validation accuracy 0.393 (needs 0.37) after training with ...",
-            "value": 0.393}
-    assert validation_accuracy(test) == 0.393
-    assert validation_accuracy({**test, "name": "LinearSVM: CIFAR-10 test accuracy"}) is None
+            "value": 0.393, "leaderboard": "SVM val accuracy"}
+    assert leaderboard_value(test) == 0.393
+    # A check that measured a value but is no leaderboard column is not plotted.
+    assert leaderboard_value({k: v for k, v in test.items() if k != "leaderboard"}) is None
     # A retraining that produced no predictions has no accuracy to plot.
-    assert validation_accuracy({k: v for k, v in test.items() if k != "value"}) is None
+    assert leaderboard_value({k: v for k, v in test.items() if k != "value"}) is None
 
 
 # ------------------------------------------------------------------ in a real browser

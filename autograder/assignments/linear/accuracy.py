@@ -20,15 +20,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autograder.assignments.linear.tables import HYPERPARAMETERS
 from autograder.checks import Check, Verdict, failed, passed
-from autograder.rubric import HYPERPARAMETERS, Rubric
+from autograder.rubric import Rubric
 
 if TYPE_CHECKING:
-    from autograder.assignments.linear.checks import Grading
+    from autograder.assignments.linear.grading import Grading
 
 # Saved hyperparameters are rounded to this many significant digits before the reference
 # trains with them: settings that differ only further share one training and one score.
 SIGNIFICANT_DIGITS = 3
+# Each classifier's name in the Gradescope leaderboard's columns.
+LEADERBOARD = {"LinearSVM": "SVM", "Softmax": "Softmax"}
 
 
 def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
@@ -39,7 +42,7 @@ def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
 def _saved(g: Grading, cls: str) -> tuple[Mapping | None, str | None]:
     """What the sandbox read from `cls`'s model file (W and the hyperparameters, as plain
     data), or (None, why not)."""
-    rule = g.rubric.accuracy[cls]
+    rule = g.rubric.own.accuracy[cls]
     out = g.call(rule.weights_file, "saved_weights", memo=("saved", cls),
                  name=rule.weights_file)
     if not out.ok:
@@ -51,7 +54,7 @@ def _saved(g: Grading, cls: str) -> tuple[Mapping | None, str | None]:
 def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
     """The saved hyperparameters of `cls`, rounded to 3 significant digits and inside the
     rubric's ranges and cost cap: (settings, how they read) or (None, why not)."""
-    rule = g.rubric.accuracy[cls]
+    rule = g.rubric.own.accuracy[cls]
     value, why = _saved(g, cls)
     if value is None:
         return None, why
@@ -120,7 +123,7 @@ def _train_reference(g: Grading, cls: str) -> tuple[dict[str, float] | None, str
         return None, how
     if g.reference_train is None:
         return None, "not graded: the grader ran without its reference training"
-    scaled = {**hyper, "reg": hyper["reg"] * g.rubric.reg_factor}
+    scaled = {**hyper, "reg": hyper["reg"] * g.rubric.own.reg_factor}
     started = time.monotonic()
     W = g.reference_train(cls, scaled)
     if g.deadline is not None:
@@ -132,14 +135,14 @@ def _train_reference(g: Grading, cls: str) -> tuple[dict[str, float] | None, str
                       f"images with your saved {how}")
 
 
-def accuracy_check(cls: str, split: str, points: float) -> Check:
+def accuracy_check(cls: str, split: str) -> Check:
     """The grader's reference `cls`, trained with the saved hyperparameters: its `split`
     accuracy >= threshold. Scored once the student's training is verified to compute what
     the reference's does (its loss's gradient, train's losses, step and sampling): it
     measures the choice of hyperparameters."""
 
     def evaluate(g: Grading) -> Verdict:
-        rule = g.rubric.accuracy[cls]
+        rule = g.rubric.own.accuracy[cls]
         threshold = rule.val if split == "val" else rule.test
         accuracy, how = _reference_accuracy(g, cls)
         if accuracy is None:
@@ -149,11 +152,12 @@ def accuracy_check(cls: str, split: str, points: float) -> Check:
         return (passed if accuracy[split] >= threshold else failed)(message, accuracy[split])
 
     name = "validation" if split == "val" else "test"
-    return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, points, evaluate, needs=("data",),
-                 of_correctness=False)
+    return Check(f"{cls}: CIFAR-10 {name} accuracy", cls, f"{split}_accuracy", evaluate,
+                 needs=("data",), of_correctness=False,
+                 leaderboard=f"{LEADERBOARD[cls]} {split} accuracy")
 
 
-def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
+def saved_weights_check(cls: str, weights_file: str) -> Check:
     """What the grader can verify of the model file: it loads (in the sandbox, no pickle),
     W is a finite float array of shape (D, C), and the hyperparameters are present and
     inside the rubric's ranges. The saved W's accuracy is not scored: nothing tells the
@@ -176,18 +180,11 @@ def saved_weights_check(cls: str, weights_file: str, points: float) -> Check:
                       "accuracy checks score those settings")
 
     return Check(f"{cls}: saved best weights ({weights_file}) load with valid hyperparameters",
-                 cls, points, evaluate, needs=("data",), of_correctness=False)
+                 cls, "saved_weights", evaluate, needs=("data",), of_correctness=False)
 
 
 def accuracy_checks(rubric: Rubric, classifiers: Iterable[str]) -> list[Check]:
     """The CIFAR-10 checks and the saved-model check of each of `classifiers`."""
-    checks = []
-    for cls in classifiers:
-        points = rubric.points[cls]
-        checks += [
-            accuracy_check(cls, "val", points["val_accuracy"]),
-            accuracy_check(cls, "test", points["test_accuracy"]),
-            saved_weights_check(cls, rubric.accuracy[cls].weights_file,
-                                points["saved_weights"]),
-        ]
-    return checks
+    return [check for cls in classifiers for check in (
+        accuracy_check(cls, "val"), accuracy_check(cls, "test"),
+        saved_weights_check(cls, rubric.own.accuracy[cls].weights_file))]

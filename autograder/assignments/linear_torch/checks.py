@@ -6,9 +6,10 @@ student code as float64 tensors), and so are training and prediction (through th
 operations, on the same hidden problems) and the CIFAR-10 accuracy (the grader's reference
 trained with the saved hyperparameters). What this edition adds:
 
-- `sample_batch`: rows and labels drawn together, with replacement when the batch is
-  larger than the data;
-- the search functions: 5 to 25 (learning rate, regularization) combinations;
+- `sample_batch`: rows and labels drawn together, a new random minibatch each call
+  (with or without replacement);
+- the search functions: at least two learning rates and two regularization strengths,
+  at most 25 combinations;
 - `test_one_param_set`: trains the classifier it is given and reports the accuracies
   that the grader computes itself from the returned W;
 - rules on the source (assignment.toml [rules], read by intake): no autograd in a function
@@ -26,8 +27,9 @@ import numpy as np
 
 from autograder.assignments.linear import accuracy
 from autograder.assignments.linear import checks as numpy_checks
-from autograder.assignments.linear import reference as numpy_reference
 from autograder.assignments.linear.checks import Api, Grading
+from autograder.assignments.linear.grading import wrong_answer
+from autograder.assignments.linear.inputs import LossCase
 from autograder.assignments.linear_torch import reference
 from autograder.checks import Check, CheckResult, Verdict, failed, passed
 from autograder.outcome import Session
@@ -40,18 +42,6 @@ VECTORIZED = numpy_checks.VECTORIZED
 SEARCH = ("svm_get_search_params", "softmax_get_search_params")
 TARGETS = (*LOSS_FUNCTIONS, "sample_batch", "train_linear_classifier",
            "predict_linear_classifier", *SEARCH, "test_one_param_set", *CLASSIFIERS)
-POINT_KEYS: dict[str, tuple[str, ...]] = {
-    **{fn: (*numpy_checks.POINT_KEYS[fn], "device_agnostic") for fn in LOSS_FUNCTIONS},
-    "sample_batch": ("rows_and_labels", "with_replacement"),
-    "train_linear_classifier": ("train_returns_one_loss_per_iteration",
-                                "train_samples_with_replacement", "train_gradient_step",
-                                "train_initialises_W"),
-    "predict_linear_classifier": ("predict_argmax",),
-    **{fn: ("combinations",) for fn in SEARCH},
-    "test_one_param_set": ("trains_and_scores",),
-    **{cls: numpy_checks.POINT_KEYS[cls] for cls in CLASSIFIERS},
-}
-
 API = Api(
     train="train_linear_classifier", predict="predict_linear_classifier",
     train_target="train_linear_classifier", predict_target="predict_linear_classifier",
@@ -76,7 +66,7 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
 # ---------------------------------------------------------------- rules on the source
 
 
-def device_check(fn: str, points: float) -> Check:
+def device_check(fn: str) -> Check:
     """The source of `fn` (and the helpers it uses) makes no tensor off its inputs'
     device and moves none: read by intake, not reported by the child."""
 
@@ -92,20 +82,21 @@ def device_check(fn: str, points: float) -> Check:
                       "with device=X.device (or torch.zeros_like(W)) and keep the inputs "
                       "where they are, without .cuda(), .cpu(), .numpy() or .to(device)")
 
-    return Check(f"{fn}: device-agnostic", fn, points, evaluate, of_correctness=False)
+    return Check(f"{fn}: device-agnostic", fn, "device_agnostic", evaluate, of_correctness=False)
 
 
 # ---------------------------------------------------------------- sample_batch
 
 
-def _batch(g: Grading, N: int, batch_size: int, memo: str
+def _batch(g: Grading, N: int, batch_size: int, memo: str, seed: int | None = None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, str | None]:
-    """(X, y, X_batch, y_batch, why not) of one sample_batch call on N distinct rows."""
+    """(X, y, X_batch, y_batch, why not) of one sample_batch call on N distinct rows, with
+    torch seeded by `seed` (the grading run's by default)."""
     rng = _rng(g.seed, N)
     X = rng.normal(size=(N, 4))
     y = rng.integers(0, 10, size=N).astype(np.int64)
     out = g.call("sample_batch", "sample_batch", memo=("sample", memo), X=X, y=y,
-                 num_train=N, batch_size=batch_size, seed=g.seed)
+                 num_train=N, batch_size=batch_size, seed=g.seed if seed is None else seed)
     if not out.ok:
         return X, y, None, None, g.failure("sample_batch", out.error)
     value = out.value if isinstance(out.value, Mapping) else {}
@@ -122,7 +113,7 @@ def _rows_of(X: np.ndarray, X_batch: np.ndarray) -> np.ndarray | None:
     return match.argmax(axis=1)
 
 
-def sample_rows_check(points: float) -> Check:
+def sample_rows_check() -> Check:
     """sample_batch(X, y, 50, 20): 20 rows of X with their own labels."""
 
     def evaluate(g: Grading) -> Verdict:
@@ -142,33 +133,47 @@ def sample_rows_check(points: float) -> Check:
                           "and y with the same indices")
         return passed("20 rows of X with their labels")
 
-    return Check("sample_batch: rows of X with their labels", "sample_batch", points, evaluate)
+    return Check("sample_batch: rows of X with their labels", "sample_batch", "rows_and_labels",
+                 evaluate)
 
 
-def sample_replacement_check(points: float) -> Check:
-    """batch_size 16 > num_train 5 works: 16 rows of X come back. Where batch_size <=
-    num_train, either way of sampling is what the course allows (CS231n: "with
-    replacement is faster"), so nothing more is asked."""
+def sample_random_check() -> Check:
+    """Two calls of sample_batch(X, y, 50, 20), torch seeded differently, draw different
+    rows: a new minibatch at random each call. With or without replacement alike: the
+    course hints at torch.randint, and nothing larger than the data is asked."""
 
     def evaluate(g: Grading) -> Verdict:
-        fix = "sample WITH replacement: idx = torch.randint(num_train, (batch_size,))"
-        X, _, X_batch, _, why = _batch(g, 5, 16, "small")
+        X, _, first, _, why = _batch(g, 50, 20, "rows")
         if why:
-            return failed(f"{why} (batch_size=16 > num_train=5): {fix}")
-        if X_batch.shape != (16, X.shape[1]) or _rows_of(X, X_batch) is None:
-            return failed(f"sample_batch(X, y, num_train=5, batch_size=16) returned "
-                          f"{X_batch.shape[0] if X_batch.ndim else 0} rows: {fix}")
-        return passed("batch_size > num_train works: rows repeat, as with replacement")
+            return failed(why)
+        _, _, second, _, why = _batch(g, 50, 20, "again", seed=g.seed + 1)
+        if why:
+            return failed(why)
+        rows = [_rows_of(X, batch) for batch in (first, second)]
+        if any(r is None for r in rows):
+            return failed("X_batch holds rows that are not rows of X (see sample_batch: rows "
+                          "of X with their labels), so whether they are drawn at random "
+                          "cannot be told")
+        if np.array_equal(np.sort(rows[0]), np.sort(rows[1])):
+            return failed("two calls of sample_batch(X, y, num_train=50, batch_size=20) "
+                          "returned the same rows: draw new indices at random in each call, "
+                          "idx = torch.randint(num_train, (batch_size,)) (or without "
+                          "replacement, torch.randperm(num_train)[:batch_size])")
+        return passed("a new random minibatch each call")
 
-    return Check("sample_batch: with replacement", "sample_batch", points, evaluate)
+    return Check("sample_batch: random minibatches", "sample_batch", "random_minibatches",
+                 evaluate)
 
 
 # ---------------------------------------------------------------- the search
 
 
-def search_check(fn: str, points: float, low: int = 5, high: int = 25) -> Check:
-    """`fn()` returns (learning_rates, regularization_strengths) giving low..high
-    combinations of positive finite values (zero allowed for a strength)."""
+def search_check(fn: str, least: int = 2, most: int = 25) -> Check:
+    """`fn()` returns (learning_rates, regularization_strengths): at least `least` of each
+    (positive finite rates, strengths >= 0) and at most `most` combinations, as the
+    starter's docstring asks ("at least two param for each, and total grid search
+    combinations should be less than 25"; 5 x 5 is what many students try). A list, a
+    tuple, an array or a tensor: the notebook's loops take any of them."""
 
     def evaluate(g: Grading) -> Verdict:
         out = g.call(fn, "search_params", memo=("search", fn), fn=fn)
@@ -184,13 +189,20 @@ def search_check(fn: str, points: float, low: int = 5, high: int = 25) -> Check:
         if not (np.all(np.isfinite(strengths)) and np.all(strengths >= 0)):
             return failed(f"{fn} returned regularization strengths {strengths.tolist()}: "
                           "each must be a number >= 0")
+        few = [f"{len(np.unique(found))} different {what}" for what, found in
+               (("learning rates", rates), ("regularization strengths", strengths))
+               if len(np.unique(found)) < least]
+        if few:
+            return failed(f"{fn} returned {' and '.join(few)}: a search tries at least "
+                          f"{least} different values of each")
         combos = len(rates) * len(strengths)
-        if not low <= combos <= high:
+        if combos > most:
             return failed(f"{fn} gives {len(rates)} x {len(strengths)} = {combos} "
-                          f"combinations: the search should try {low} to {high}")
-        return passed(f"{combos} combinations")
+                          f"combinations: the search should try at most {most}")
+        return passed(f"{len(rates)} x {len(strengths)} = {combos} combinations")
 
-    return Check(f"{fn}: {low} to {high} combinations", fn, points, evaluate)
+    return Check(f"{fn}: at least {least} of each, at most {most} combinations", fn,
+                 "combinations", evaluate)
 
 
 def _clusters(rng: np.random.Generator, N: int, C: int, centres: np.ndarray
@@ -230,7 +242,41 @@ def _own_accuracy(g: Grading, split: str, W: np.ndarray, X: np.ndarray, y: np.nd
     return float(np.mean(labels == y))
 
 
-def one_param_set_check(points: float) -> Check:
+# test_one_param_set's second problem: every row a copy of one row of class 2 (so C = 3),
+# and a learning rate at which SGD needs 10,000 iterations before any SVM margin closes.
+# Until then every step is -lr * G, the same G whatever the batch, so cls.W tells how many
+# iterations of lr it got: ITERATIONS, unless num_iters (or lr) was replaced.
+ITERATIONS = 7
+MARGIN_STEPS = 10_000
+
+
+def _iterations_problem(g: Grading) -> str | None:
+    """How far test_one_param_set trained on copies of one row, if not ITERATIONS steps of
+    the given lr; None when it did (or when your loss or train cannot tell it)."""
+    rng = _rng(g.seed, 1)
+    x = np.append(rng.normal(size=3), 1.0)
+    X, y = np.tile(x, (300, 1)), np.full(300, 2, dtype=np.int64)
+    lr = 1.0 / (MARGIN_STEPS * 3 * float(x @ x))
+    out = g.call("test_one_param_set", "one_param_set", memo=("one", "iterations"),
+                 cls="LinearSVM", X_train=X, y_train=y, X_val=X[:10], y_val=y[:10], lr=lr,
+                 reg=0.0, num_iters=ITERATIONS, seed=g.seed)
+    W = np.asarray(out.value.get("W")) if out.ok and isinstance(out.value, Mapping) else None
+    case = LossCase("copies of one row, W = 0", np.zeros((4, 3)), X[:200], y[:200], 0.0)
+    if W is None or W.shape != (4, 3) or \
+            wrong_answer(g, "svm_loss_vectorized", case, g.loss("svm_loss_vectorized", case)):
+        return None
+    G = g.oracle("svm_loss_vectorized", case)[1]
+    steps = -float(np.sum(W * G)) / (lr * float(np.sum(G * G)))
+    if abs(steps - ITERATIONS) <= 0.1:
+        return None
+    far = f"{MARGIN_STEPS:,} or more" if steps > 0.9 * MARGIN_STEPS else f"about {steps:.0f}"
+    return (f"test_one_param_set(cls, data_dict, lr, reg, num_iters={ITERATIONS}) left cls.W "
+            f"where {far} iterations of that lr take it: train with the num_iters and lr it "
+            "is given, cls.train(X_train, y_train, lr, reg, num_iters) (remove a num_iters = "
+            "... left from testing)")
+
+
+def one_param_set_check() -> Check:
     """test_one_param_set(LinearSVM(), data, lr, reg, num_iters) on well separated
     clusters (a tenth of the validation labels flipped): the returned cls is trained (its
     W classifies them), and the accuracies it reports are those of that W on each split,
@@ -240,7 +286,9 @@ def one_param_set_check(points: float) -> Check:
     def evaluate(g: Grading) -> Verdict:
         rng = _rng(g.seed, 0)
         centres = rng.normal(scale=3.0, size=(3, 8))
-        X_train, y_train = _clusters(rng, 150, 3, centres)
+        # More rows than the default batch (200): a sample_batch drawing without
+        # replacement, as honest as one with, never meets a batch larger than the data.
+        X_train, y_train = _clusters(rng, 300, 3, centres)
         X_val, y_val = _clusters(rng, 60, 3, centres)
         # A tenth of the validation labels wrong: its accuracy is then about 0.9, not the
         # training split's 1.0, so the two reported accuracies cannot be swapped unseen.
@@ -268,7 +316,11 @@ def one_param_set_check(points: float) -> Check:
                 return failed(f"test_one_param_set reported {name} = {_shown(reported)}, "
                               f"but the W of the cls it returned scores {actual:.4f} on that "
                               "split: compute it from cls.predict on data_dict's split")
-        if train_acc < 0.9 and g.verified("train_linear_classifier", "sample_batch"):
+        verified = g.verified("train_linear_classifier", "sample_batch")
+        iterations = _iterations_problem(g) if verified else None
+        if iterations:
+            return failed(iterations)
+        if train_acc < 0.9 and verified:
             return failed(f"after test_one_param_set, cls.W classifies only {train_acc:.2f} "
                           "of three well separated clusters: train cls with the lr, reg and "
                           "num_iters given (see also train_linear_classifier's checks)")
@@ -281,7 +333,7 @@ def one_param_set_check(points: float) -> Check:
                       "reported both accuracies")
 
     return Check("test_one_param_set: trains cls and reports its accuracies",
-                 "test_one_param_set", points, evaluate)
+                 "test_one_param_set", "trains_and_scores", evaluate)
 
 
 # ---------------------------------------------------------------- the reference
@@ -292,9 +344,13 @@ def reference_cells() -> dict[str, str]:
     return {name: inspect.getsource(getattr(reference, name)) for name in LOSS_FUNCTIONS}
 
 
-# The parent's own training (NumPy, float32) with each student's hyperparameters: the same
-# model on the same pixels, whichever library the student wrote it in.
-reference_train = numpy_reference.train
+# The parent's own training (NumPy, float32) with each student's hyperparameters, on the
+# same pixels and the same rubric tables: the same model whichever library the student
+# wrote it in.
+reference_train = numpy_checks.reference_train
+prepare_data = numpy_checks.prepare_data
+parse_rubric = numpy_checks.parse_rubric
+limits_note = numpy_checks.limits_note
 
 
 # ---------------------------------------------------------------- the list
@@ -305,15 +361,11 @@ def build_checks(seed: int, rubric: Rubric) -> list[Check]:
     submission, whatever its layout or the files it holds)."""
     checks = [c for c in numpy_checks.build_checks(seed, rubric, api=API)
               if c.target in LOSS_FUNCTIONS]
-    checks += [device_check(fn, rubric.points[fn]["device_agnostic"])
-               for fn in LOSS_FUNCTIONS]
-    points = rubric.points["sample_batch"]
-    checks += [sample_rows_check(points["rows_and_labels"]),
-               sample_replacement_check(points["with_replacement"])]
-    checks += numpy_checks.classifier_checks(rubric, API)
-    checks += [search_check(fn, rubric.points[fn]["combinations"]) for fn in SEARCH]
-    checks.append(one_param_set_check(rubric.points["test_one_param_set"]
-                                      ["trains_and_scores"]))
+    checks += [device_check(fn) for fn in LOSS_FUNCTIONS]
+    checks += [sample_rows_check(), sample_random_check()]
+    checks += numpy_checks.classifier_checks(API)
+    checks += [search_check(fn) for fn in SEARCH]
+    checks.append(one_param_set_check())
     checks += accuracy.accuracy_checks(rubric, CLASSIFIERS)
     return checks
 
