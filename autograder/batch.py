@@ -54,7 +54,7 @@ import numpy as np
 from autograder import intake
 from autograder import rubric as rubric_module
 from autograder.assignment import load as load_assignment
-from autograder.grade import GradingData, GradingError
+from autograder.grade import GradingData, GradingError, check_isolation
 from autograder.ids import submission_id, terminal
 from autograder.intake import lenient
 from autograder.release import ASSIGNMENT
@@ -459,10 +459,16 @@ def format_table(run: BatchRun, store: GradeStore) -> str:
 
 def main(folder: Path, *, store_path: Path, workers: int, regrade: bool,
          rubric_path: Path | None, assignment: str, cifar10_dir: Path | None = None,
-         progress: bool = True, scheduler: str | None = None) -> int:
-    """The `batch` subcommand: 0 when every submission is graded, 1 when some failed."""
+         progress: bool = True, scheduler: str | None = None,
+         require_isolation: bool = False) -> int:
+    """The `batch` subcommand: 0 when every submission is graded, 1 when some failed,
+    2 when the batch could not run (with `require_isolation`: refused up front, nothing
+    graded, when the sandbox cannot fully confine student code on this machine)."""
     try:
-        rubric = rubric_module.load(rubric_path, spec=load_assignment(assignment))
+        spec = load_assignment(assignment)
+        rubric = rubric_module.load(rubric_path, spec=spec)
+        if require_isolation:
+            check_isolation(spec)
         with GradeStore(store_path) as store:
             run = run_batch(folder, store, workers=workers, regrade=regrade, rubric=rubric,
                             assignment=assignment, cifar10_dir=cifar10_dir,

@@ -28,8 +28,15 @@ from autograder.assignment import dumps
 from autograder.assignment import load as load_assignment
 from autograder.files import private_dir, write_private
 from autograder.grade import prepare_training_data
-from autograder.sandbox import Isolation, Limits, SandboxSession, confinement_note
+from autograder.sandbox import (
+    Isolation,
+    IsolationRequired,
+    Limits,
+    SandboxSession,
+    confinement_note,
+)
 from autograder.sandbox import session as session_module
+from autograder.sandbox.channel import Channel
 from autograder.sandbox.processes import _processes_of
 from cs231n_data.gradient_check import rel_error
 
@@ -276,6 +283,58 @@ def test_confinement_note_names_what_did_not_hold():
     assert "no network namespace" in note and "run the grader as root" in note.lower()
 
 
+def _missing_seccomp(monkeypatch) -> None:
+    """This machine, as if the kernel refused the seccomp filter: the gap probe says so."""
+    held = Isolation.gaps
+    monkeypatch.setattr(Isolation, "gaps", lambda self: [*held(self), "no seccomp filter"])
+
+
+def test_require_isolation_refuses_before_any_student_code_runs(monkeypatch, problem):
+    requests = []
+    roundtrip = Channel.roundtrip
+    monkeypatch.setattr(Channel, "roundtrip", lambda self, op, *a, **k:
+                        requests.append(op) or roundtrip(self, op, *a, **k))
+    strict = dataclasses.replace(FAST, require_isolation=True)
+    if ROOT:
+        # Fully confined (root, namespaces, seccomp): the flag changes nothing.
+        with session(reference_cells(), limits=strict) as s:
+            assert s.call("loss", fn="svm_loss_naive", **problem).ok
+        assert requests[0] == "define"
+        requests.clear()
+    _missing_seccomp(monkeypatch)
+    partial = session(reference_cells(), limits=strict)
+    with pytest.raises(IsolationRequired) as refused:
+        partial.start()
+    assert "no seccomp filter" in str(refused.value) and "nothing was graded" in str(refused.value)
+    assert "--require-isolation" in str(refused.value)
+    assert requests == []  # not one definition cell was sent to the child
+    # Without the flag the same machine grades, and says what did not hold.
+    with session(reference_cells()) as s:
+        assert s.call("loss", fn="svm_loss_naive", **problem).ok
+        assert "no seccomp filter" in s.confinement
+
+
+def test_batch_and_grade_with_require_isolation_refuse_up_front(monkeypatch, tmp_path, capsys):
+    from submissions import write_submission
+
+    from autograder import cli
+    from autograder.release import ASSIGNMENT
+
+    _missing_seccomp(monkeypatch)
+    submitted = tmp_path / "submitted"
+    write_submission(submitted / "alice" / ASSIGNMENT, reference_cells(), {})
+    store = tmp_path / "grades.sqlite"
+    code = cli.main(["batch", str(submitted), "--require-isolation", "--store", str(store),
+                     "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("error:") == 1 and "no seccomp filter" in err and "nothing was graded" in err
+    assert not store.exists()  # no submission graded, not even a store opened
+    code = cli.main(["grade", str(submitted / "alice" / ASSIGNMENT), "--require-isolation"])
+    err = capsys.readouterr().err
+    assert code == 1 and "no seccomp filter" in err and "preparing CIFAR-10" not in err
+
+
 @needs_root
 def test_a_grader_without_root_says_so_and_still_hides_the_kit(tmp_path):
     """The grader run by an ordinary user: the child cannot take a uid of its own, which
@@ -311,6 +370,7 @@ def test_a_grader_without_root_says_so_and_still_hides_the_kit(tmp_path):
     assert report["graded"] == report["confinement"] and report["score"] > 0
     assert report["confinement"] in report["results"]
     assert f"warning: {report['confinement']}" in report["table"]
+    assert 'id="confinement">Sandbox only partly in effect' in report["page"]
     if report["mountns"]:
         assert report["read"] == "FileNotFoundError"
 
@@ -331,14 +391,15 @@ with SandboxSession(attack_cells("read_secrets"), assignment=dumps(load())) as s
                  y=np.zeros(1, dtype=np.int64), reg=0.0)
     report = json.loads(out.error.split("RuntimeError: ", 1)[1].rsplit(" (svm.ipynb", 1)[0])
 
-# The same machine grading a whole submission: the note reaches the result, results.json
-# and the batch summary a TA reads.
+# The same machine grading a whole submission: the note reaches the result, results.json,
+# the student's feedback page and the batch summary a TA reads.
 import os, tempfile
 from pathlib import Path
 from corpus_cells import entry_cells
 from submissions import write_submission
 from autograder.batch import Attempt, BatchRun, Found, format_table
 from autograder.grade import grade_submission
+from autograder.report import student_page
 from autograder.store import GRADED, GradeStore
 base = Path(tempfile.mkdtemp())
 os.environ["AUTOGRADER_SECRET_FILE"] = str(base / "secret")
@@ -348,10 +409,11 @@ with GradeStore(base / "grades.sqlite") as store:
     store.record(graded, rubric_hash="rubric")
     table = format_table(BatchRun(attempts=[Attempt(Found("alice", base / "alice", None),
                                                     "", GRADED)]), store)
+    page = student_page(store.records()[0])
 print(json.dumps({"confinement": s.confinement, "mountns": s.isolation.mountns,
                   "read": report[path].split(": ")[-1], "graded": graded.confinement,
                   "score": graded.score, "results": graded.to_gradescope()["output"],
-                  "table": table}))
+                  "table": table, "page": page}))
 """
 
 

@@ -90,10 +90,10 @@ assignment). Child side, copied into the child: `serve` (start-up and main loop)
 child.py gets), and `wire`, the only one the parent imports too.
 """
 
-from .limits import Isolation, IsolationRequired, Limits, confinement_note
+from .limits import Isolation, IsolationRequired, Limits, confinement_note, refusal
 from .processes import reap_orphans
 from .session import SandboxSession, probe_isolation
 from .wire import Outcome
 
 __all__ = ["Isolation", "IsolationRequired", "Limits", "Outcome", "SandboxSession",
-           "confinement_note", "probe_isolation", "reap_orphans"]
+           "confinement_note", "probe_isolation", "reap_orphans", "refusal"]
