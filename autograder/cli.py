@@ -50,7 +50,7 @@ def _grade(args: argparse.Namespace) -> int:
     if args.json:
         from autograder.gradescope import results_document
 
-        print(json.dumps(results_document(result, spec.leaderboard), indent=2))
+        print(json.dumps(results_document(result), indent=2))
     else:
         print(grade.format_table(result))
     return 0

@@ -4,9 +4,10 @@
         for path in submissions:
             result = grade_submission(path, data=data)
 
-What a grading run shares between submissions lives in `GradingData`: the CIFAR-10 split
-(the child's folder holds the training images and labels; the validation and test images
-and labels stay here, in the parent), the reference timing (`ReferenceTiming`: the
+What a grading run shares between submissions lives in `GradingData`: CIFAR-10 as the
+assignment prepares it (`prepare_data` of its check module: the training arrays in a private
+folder for the reference training, the evaluation arrays here, in the parent; no child is
+given any of it), the reference timing (`ReferenceTiming`: the
 trusted reference losses of the assignment's check module, run in a sandbox session with the
 same limits as a student's and measured once per run) and the reference training
 (`ReferenceTraining`: the only W any accuracy point is scored on, trained here).
@@ -39,15 +40,13 @@ from autograder import intake
 from autograder import rubric as rubric_module
 from autograder.assignment import Assignment, dumps
 from autograder.assignment import load as load_assignment
-from autograder.checks import CheckResult
+from autograder.checks import CheckResult, Verdict
 from autograder.files import private_dir, write_private
 from autograder.outcome import Outcome
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
 from autograder.sandbox import Limits, SandboxSession, probe_isolation, refusal
 from autograder.text import clean_text
-
-VISIBILITY = "visible"
 
 
 class GradingError(RuntimeError):
@@ -151,14 +150,15 @@ class ReferenceTiming:
 
 
 class ReferenceTraining:
-    """The reference classifiers trained here, in the trusted parent, on the CIFAR-10
-    training split (`reference.train`): every accuracy point is scored on a W made here.
+    """The assignment's trusted references trained here, in the parent, on the training
+    arrays `prepare_data` made (its check module's `reference_train`): every accuracy
+    point is scored on parameters made here.
 
-    Called with canonical hyperparameters (the checks round them to 3 significant digits
-    and keep them inside the rubric's ranges and cost cap before calling), so a class of
-    students who chose about the same settings costs one training. The seed comes from the
-    grader's secret and the classifier's name only: a student can neither choose it nor
-    move it by changing a hyperparameter in its last digits. Weights are kept in memory
+    Called with canonical settings (the checks round them and keep them inside the
+    rubric's ranges and cost cap before calling), so a class of students who chose about
+    the same settings costs one training. The seed comes from the grader's secret and the
+    target's name only: a student can neither choose it nor move it by changing a setting
+    in its last digits. The parameters (an array, or a dict of arrays) are kept in memory
     and in `cache_dir` (a folder of the parent's, shared by the workers of a batch, never
     shown to a child).
     """
@@ -167,32 +167,44 @@ class ReferenceTraining:
                  ) -> None:
         self.train_dir = Path(train_dir)
         self.cache_dir = Path(cache_dir)
-        self.train = (spec or load_assignment()).check_module.reference_train
-        self._memory: dict[str, np.ndarray] = {}
+        self._reference_train = (spec or load_assignment()).check_module.reference_train
+        self._memory: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, cls: str, hyper: Mapping[str, float]) -> np.ndarray:
-        settings = (cls, float(hyper["learning_rate"]), float(hyper["reg"]),
-                    int(hyper["num_iters"]), int(hyper["batch_size"]))
-        key = hashlib.sha256(repr(settings).encode()).hexdigest()[:32]
+    def __call__(self, target: str, settings: Mapping[str, float]) -> Any:
+        canonical = (target, sorted((str(k), float(v)) for k, v in settings.items()))
+        key = hashlib.sha256(repr(canonical).encode()).hexdigest()[:32]
         with self._lock:
             if key not in self._memory:
-                self._memory[key] = self._cached(key, settings)
+                self._memory[key] = self._cached(key, target, dict(settings))
             return self._memory[key]
 
-    def _cached(self, key: str, settings: tuple) -> np.ndarray:
-        path = self.cache_dir / f"{key}.npy"
+    def _cached(self, key: str, target: str, settings: dict[str, float]) -> Any:
+        path = self.cache_dir / f"{key}.npz"
         if path.is_file():
-            return np.load(path, allow_pickle=False)
-        cls, learning_rate, reg, num_iters, batch_size = settings
-        X = np.load(self.train_dir / "X_train.npy", mmap_mode="r", allow_pickle=False)
-        y = np.load(self.train_dir / "y_train.npy", allow_pickle=False)
-        W = self.train(cls, X, y, learning_rate, reg, num_iters, batch_size,
-                       seed=reference_seed(cls))
-        partial = self.cache_dir / f"{key}.{os.getpid()}.{threading.get_ident()}.npy"
-        np.save(partial, W, allow_pickle=False)
+            with np.load(path, allow_pickle=False) as saved:
+                return _unpacked(dict(saved))
+        training = {p.stem: np.load(p, mmap_mode="r", allow_pickle=False)
+                    for p in sorted(self.train_dir.glob("*.npy"))}
+        trained = self._reference_train(target, settings, training, reference_seed(target))
+        partial = self.cache_dir / f"{key}.{os.getpid()}.{threading.get_ident()}.npz"
+        with open(partial, "wb") as f:
+            np.savez(f, **_packed(trained))
         os.replace(partial, path)  # whole or absent: a worker killed mid-write leaves no file
-        return W
+        return trained
+
+
+def _packed(trained: Any) -> dict[str, np.ndarray]:
+    """A reference's parameters (one array, or a dict of arrays) as .npz members."""
+    if isinstance(trained, Mapping):
+        return {f"param.{k}": np.asarray(v) for k, v in trained.items()}
+    return {"array": np.asarray(trained)}
+
+
+def _unpacked(saved: dict[str, np.ndarray]) -> Any:
+    if set(saved) == {"array"}:
+        return saved["array"]
+    return {k[len("param."):]: v for k, v in saved.items()}
 
 
 def reference_seed(cls: str) -> int:
@@ -205,24 +217,22 @@ def reference_seed(cls: str) -> int:
 
 DATA_PREFIX = "autograder-cifar10-"
 REFERENCE_WEIGHTS = "reference-weights"
-# The split the reference training reads from disk (memory-mapped, one copy for all the
-# workers of a batch). No child is given it, nor any other CIFAR-10 file.
-TRAINING_FILES = ("X_train", "y_train")
-
-
-def prepare_training_data(data: Mapping[str, np.ndarray], folder: str | os.PathLike[str]
-                          ) -> None:
-    """Write X_train and y_train of `data` (`cs231n_data.get_cifar10_data(...)`) as .npy
-    files into `folder`, a new or empty folder, private to the grader (0700 / 0600)."""
+def prepare_training_data(training: Mapping[str, np.ndarray],
+                          folder: str | os.PathLike[str]) -> None:
+    """Write the training arrays (`prepare_data`'s second part) as .npy files into
+    `folder`, a new or empty folder, private to the grader (0700 / 0600): the reference
+    training reads them from there (memory-mapped, one copy for all the workers of a
+    batch). No child is given them, nor any other CIFAR-10 file."""
     target = private_dir(folder)
-    allowed = {f"{name}.npy" for name in TRAINING_FILES}
-    strays = sorted(p.name for p in target.iterdir() if p.name not in allowed)
+    strays = sorted(p.name for p in target.iterdir())
     if strays:
-        raise ValueError(f"prepare_training_data: {target} must hold only the training "
-                         f"split, but also holds {', '.join(strays)}; use an empty folder")
-    for name in TRAINING_FILES:
+        raise ValueError(f"prepare_training_data: {target} must be empty, but holds "
+                         f"{', '.join(strays)}; use an empty folder")
+    for name, array in training.items():
+        if not name.isidentifier():
+            raise ValueError(f"prepare_training_data: {name!r} is not a plain array name")
         path = write_private(target / f"{name}.npy", b"")
-        np.save(path, np.ascontiguousarray(data[name]), allow_pickle=False)
+        np.save(path, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def remove_stale_folders() -> list[Path]:
@@ -249,13 +259,13 @@ def remove_stale_folders() -> list[Path]:
 
 
 class GradingData:
-    """CIFAR-10 for one grading run, prepared once in the trusted parent.
+    """CIFAR-10 for one grading run, prepared once in the trusted parent, as assignment
+    `spec` prepares it (its check module's `prepare_data`).
 
-    `train_dir` is a private folder holding X_train and y_train only
+    `train_dir` is a private folder holding the training arrays only
     (`prepare_training_data`), which the parent's reference training reads. `parent`
-    keeps what the accuracy checks score the reference's weights on: the validation and
-    test images, X_val and X_test, with y_val and y_test. No CIFAR-10 file, and no array of
-    either, is given to a child.
+    keeps what the accuracy checks score the reference's parameters on (the validation and
+    test splits). No CIFAR-10 file, and no array of either, is given to a child.
     Also owns the run's `ReferenceTiming` and `ReferenceTraining`. Use as a context
     manager; `close()` deletes the folder and stops the reference session.
 
@@ -264,33 +274,28 @@ class GradingData:
     """
 
     def __init__(self, path: str | Path | None = None, *, rubric: Rubric | None = None,
-                 num_training: int = 49000, num_validation: int = 1000,
-                 num_test: int = 1000, spec: Assignment | None = None) -> None:
-        from cs231n_data.cifar10 import CIFAR10Error, get_cifar10_data
+                 spec: Assignment | None = None) -> None:
+        from cs231n_data.cifar10 import CIFAR10Error
 
         spec = spec or load_assignment()
         try:
-            data = get_cifar10_data(path, num_training=num_training,
-                                    num_validation=num_validation, num_test=num_test,
-                                    num_dev=0, pixel_scale=spec.pixel_scale)
+            parent, training = spec.check_module.prepare_data(path, spec)
         except CIFAR10Error as exc:
             advice = "" if "CIFAR10_DIR" in str(exc) and "cs231n_data.download" in str(exc) \
                 else (" Set CIFAR10_DIR to the cifar-10-batches-py folder, or download it "
                       "with `python -m cs231n_data.download`.")
             raise GradingError(f"cannot grade without the real CIFAR-10 data set: {exc}"
                                + advice) from None
-        self.parent: dict[str, np.ndarray] = {
-            "X_val": data["X_val"], "y_val": data["y_val"],
-            "X_test": data["X_test"], "y_test": data["y_test"]}
+        self.parent: dict[str, np.ndarray] = dict(parent)
         remove_stale_folders()
         self._tmp = Path(tempfile.mkdtemp(prefix=f"{DATA_PREFIX}{os.getpid()}-"))
-        self.train_dir = self._tmp / "train"
+        self.train_dir = self._tmp / "training"
         try:
-            prepare_training_data(data, self.train_dir)
+            prepare_training_data(training, self.train_dir)
         except BaseException:
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise
-        del data
+        del training
         self.spec = spec
         self.reference_timing = ReferenceTiming(
             limits_for(rubric or rubric_module.load(spec=spec)), spec)
@@ -346,19 +351,17 @@ def blocked_targets(submission: intake.Submission,
     return blocked
 
 
-def missing_models(submission: intake.Submission, spec: Assignment,
-                   rubric: Rubric) -> dict[str, str]:
-    """Classifier -> why its checks score 0, for each model file the submission lacks
+def missing_models(submission: intake.Submission, spec: Assignment) -> dict[str, str]:
+    """Check target -> why its checks score 0, for each model file the submission lacks
     that intake did not already report. Whatever the layout: a missing file costs the
     points that need it and never changes the checks or the maximum score."""
     reported = {target for problem in submission.problems for target in problem.targets}
-    missing = {}
-    for cls in spec.data_targets:
-        rule = rubric.accuracy[cls]
-        if rule.weights_file not in submission.model_files \
-                and rule.weights_file not in reported:
-            missing[cls] = (f"{rule.weights_file} is missing from the submission: it is "
-                            f"written by {rule.saved_by}; submit it with your code")
+    missing: dict[str, str] = {}
+    for name, target in spec.model_targets.items():
+        if name not in submission.model_files and name not in reported:
+            why = (f"{name} is missing from the submission: it is written by "
+                   f"{spec.saved_by[name]}; submit it with your code")
+            missing[target] = f"{missing[target]}; {why}" if target in missing else why
     return missing
 
 
@@ -404,7 +407,7 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     submission = intake.load_submission(path, spec)
     seed = seed_of(submission.content_hash)
     blocked = blocked_targets(submission, spec)
-    for cls, reason in missing_models(submission, spec, rubric).items():
+    for cls, reason in missing_models(submission, spec).items():
         blocked.setdefault(cls, []).append(reason)
     runnable = [t for t in wanted if t not in blocked]
     if data is None:
@@ -443,14 +446,15 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
                     output = "not graded: " + "; ".join(blocked[check.target])
                 else:
                     output = "not graded: the grader ran without the CIFAR-10 data set"
-                result = CheckResult(check.name, 0.0, check.points, output, False,
-                                     check.target)
+                result = check.result(rubric, Verdict(0.0, output))
             ordered.append(result)
     # Messages carry text from the submission (exceptions, file names): cleaned once here,
     # so the store, the exports, the pages and the terminal can all show them.
     tests = [{"name": r.name, "score": r.score, "max_score": r.max_score,
-              "output": clean_text(r.output), "visibility": VISIBILITY, "target": r.target,
-              **({} if r.value is None else {"value": r.value})} for r in ordered]
+              "output": clean_text(r.output), "visibility": r.visibility, "target": r.target,
+              **({} if r.value is None else {"value": r.value}),
+              **({} if r.leaderboard is None else {"leaderboard": r.leaderboard})}
+             for r in ordered]
     return GradeResult(
         submission=submission.name,
         content_hash=submission.content_hash,
@@ -459,18 +463,9 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         tests=tests,
         problems=[clean_text(str(p)) for p in submission.problems],
         elapsed_s=time.monotonic() - started,
-        limits=limits_note(rubric),
+        limits=checks.limits_note(rubric),
         confinement=confinement,
     )
-
-
-def limits_note(rubric: Rubric) -> str:
-    """The time limits the student's code ran under, in the words of the feedback."""
-    t = rubric.timeouts
-    return (f"Time limits: {rubric.budget.submission_seconds:g} s for all the calls into "
-            f"your code; one call of a loss function {t['loss']:g} s, of train "
-            f"{t['train']:g} s, of predict {t['predict']:g} s. The grader's own CIFAR-10 "
-            "training with your hyperparameters is not counted.")
 
 
 # --------------------------------------------------------------------------- report
