@@ -1,14 +1,18 @@
 """CIFAR-10 accuracy and cost of the two-layer network's reference training: what the
 rubric's thresholds, hyperparameter ranges and cost cap rest on.
 
-    python bench/bench_two_layer.py [--seeds 3] [--quick]
+    python bench/bench_two_layer.py [--seeds 3] [--quick] [--grade 5]
 
 Trains the grader's own reference (autograder/assignments/two_layer_net/reference.py
 `train`, as the parent runs it for every submission, one BLAS thread) with a few settings
 around the notebook's (hidden 50..300, learning rate 5e-4..2e-3, reg 0..0.5, 5..10 epochs,
 batch 200) on the 49,000 training images, and prints for each the median over the seeds
 of its validation and test accuracy, their range, and the median wall time of one
-training. CIFAR10_DIR must point at the data.
+training. `--grade N` instead times `grade_submission` (sandboxed, every hidden check,
+the CIFAR-10 accuracy included) on N distinct copies of the source notebook's solution
+with the search cell's settings, with one `GradingData`: the first pays the reference
+training for those settings, the others find it done; the median is over all of them.
+CIFAR10_DIR must point at the data.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
+import dataclasses
 import statistics
 import time
+
+import numpy as np
 
 from autograder.assignments.two_layer_net.reference import accuracy, train
 from cs231n_data import get_cifar10_images
@@ -38,11 +45,55 @@ QUICK = [SETTINGS[1], SETTINGS[3]]
 NAMES = ("hidden_size", "learning_rate", "lr_decay", "reg", "num_epochs", "batch_size")
 
 
+def grade(repeats: int) -> None:
+    """Time grade_submission of the two-layer edition (see the module docstring)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from autograder.assignment import load
+    from autograder.assignments.two_layer_net import samples
+    from autograder.grade import GradingData, grade_submission
+
+    spec = load("two_layer_net")
+    work = Path(tempfile.mkdtemp(prefix="bench-two-layer-"))
+    try:
+        settings = dataclasses.asdict(samples.REFERENCE)
+        rng = np.random.default_rng(0)
+        H = settings["hidden_size"]
+        model = samples.write_model(work / "model", {
+            "W1": 1e-3 * rng.standard_normal((3072, H)), "b1": np.zeros(H),
+            "W2": 1e-3 * rng.standard_normal((H, 10)), "b2": np.zeros(10)}, settings)
+        started = time.perf_counter()
+        with GradingData(spec=spec) as data:
+            prepare = time.perf_counter() - started
+            times, result = [], None
+            for i in range(repeats):
+                cells = samples.solved_cells()
+                cells["affine_forward"] += f"\n# repeat {i}\n"   # its own content hash
+                folder = samples.write_notebook_submission(work / f"s{i}", cells, model)
+                started = time.perf_counter()
+                result = grade_submission(folder, data=data, spec=spec)
+                times.append(time.perf_counter() - started)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"GradingData (prepare CIFAR-10, once per run): {prepare:.1f} s")
+    print(f"grade_submission, median of {repeats}: {statistics.median(times):.1f} s "
+          f"(first, with the reference training: {times[0]:.1f} s; all: "
+          f"{', '.join(f'{t:.1f}' for t in times)}); score {result.score:g}/"
+          f"{result.max_score:g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="two settings only")
+    parser.add_argument("--grade", type=int, default=0, metavar="N",
+                        help="time N gradings of the solution instead")
     args = parser.parse_args()
+    if args.grade:
+        grade(args.grade)
+        return
     data = get_cifar10_images()
     print(f"{'hidden':>6} {'lr':>7} {'decay':>5} {'reg':>5} {'ep':>3} {'batch':>5} | "
           f"{'val med':>7} {'val range':>11} | {'test med':>8} {'test range':>11} | {'s':>5}",

@@ -49,6 +49,8 @@ def init_shapes_check(seed: int) -> Check:
                               f"{case.hidden_dim}, num_classes={case.num_classes}): use the "
                               "arguments, not the defaults")
         reg = value_of(out, "reg")
+        if reg is None or math.isnan(reg):
+            return failed("TwoLayerNet keeps no self.reg: __init__ stores self.reg = reg")
         if reg != case.reg:
             return failed(f"self.reg is {reg}, expected the reg={case.reg} given to __init__")
         return passed(f"W1, b1, W2, b2 have shapes {', '.join(map(str, _shapes(case).values()))}"
