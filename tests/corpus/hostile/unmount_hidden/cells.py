@@ -27,7 +27,7 @@ def svm_loss_naive(W, X, y, reg):
     attempt("unshare", _libc.unshare(0x10000000 | 0x00020000))
     attempt("umount in own namespace", _libc.umount2(hidden.encode(), 2))
     attempt("bind the checkout", _libc.mount(repo.encode(), b"peek", None, 4096, None))
-    for path in (os.path.join(hidden, "sandbox.py"), "peek/autograder/sandbox.py"):
+    for path in (os.path.join(hidden, "main.py"), "peek/autograder/sandbox/session.py"):
         try:
             with open(path) as f:
                 steps.append(f"{path}: read {f.read(20)!r}")
