@@ -7,6 +7,7 @@ attack does not reach its goal, and the student is told clearly what happened.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import os
@@ -38,6 +39,7 @@ from autograder.sandbox import (
 from autograder.sandbox import session as session_module
 from autograder.sandbox.channel import Channel
 from autograder.sandbox.processes import _processes_of
+from autograder.sandbox.scratch import CHILD_MODULES
 from cs231n_data.gradient_check import rel_error
 
 # Short limits keep the attacks quick; start-up needs a few seconds on a loaded machine.
@@ -281,6 +283,34 @@ def test_confinement_note_names_what_did_not_hold():
     assert note.startswith("Sandbox only partly in effect")
     assert "no private file system" in note and "hidden checks" in note
     assert "no network namespace" in note and "run the grader as root" in note.lower()
+
+
+def _sandbox_imports(path: Path) -> set[str]:
+    """The modules of autograder/sandbox/ that `path` imports (relative or absolute)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level == 1:
+                found |= {module} if module else {a.name for a in node.names}
+            elif module.startswith("autograder.sandbox."):
+                found.add(module.split(".")[2])
+            elif module.startswith("autograder"):
+                found.add(module)
+    return found
+
+
+def test_the_parent_imports_only_the_wire_format_of_the_child_s_side():
+    """The child runs copies of its own modules (the kit is not in its root): they import
+    one another only, and the parent's modules import nothing of them but the wire format."""
+    folder = Path(session_module.__file__).parent
+    child_side = set(CHILD_MODULES)
+    for path in sorted(folder.glob("*.py")):
+        imported = _sandbox_imports(path)
+        if path.stem in child_side:
+            assert imported <= child_side, (path.name, imported - child_side)
+        else:
+            assert not imported & (child_side - {"wire"}), (path.name, imported & child_side)
 
 
 def _missing_seccomp(monkeypatch) -> None:
