@@ -574,3 +574,70 @@ def test_a_refused_link_scores_zero_with_its_message(tmp_path):
     result = grade_submission(path)
     assert result.score == 0 and result.max_score > 0
     assert any(message in p for p in result.problems), result.problems
+
+
+# ---------------------------------------------------------------- Python 2 code
+
+PRINT_STATEMENT = "        print 'margins', margins\n"
+
+
+def test_a_print_statement_is_named_as_python_2_with_its_line(tmp_path):
+    cells = reference_cells()
+    cells["svm_loss_naive"] = cells["svm_loss_naive"].replace(
+        "        for j in range(num_classes):\n",
+        PRINT_STATEMENT.replace("margins", "scores") + "        for j in range(num_classes):\n",
+        1)
+    line = cells["svm_loss_naive"].splitlines().index(PRINT_STATEMENT.rstrip().replace(
+        "margins", "scores")) + 1
+    [problem] = load_submission(write_submission(tmp_path / "s", cells)).problems
+    assert (problem.notebook, problem.cell) == ("svm.ipynb", "svm_loss_naive")
+    assert (f"is Python 2 code, a print statement at line {line} (`print 'scores', scores`): "
+            "it must be Python 3, write print(...)") in problem.message
+
+
+def test_python_2_in_a_starter_module_names_the_file(tmp_path):
+    from submissions import write_starter_submission
+
+    folder = write_starter_submission(tmp_path / "a1", reference_cells())
+    path = folder / "cs231n/classifiers/softmax.py"
+    path.write_text(path.read_text() + "\n\ntry:\n    pass\nexcept ValueError, error:\n"
+                    "    pass\n")
+    line = path.read_text().splitlines().index("except ValueError, error:") + 1
+    [problem] = load_submission(folder).problems
+    assert problem.notebook == "cs231n/classifiers/softmax.py"
+    assert f"is Python 2 code, `except E, e:` at line {line}" in problem.message
+    assert "it must be Python 3, write `except E as e:`" in problem.message
+
+
+def test_a_bare_xrange_is_told_to_use_range(tmp_path):
+    from autograder.grade import grade_submission
+
+    cells = reference_cells()
+    cells["svm_loss_naive"] = cells["svm_loss_naive"].replace(
+        "for i in range(num_train)", "for i in xrange(num_train)", 1)
+    result = grade_submission(write_submission(tmp_path / "s", cells),
+                              targets=["svm_loss_naive"])
+    assert result.score == 0
+    assert all("NameError: name 'xrange' is not defined" in t["output"] and
+               "xrange is Python 2; this code runs as Python 3: use range" in t["output"]
+               for t in result.tests)
+
+
+def test_checks_that_need_a_broken_starter_module_name_that_file(tmp_path):
+    from submissions import write_starter_submission
+
+    from autograder.grade import limits_for, open_session
+    from autograder.rubric import load as load_rubric
+
+    folder = write_starter_submission(tmp_path / "a1", reference_cells(), files={
+        "cs231n/classifiers/linear_classifier.py": "class LinearClassifier(object)\n"})
+    submission = load_submission(folder)
+    assert [p.notebook for p in submission.problems] == [
+        "cs231n/classifiers/linear_classifier.py"]
+    spec = assignment.load()
+    with open_session(submission, spec, limits_for(load_rubric(spec=spec))) as session:
+        out = session.call("predict", cls="LinearSVM", W=np.zeros((3, 2)), X=np.ones((4, 3)))
+    assert not out.ok
+    assert ("LinearClassifier is not available: cs231n/classifiers/linear_classifier.py is "
+            "missing or could not be parsed") in out.error
+    assert "svm.ipynb" not in out.error

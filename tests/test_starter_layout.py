@@ -118,9 +118,10 @@ def test_the_older_half_reg_convention_is_a_rubric_choice_named_in_the_message(t
     today = _by_name(grade_submission(path, targets=["svm_loss_vectorized"]))
     wrong = [t for n, t in today.items() if "loss, " in n and t["score"] == 0]
     assert wrong, "0.5 * reg differs from reg * sum(W**2) wherever reg > 0"
-    assert all("this course's regularization term: reg * sum(W**2)" in t["output"]
-               for t in wrong)
-    older = dataclasses.replace(RUBRIC, regularization="0.5 * reg * sum(W**2)")
+    assert all("your code uses 0.5 * reg * sum(W**2) (the older CS231n starter)" in t["output"]
+               and "this course's rubric uses reg * sum(W**2)" in t["output"] for t in wrong)
+    older = dataclasses.replace(RUBRIC, own=dataclasses.replace(
+        RUBRIC.own, regularization="0.5 * reg * sum(W**2)"))
     graded = grade_submission(path, rubric=older, targets=["svm_loss_vectorized",
                                                            "svm_loss_naive"])
     assert graded.score == graded.max_score, [

@@ -21,6 +21,13 @@ import numpy as np
 MAX_ARRAY_BYTES = 64 * 2**20
 # How describe() words a MemoryError; the child sets it from its limits at start-up.
 MEMORY_LIMIT_TEXT = "?"
+# Python 2's names and dict methods that Python 3 lacks, and what to use instead.
+PYTHON2_NAMES = {"xrange": "range", "raw_input": "input", "unicode": "str",
+                 "basestring": "str", "long": "int", "unichr": "chr",
+                 "reduce": "functools.reduce", "file": "open", "execfile": "exec",
+                 "cmp": "(a > b) - (a < b)"}
+PYTHON2_METHODS = {"iteritems": ".items()", "itervalues": ".values()", "iterkeys": ".keys()",
+                   "has_key": "the in operator"}
 
 
 class StudentError(Exception):
@@ -124,6 +131,22 @@ def describe(exc: BaseException, label: str) -> str:
                 break
     except Exception:
         pass
-    return what + where
+    return what + where + _python2_hint(exc)
+
+
+def _python2_hint(exc: BaseException) -> str:
+    """What to write instead, when `exc` is Python 2 code meeting Python 3."""
+    try:
+        name = exc.name if type(exc) in (NameError, AttributeError) else None
+    except Exception:
+        return ""
+    if not isinstance(name, str):
+        return ""
+    if type(exc) is NameError and name in PYTHON2_NAMES:
+        return f": {name} is Python 2; this code runs as Python 3: use {PYTHON2_NAMES[name]}"
+    if type(exc) is AttributeError and name in PYTHON2_METHODS:
+        return (f": .{name}() is Python 2; this code runs as Python 3: use "
+                f"{PYTHON2_METHODS[name]}")
+    return ""
 
 

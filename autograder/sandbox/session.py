@@ -65,7 +65,9 @@ class SandboxSession:
             raise ValueError(f"not definition cells: {', '.join(sorted(unknown))}")
         self.cells = dict(cells)
         self.modules = dict(modules or {})
-        self.origins = {k: v for k, v in (origins or {}).items() if v in self.modules}
+        # A definition not sent keeps its file all the same: its messages name that file.
+        self.origins = {k: v for k, v in (origins or {}).items()
+                        if v in self.modules or k not in self.cells}
         self.limits = limits or Limits()
         self._model_files = {k: Path(v) for k, v in (model_files or {}).items()}
         self.root = os.geteuid() == 0
