@@ -32,6 +32,8 @@ them in):
 
 The saved weights of every submission are the reference models' (trained once, as the
 search cells do); the hyperparameters beside them are the submission's.
+
+The two-layer network edition's grade time: `python bench/bench_two_layer.py --grade 5`.
 """
 
 from __future__ import annotations
@@ -54,8 +56,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 def write_notebooks(folder: Path, note: str = "") -> Path:
     """The release notebooks with every solution cell filled in from the source notebooks;
     `note`, if given, as a comment at the end of the first one."""
-    from corpus_cells import solved_cells
-    from submissions import write_submission
+    from autograder.assignments.linear.samples import solved_cells, write_submission
 
     cells = solved_cells()
     if note:
@@ -114,8 +115,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    from submissions import ModelStore
-
+    from autograder.assignments.linear.samples import ModelStore
     from autograder.batch import run_batch
     from autograder.grade import GradingData, grade_submission
     from autograder.store import GradeStore

@@ -14,20 +14,19 @@ softmax_loss_vectorized and Softmax pass).
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from corpus_cells import attack_cells, reference_cells  # noqa: E402
-from submissions import ModelStore, write_submission  # noqa: E402
-
-from autograder.batch import run_batch  # noqa: E402
-from autograder.store import GradeStore  # noqa: E402
-from cs231n_data.cifar10 import get_cifar10_data  # noqa: E402
+from autograder.assignments.linear.samples import (
+    ModelStore,
+    attack_cells,
+    reference_cells,
+    write_submission,
+)
+from autograder.batch import run_batch
+from autograder.store import GradeStore
+from cs231n_data.cifar10 import get_cifar10_data
 
 
 def grade_class(folder: Path, workers: int) -> tuple[float, dict[str, float]]:

@@ -74,61 +74,73 @@ def tiny_cifar10_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def grading_data(cifar10_path: Path, cifar10_cache: Path):
-    """The grader's CIFAR-10 for the whole session (`autograder.grade.GradingData`):
-    prepared once, with the run's reference timing, and cleaned up at the end."""
+def grading_data_of(cifar10_path: Path, cifar10_cache: Path):
+    """Assignment name -> the grader's CIFAR-10 for it (`autograder.grade.GradingData`),
+    prepared on first use with the run's reference timing, cleaned up at the end."""
+    from autograder.assignment import load as load_assignment
     from autograder.grade import GradingData
 
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
-        data = GradingData(cifar10_path)
-    with data:
-        yield data
+    prepared: dict[str, GradingData] = {}
+
+    def of(name: str) -> GradingData:
+        if name not in prepared:
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
+                prepared[name] = GradingData(cifar10_path, spec=load_assignment(name))
+        return prepared[name]
+
+    yield of
+    for data in prepared.values():
+        data.close()
 
 
 @pytest.fixture(scope="session")
-def trained_models(cifar10_path: Path, cifar10_cache: Path,
-                   tmp_path_factory: pytest.TempPathFactory):
+def sample_models_of(cifar10_path: Path, cifar10_cache: Path,
+                     tmp_path_factory: pytest.TempPathFactory):
+    """Assignment name -> its samples module's model store (`model_store`): the model files
+    its submissions carry, trained on the real CIFAR-10 once per session each."""
+    from autograder.assignments import samples
+
+    stores: dict[str, object] = {}
+
+    def of(name: str):
+        if name not in stores:
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
+                stores[name] = samples.load(name).model_store(
+                    cifar10_path, tmp_path_factory.mktemp(f"models-{name}"))
+        return stores[name]
+
+    return of
+
+
+@pytest.fixture(scope="session")
+def grading_data(grading_data_of):
+    """The grader's CIFAR-10 for the NumPy edition, for the whole session."""
+    return grading_data_of("linear")
+
+
+@pytest.fixture(scope="session")
+def trained_models(sample_models_of):
     """svm_best.npz / softmax_best.npz trained once per session by the reference solution
     (the source notebooks' cells, the search cells' hyperparameters) on the real CIFAR-10;
-    other hyperparameters on demand (`submissions.ModelStore.get`)."""
-    from submissions import ModelStore
-
-    from cs231n_data.cifar10 import get_cifar10_data
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
-        split = get_cifar10_data(cifar10_path, num_dev=0)
-    store = ModelStore(split, tmp_path_factory.mktemp("trained-models"))
+    other hyperparameters on demand (`ModelStore.get` of
+    autograder/assignments/linear/samples.py)."""
+    store = sample_models_of("linear")
     store.reference()
     return store
 
 
 @pytest.fixture(scope="session")
-def torch_grading_data(cifar10_path: Path, cifar10_cache: Path):
+def torch_grading_data(grading_data_of):
     """The grader's CIFAR-10 for the PyTorch edition (its pixels in [0, 1])."""
-    from autograder.assignment import load as load_assignment
-    from autograder.grade import GradingData
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
-        data = GradingData(cifar10_path, spec=load_assignment("linear_torch"))
-    with data:
-        yield data
+    return grading_data_of("linear_torch")
 
 
 @pytest.fixture(scope="session")
-def torch_models(cifar10_path: Path, cifar10_cache: Path,
-                 tmp_path_factory: pytest.TempPathFactory):
+def torch_models(sample_models_of):
     """svm_best_model.pt / softmax_best_model.pt trained once per session with the source
     notebook's own functions on the real CIFAR-10 (as tensors); others on demand."""
-    from torch_submissions import ModelStore
-
-    from cs231n_data.cifar10 import get_cifar10_tensors
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CS231N_CACHE_DIR", str(cifar10_cache))
-        split = get_cifar10_tensors(cifar10_path, num_dev=0)
-    store = ModelStore(split, tmp_path_factory.mktemp("torch-models"))
+    store = sample_models_of("linear_torch")
     store.reference()
     return store
