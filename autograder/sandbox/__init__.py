@@ -14,11 +14,12 @@ What crosses the door, into the child (all plain data, chosen by the parent):
   uid/gid, the limits, the root's plan (system paths, Python's folders and the needed
   distributions' entries, the kit's folders to hide: `root.py`), what the harness needs
   of the assignment (notebooks, definition names, trusted classes: `spec.ChildSpec`),
-  the names of the model files;
+  the names of the model files, the shared inputs' descriptor;
 - files, copied into the session's scratch folder (`scratch.py`): the child's own
-  modules (`wire`, `oplib`, `rootfs`, `confine`, `harness`, `serve`), the assignment's
-  child.py (as ops.py) and the submission's model files (read-only in the child, under
-  /sandbox/submission);
+  modules (`wire`, `oplib`, `rootfs`, `confine`, `harness`, `serve`) with their launcher
+  (main.py), the assignment's child.py (as ops.py) and the submission's model files
+  (read-only in the child, under /sandbox/submission); the kit itself is never in the
+  child's root;
 - the definition cells' source and the starter layout's module files (text), one
   "define" request each, then "seal";
 - each call's arguments (JSON values and arrays of the wire dtypes, `wire.py`), and the
