@@ -47,6 +47,8 @@ def make_scratch(model_files: Mapping[str, Path], allowed: tuple[str, ...],
     for name, source in model_files.items():
         if name not in allowed:
             raise ValueError(f"not a model file of the assignment: {name}")
+        # A model file may sit in a folder (cs231n/saved/...), as the submission has it.
+        (submission / name).parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as src, open(submission / name, "wb") as dst:
             shutil.copyfileobj(src, dst)
@@ -64,7 +66,7 @@ def make_scratch(model_files: Mapping[str, Path], allowed: tuple[str, ...],
     if owner is not None:
         uid, gid = owner
         # Only this session's gid may enter: other sessions' children cannot read it.
-        for path in (scratch, submission, *submission.iterdir()):
+        for path in (scratch, submission, *submission.rglob("*")):
             os.chown(path, 0, gid)
             os.chmod(path, 0o750 if path.is_dir() else 0o640)
         os.chown(scratch / "work", uid, gid)
