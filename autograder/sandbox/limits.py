@@ -30,7 +30,7 @@ class Limits:
     open_files: int = 64
     processes: int = 1                  # RLIMIT_NPROC: no fork, no threads
     reply_bytes: int = 64 * 2**20       # everything the parent reads from one reply
-    loss_input_bytes: int = 64 * 2**20  # the shared inputs of one call (shared memory)
+    shared_input_bytes: int = 64 * 2**20  # the shared inputs of one call (shared memory)
     output_bytes: int = 64 * 2**10      # tail of the child's stdout+stderr kept for logs
     # Refuse to run student code unless the child is fully confined (`Isolation.gaps`).
     require_isolation: bool = False

@@ -128,7 +128,7 @@ class SandboxSession:
             self._scratch = make_scratch(self._model_files, self.spec.model_files,
                                          self.spec.child_operations,
                                          (self.uid, self.gid) if self.root else None)
-            self._shared = SharedInputs(self.limits.loss_input_bytes)
+            self._shared = SharedInputs(self.limits.shared_input_bytes)
         while not self._child.running and self._broken is None:
             self._spawn()
             self._define()
@@ -277,7 +277,7 @@ class SandboxSession:
             "python": child_python(self.spec.child_distributions).to_wire(),
             "system": list(SYSTEM_PATHS),
             "empty": str(scratch / "empty"),
-            "shared_fd": self._shared.fd, "shared_bytes": lim.loss_input_bytes,
+            "shared_fd": self._shared.fd, "shared_bytes": lim.shared_input_bytes,
             "limits": {"cpu_s": int(lim.cpu_s), "address_space": int(lim.address_space),
                        "file_size": int(lim.file_size), "open_files": int(lim.open_files),
                        "processes": int(lim.processes)},

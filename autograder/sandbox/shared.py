@@ -46,7 +46,7 @@ class SharedInputs:
             arr = np.ascontiguousarray(args.pop(key))
             offset += -offset % ALIGN
             if offset + arr.nbytes > self.size:
-                raise TypeError(f"shared inputs exceed Limits.loss_input_bytes "
+                raise TypeError(f"shared inputs exceed Limits.shared_input_bytes "
                                 f"({self.size} bytes)")
             view = np.frombuffer(self._memory, dtype=arr.dtype, count=arr.size,
                                  offset=offset).reshape(arr.shape)
