@@ -270,7 +270,7 @@ def _apply_rules(cells: dict[str, str], problems: list[Problem], spec: Assignmen
     problem of that definition and of every target that runs it (its `needs`): their
     checks score 0, saying why. A blocked cell of a notebook is not sent to the child at
     all; the parent's blocking holds even where other code puts the function back."""
-    findings = rules.scan(cells, spec.rules)
+    findings = rules.scan(cells, spec.rules, origins)
     for name, found in findings.items():
         rule = spec.rules[name]
         if not rule.get("block"):

@@ -9,7 +9,9 @@ meaning, not on the text around it (reach.py): its own definition and the helper
 names (by name, across cells, transitively, every definition of a name), what its cell
 runs when it runs, and, for an `ambient` rule, the code that can run inside any function.
 The course's own code that no graded function reaches (a template class's `load`, the
-imports of a starter module) is the course's. Two detectors read that code:
+imports of a starter module) is the course's. A starter module's relative imports
+(`from ..layers import *` in cs231n/classifiers/fc_net.py) are read as the absolute ones
+they are (`cs231n.layers`), given the module's file (`origins`). Two detectors read that code:
 
 constructs.py (autograd, and what the reader cannot follow):
 - `attributes`: attribute names the functions must not touch (`loss.backward`,
@@ -48,7 +50,9 @@ device.py (tensors off the inputs' device):
 them (true, or a list of `AMBIENT`'s kinds): what runs when a cell runs (its top level,
 decorators, defaults, annotations, class bodies), functions the grader calls itself (the
 definitions named by a cell's grade_id) and the classes it runs (`classes_called`: the
-base of one of its trusted classes), any function handed around, and any value stored on
+base of one of its trusted classes; a table class -> methods limits a class to its body
+and the methods the grader calls, so that a method nobody calls, such as CS231n's
+`TwoLayerNet.load`, is the course's), any function handed around, and any value stored on
 an attribute by code that can run (`torch.Tensor.grad_of = helper` installs it for
 everyone), with their helpers. What the
 reader cannot follow it refuses, and every finding names the construct and its line.
@@ -68,11 +72,15 @@ __all__ = ["scan", "module_table", "device_factories", "with_modules_read", "AMB
 AMBIENT = reach.AMBIENT
 
 
-def scan(cells: Mapping[str, str], rules: Mapping[str, Mapping[str, object]]
-         ) -> dict[str, dict[str, list[str]]]:
+def scan(cells: Mapping[str, str], rules: Mapping[str, Mapping[str, object]],
+         origins: Mapping[str, str] | None = None) -> dict[str, dict[str, list[str]]]:
     """rule -> grade_id -> what the rule found there (with line numbers), for each
-    definition a rule applies to; a definition that breaks no rule is left out."""
-    graph = reach.Graph(cells)
+    definition a rule applies to; a definition that breaks no rule is left out.
+    `origins`: grade_id -> the module file it comes from (CS231n's starter layout), whose
+    relative imports are read against that file's package."""
+    packages = {g: ".".join(path[:-len(".py")].split("/")[:-1])
+                for g, path in (origins or {}).items()}
+    graph = reach.Graph(cells, packages)
     out: dict[str, dict[str, list[str]]] = {}
     for name, rule in rules.items():
         found = _scan_rule(graph, rule)
@@ -98,8 +106,7 @@ def _scan_rule(graph: reach.Graph, rule: Mapping[str, object]) -> dict[str, list
     ambient = [((what, where), f"{what} {label or graph.where(where, '')}, which can "
                                "reach every function")
                for what, where, label in reach.reach(
-                   reach.ambient_roots(graph, kinds, covered,
-                                       set(names(rule.get("classes_called", ())))),
+                   reach.ambient_roots(graph, kinds, covered, _classes_called(rule)),
                    graph, covered, breaks)]
     result: dict[str, list[str]] = {}
     for grade_id in sorted(covered & set(graph.trees)):
@@ -112,3 +119,12 @@ def _scan_rule(graph: reach.Graph, rule: Mapping[str, object]) -> dict[str, list
         if found:
             result[grade_id] = list(dict.fromkeys(found))
     return result
+
+
+def _classes_called(rule: Mapping[str, object]) -> dict[str, tuple[str, ...] | None]:
+    """`classes_called`: a list of classes the grader runs (every method counts), or a
+    table class -> the methods it calls (only those, and the class body, count)."""
+    value = rule.get("classes_called", ())
+    if isinstance(value, Mapping):
+        return {str(k): tuple(names(v)) for k, v in value.items()}
+    return dict.fromkeys(names(value))

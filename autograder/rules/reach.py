@@ -25,7 +25,8 @@ class Graph:
     """The definitions and top-level bindings of every cell, by name. Cells with the same
     text (a starter module that provides several definitions) are read once."""
 
-    def __init__(self, cells: Mapping[str, str]) -> None:
+    def __init__(self, cells: Mapping[str, str], packages: Mapping[str, str] | None = None
+                 ) -> None:
         self.trees: dict[str, ast.Module] = {}   # grade_id -> its cell's tree
         self.label: dict[int, str] = {}          # id(tree) -> the first cell it is
         parsed: dict[str, ast.Module] = {}
@@ -35,6 +36,8 @@ class Graph:
                     parsed[source] = ast.parse(source)
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
                     continue  # intake reports the cell itself
+                if packages and grade_id in packages:
+                    _resolve_relative(parsed[source], packages[grade_id])
             self.trees[grade_id] = parsed[source]
             self.label.setdefault(id(parsed[source]), grade_id)
         self.unique = list(parsed.values())
@@ -68,8 +71,34 @@ class Graph:
             else f"in {name} ({self.label[tree]}'s cell)"
 
 
+def class_parts(node: ast.AST, methods: Mapping[str, tuple[str, ...]]
+                ) -> list[tuple[ast.AST, str]]:
+    """What running definition `node` runs, each part with its label: the whole of it, or,
+    for a class whose called methods `methods` names, its body but the other methods (a
+    method the grader never calls, such as CS231n's save and load, runs nothing)."""
+    called = methods.get(getattr(node, "name", ""))
+    if not isinstance(node, ast.ClassDef) or called is None:
+        return [(node, "")]
+    return [(part, f"in {node.name}.{part.name}" if isinstance(part, FUNCTIONS)
+             else f"in the body of class {node.name}") for part in node.body
+            if not isinstance(part, FUNCTIONS) or part.name in called]
+
+
+def _resolve_relative(tree: ast.Module, package: str) -> None:
+    """A module file's relative imports (`from ..layers import *` in
+    cs231n/classifiers/fc_net.py) read as the absolute ones they are (cs231n.layers), so
+    that the rules judge them by the module they import; one that climbs out of the
+    submission's packages keeps its dots."""
+    parts = package.split(".") if package else []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level and node.level <= len(parts):
+            base = parts[:len(parts) - node.level + 1]
+            node.module = ".".join([*base, *([node.module] if node.module else [])])
+            node.level = 0
+
+
 def ambient_roots(graph: Graph, kinds: set[str], covered: set[str],
-                  classes: set[str]) -> list[Root]:
+                  classes: Mapping[str, tuple[str, ...] | None]) -> list[Root]:
     """The code that can reach every covered function at run time (the `kinds` of it).
     `classes`: the submission's classes the grader runs itself (the base of one of its
     trusted classes), whose methods it calls."""
@@ -84,9 +113,10 @@ def ambient_roots(graph: Graph, kinds: set[str], covered: set[str],
             # The functions the grader calls itself: the definitions the assignment names
             # (a cell's grade_id is its function's name). The classes it runs are its own
             # trusted ones, which call the student's functions by name.
-            roots += [(d, "", True) for d in _bindings(tree)[0]
+            roots += [(part, where, True) for d in _bindings(tree)[0]
                       if (isinstance(d, FUNCTIONS) and d.name in graph.trees
-                          and d.name not in covered) or d.name in classes]
+                          and d.name not in covered) or d.name in classes
+                      for part, where in class_parts(d, _methods(classes))]
         if "escaping" in kinds:
             roots += [(d, "", True) for n in graph.memo("escaping", tree, _escaping)
                       if n in graph.defined
@@ -99,13 +129,18 @@ def ambient_roots(graph: Graph, kinds: set[str], covered: set[str],
     return roots
 
 
-def _runnable(graph: Graph, classes: set[str]) -> set[int]:
+def _methods(classes: Mapping[str, tuple[str, ...] | None]) -> dict[str, tuple[str, ...]]:
+    return {name: called for name, called in classes.items() if called is not None}
+
+
+def _runnable(graph: Graph, classes: Mapping[str, tuple[str, ...] | None]) -> set[int]:
     """The definitions that can run at all: what every cell runs when it runs, the
     functions (a cell's grade_id) and classes the grader calls, and what they name,
     transitively."""
     starts = [root for tree in graph.unique for root in cell_top_level(tree, "")]
-    starts += [(d, "", True) for name in (*graph.trees, *classes)
-               for d in graph.defined.get(name, [])]
+    starts += [(part, "", True) for name in (*graph.trees, *classes)
+               for d in graph.defined.get(name, [])
+               for part, _ in class_parts(d, _methods(classes))]
     live: set[int] = set()
 
     def note(node: ast.AST) -> list[str]:
@@ -161,7 +196,9 @@ def reach(roots: Iterable[Root], graph: Graph, skip: set[str], breaks: Breaks
         if id(node) in seen:
             continue
         seen.add(id(node))
-        where = node.name if isinstance(node, DEFINITIONS) else ""
+        # A method reached as a root of its own is labelled by its root, not by name.
+        where = node.name if isinstance(node, DEFINITIONS) and any(
+            d is node for d in graph.defined.get(node.name, [])) else ""
         found += [(what, where, "" if where else label) for what in breaks(node)]
         classes = graph.memo("uses", node, _named_for_use) if deep else set()
         todo += [(d, "", True) for n in graph.memo("refs", node, referenced)
