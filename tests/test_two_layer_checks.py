@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import assignment, rubric
+from autograder import assignment, rubric, rules
 from autograder.assignments.two_layer_net import checks, child, reference, samples
 from autograder.outcome import Outcome
 from autograder.sandbox import oplib
@@ -159,6 +159,40 @@ def test_backward_pass_of_an_unfilled_forward_says_so():
     assert all(not r.passed for r in results.values())
     assert "affine_forward still raises NotImplementedError" in \
         results["affine_backward: dx, x of shape (N, D)"].output
+
+
+# ------------------------------------------------------------------ rules on the source
+
+
+def test_rules_pass_the_solution_in_both_layouts():
+    cells = solution_cells()
+    assert rules.scan(cells, SPEC.rules) == {}
+    # CS231n's starter files: layer_utils.py and fc_net.py import the others relatively.
+    modules = {"cs231n/layers.py": "from builtins import range\nimport numpy as np\n\n\n",
+               "cs231n/layer_utils.py": "from .layers import *\n\n\n",
+               "cs231n/classifiers/fc_net.py": "import os\nimport numpy as np\n\n"
+                                               "from ..layers import *\n"
+                                               "from ..layer_utils import *\n\n\n"}
+    starter, origins = {}, {}
+    for path, grade_ids in SPEC.starter_modules.items():
+        text = modules[path] + "\n\n".join(cells[g] for g in grade_ids)
+        starter.update(dict.fromkeys(grade_ids, text))
+        origins.update(dict.fromkeys(grade_ids, path))
+    assert rules.scan(starter, SPEC.rules, origins) == {}
+
+
+def test_rules_judge_the_methods_the_grader_calls_not_the_courses_load():
+    # The course's TwoLayerNet.load unpickles (np.load(..., allow_pickle=True)); the grader
+    # calls only __init__ and loss, so only what those run counts.
+    cells = solution_cells()
+    assert "allow_pickle=True" in cells["TwoLayerNet"]
+    in_load = with_bug("TwoLayerNet", "self.params = np.load(path, allow_pickle=True).item()",
+                       "import torch; self.params = np.load(path, allow_pickle=True).item()")
+    assert rules.scan(in_load, SPEC.rules) == {}
+    in_loss = with_bug("TwoLayerNet", "loss, dscores = softmax_loss(scores, y)",
+                       "import torch; loss, dscores = softmax_loss(scores, y)")
+    found = rules.scan(in_loss, SPEC.rules)["autograd"]["affine_forward"]
+    assert any("`import torch`" in f and "TwoLayerNet.loss" in f for f in found)
 
 
 # ------------------------------------------------------------------ the saved model
