@@ -161,6 +161,42 @@ def test_backward_pass_of_an_unfilled_forward_says_so():
         results["affine_backward: dx, x of shape (N, D)"].output
 
 
+# ------------------------------------------------------------------ through the sandbox
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("model")
+    return samples.write_model(folder, params_of(SETTINGS["hidden_size"]), SETTINGS)
+
+
+@pytest.mark.parametrize("layout", ["notebook", "starter"])
+def test_sandboxed_solution_earns_every_point_without_cifar10(layout, saved_model, tmp_path):
+    from autograder.grade import grade_submission
+
+    if layout == "notebook":
+        folder = samples.write_notebook_submission(tmp_path / "s", samples.solved_cells(),
+                                                   saved_model)
+    else:
+        folder = samples.write_starter_submission(tmp_path / "s", solution_cells(),
+                                                  saved_model)
+    result = grade_submission(folder, spec=SPEC, targets=NOT_DATA)
+    assert [t["name"] for t in result.tests if t["score"] < t["max_score"]] == []
+    assert (result.score, result.max_score) == (65, 65)
+
+
+def test_sandboxed_bug_is_named(saved_model, tmp_path):
+    from autograder.grade import grade_submission
+
+    cells = samples.solved_cells()
+    cells["relu_backward"] = cells["relu_backward"].replace("dx = dout * (x > 0)",
+                                                            "dx = dout * (dout > 0)")
+    folder = samples.write_notebook_submission(tmp_path / "s", cells, saved_model)
+    tests = {t["name"]: t for t in grade_submission(folder, spec=SPEC, targets=NOT_DATA).tests}
+    assert "the mask is taken from dout" in tests["relu_backward: dx, x of shape (N, D)"]["output"]
+    assert tests["relu_forward: out, x of shape (N, D)"]["score"] == 1
+
+
 # ------------------------------------------------------------------ rules on the source
 
 
