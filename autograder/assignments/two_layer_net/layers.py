@@ -7,6 +7,7 @@ error, and each function's inputs left unchanged.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -54,7 +55,9 @@ def _failure(g: Grading, fn: str, error: str | None) -> str:
 
 
 def _array_check(fn: str, key: str, field: str, case: LayerCase, what: str,
-                 expected, hint=None, gradient: bool = False) -> Check:
+                 expected: Callable[[Grading], np.ndarray],
+                 hint: Callable[[LayerCase, np.ndarray], str | None] | None = None,
+                 gradient: bool = False) -> Check:
     """`fn` on `case`: the reply's `field` equals expected(g) within the tolerance."""
 
     def evaluate(g: Grading) -> Verdict:
