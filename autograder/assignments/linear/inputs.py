@@ -172,6 +172,19 @@ def repeated_row_problem(seed: int, shape: tuple[int, int, int] = (20, 6, 3)) ->
     return Problem(X, y, W0)
 
 
+def labelled_problem(seed: int, shape: tuple[int, int] = (40, 3)) -> Problem:
+    """N rows of C classes (40 and 3 by default), every row of a class the same, with W0
+    scoring each row's own class 3 above the others: every batch of rows with their own
+    labels has the same loss, and a row given another label a much larger one."""
+    N, C = shape
+    rng = _rng(seed, "classifier", 5)
+    y = _labels(rng, N, list(range(C)))
+    # (N, C + 1): a one-hot row per label, then the bias column.
+    X = np.hstack([np.eye(C)[y], np.ones((N, 1))])
+    W0 = np.vstack([3.0 * np.eye(C), np.zeros((1, C))])
+    return Problem(X, y, W0)
+
+
 def skipped_class_problem(seed: int) -> Problem:
     """30 rows, D=6, labels {0, 1, 4} (classes 2 and 3 absent: C is still max(y)+1 = 5), no W0."""
     rng = _rng(seed, "classifier", 3)

@@ -128,10 +128,12 @@ def train_history_check(api: Api = NUMPY) -> Check:
 
 
 def _loss_is_wrong(g: Grading, cls: str) -> str | None:
-    """Why train's losses through `cls` cannot be judged (its loss answers wrongly), or None."""
+    """Why train's losses through `cls` cannot be judged (its loss answers, wrongly), or
+    None (a loss that fails to answer is train's own checks' "could not test train")."""
     loss_fn = CLASS_LOSS[cls]
     case = g.cases(loss_fn)[0]
-    if wrong_answer(g, loss_fn, case, g.loss(loss_fn, case)):
+    out = g.loss(loss_fn, case)
+    if out.ok and wrong_answer(g, loss_fn, case, out):
         return (f"could not test how train samples: its losses come from your {loss_fn}, "
                 "which returns wrong losses (see its checks): fix it, then this check can "
                 "tell whether train draws a new minibatch of rows with their labels")
@@ -192,7 +194,8 @@ def _sampling_problem(g: Grading, cls: str, api: Api) -> str | None:
 def train_sampling_check(api: Api = NUMPY) -> Check:
     """With learning_rate=0, 40 distinct rows and batch_size=10, the minibatch losses
     differ; on rows whose labels W0 tells apart, every loss is that of rows with their own
-    labels; in each classifier whose loss answers right (LinearSVM's when none does)."""
+    labels; in each classifier, leaving out one whose loss answers wrongly when another's
+    answers right."""
 
     def evaluate(g: Grading) -> Verdict:
         classes = _trainable(g)

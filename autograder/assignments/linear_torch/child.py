@@ -197,8 +197,11 @@ def operations(h, lib) -> dict:
                 "val_acc": number(val_acc, "val_acc from test_one_param_set")}
 
     def values(seq: object, what: str) -> np.ndarray:
+        # An array or a tensor is as good as a list: the notebook's search loops over it.
         if isinstance(seq, torch.Tensor):
             seq = seq.detach().cpu().reshape(-1).tolist()
+        elif isinstance(seq, np.ndarray) and seq.dtype.kind in "iuf" and seq.size <= 1000:
+            seq = seq.reshape(-1).tolist()
         if not isinstance(seq, (list, tuple)) or not 0 < len(seq) <= 1000:
             raise lib.StudentError(f"{what} is {lib.kind(seq)}, expected a list of numbers")
         return np.array([number(v, f"entry {i} of {what}") for i, v in enumerate(seq)],
