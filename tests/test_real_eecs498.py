@@ -50,6 +50,38 @@ def test_the_rules_find_only_what_the_student_wrote_against_them(name, tmp_path)
     assert not [p for p in submission.problems if "uses autograd" in p.message]
 
 
+# What each student's own code costs outside CIFAR-10, by check: words of its message.
+# Xecades and cyrus28214 left a num_iters of their own in test_one_param_set (50 trainings
+# of `num_iters = 50`; `num_iters = 100`); cyrus28214 never filled softmax_get_search_params;
+# Kodp's loss makes a tensor on 'cuda', so nothing that trains through it runs here.
+ONE = "test_one_param_set: trains cls and reports its accuracies"
+KODP_TRAIN = "Torch not compiled with CUDA enabled"
+REAL_VERDICTS = {
+    "Xecades": {ONE: "about 2500 iterations of that lr"},
+    "cyrus28214": {ONE: "about 100 iterations of that lr",
+                   "softmax_get_search_params: at least 2 of each, at most 25 combinations":
+                   "is an empty list"},
+    "Kodp": {ONE: KODP_TRAIN, **{f"train_linear_classifier: {check}": KODP_TRAIN for check in (
+        "train returns one loss per iteration", "W initialised when None",
+        "train samples minibatches at random, rows with their labels",
+        "train steps W by -learning_rate * gradient")}},
+}
+WITHOUT_CIFAR = ["sample_batch", "train_linear_classifier", "svm_get_search_params",
+                 "softmax_get_search_params", "test_one_param_set"]
+
+
+@pytest.mark.parametrize("name", [n for n in FILES if n != "starter"])
+def test_a_real_submission_is_graded_on_what_the_starter_asks(name, tmp_path):
+    # Nothing beyond the starter's words (sampling without replacement, 25 combinations),
+    # nothing less (the num_iters test_one_param_set is given, two values of each).
+    result = grade_submission(as_submitted(name, tmp_path), spec=SPEC, targets=WITHOUT_CIFAR)
+    failing = {t["name"]: t["output"] for t in result.tests if t["score"] < t["max_score"]}
+    expected = REAL_VERDICTS.get(name, {})
+    assert set(failing) == set(expected), failing
+    for check, words in expected.items():
+        assert words in failing[check], failing[check]
+
+
 @pytest.mark.cifar
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in FILES if n != "starter"])

@@ -202,6 +202,9 @@ def operations(h, lib) -> dict:
             seq = seq.detach().cpu().reshape(-1).tolist()
         elif isinstance(seq, np.ndarray) and seq.dtype.kind in "iuf" and seq.size <= 1000:
             seq = seq.reshape(-1).tolist()
+        if isinstance(seq, (list, tuple)) and not seq:
+            raise lib.StudentError(f"{what} is an empty list: put in the values the search "
+                                   "should try")
         if not isinstance(seq, (list, tuple)) or not 0 < len(seq) <= 1000:
             raise lib.StudentError(f"{what} is {lib.kind(seq)}, expected a list of numbers")
         return np.array([number(v, f"entry {i} of {what}") for i, v in enumerate(seq)],
