@@ -82,8 +82,8 @@ PYTHON2_SYNTAX = (
     (re.compile(r"^\s*raise\s+[\w.]+\s*,"), "`raise E, message`", "write `raise E(message)`"),
     (re.compile(r"leading zeros in decimal integer"), "an octal literal such as 0777",
      "write 0o777"),
-    (re.compile(r"<>"), "the operator <>", "write !="),
-    (re.compile(r"`"), "backquotes", "write repr(...)"),
+    (re.compile(r"[\w)\]]\s*<>\s*[\w(\[]"), "the operator <>", "write !="),
+    (re.compile(r"`[^`'\"]+`"), "backquotes", "write repr(...)"),
 )
 
 

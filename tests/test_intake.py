@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from corpus_cells import reference_cells
 
 from autograder import assignment, intake
@@ -641,3 +642,20 @@ def test_checks_that_need_a_broken_starter_module_name_that_file(tmp_path):
     assert ("LinearClassifier is not available: cs231n/classifiers/linear_classifier.py is "
             "missing or could not be parsed") in out.error
     assert "svm.ipynb" not in out.error
+
+
+@pytest.mark.parametrize("line, what, fix", [
+    ("    if num_train <> 0: pass\n", "the operator <>", "write !="),
+    ("    exec 'pass'\n", "an exec statement", "write exec(...)"),
+    ("    mode = 0644\n", "an octal literal such as 0777", "write 0o777"),
+    ("    raise ValueError, 'no rows'\n", "`raise E, message`", "write `raise E(message)`"),
+    ("    text = `num_train`\n", "backquotes", "write repr(...)"),
+])
+def test_python_2_spellings_are_named_with_their_python_3_form(tmp_path, line, what, fix):
+    cells = reference_cells()
+    cells["softmax_loss_naive"] = cells["softmax_loss_naive"].replace(
+        "    num_train = X.shape[0]\n", "    num_train = X.shape[0]\n" + line, 1)
+    [problem] = load_submission(write_submission(tmp_path / "s", cells)).problems
+    assert problem.cell == "softmax_loss_naive"
+    assert f"is Python 2 code, {what} at line" in problem.message
+    assert f"it must be Python 3, {fix}" in problem.message
