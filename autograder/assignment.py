@@ -229,20 +229,22 @@ def load(name: str = DEFAULT) -> Assignment:
     path = FOLDER / name / "assignment.toml"
     if "/" in name or not path.is_file():
         raise AssignmentError(f"unknown assignment {name!r}; known: {', '.join(names())}")
+    from autograder import rules
+
     try:
         spec = _build(name, path.parent, tomllib.loads(path.read_text(encoding="utf-8")))
         for rule_name, rule in spec.rules.items():
             for key in ("imports", "factories_from"):
                 if key in rule:
                     _names(rule[key], f"rules.{rule_name}.{key}")
+            rules.check(rule, f"rules.{rule_name}")
     except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise AssignmentError(f"{path}: {type(exc).__name__}: {exc}") from None
-    if any("imports" in rule or "factories_from" in rule for rule in spec.rules.values()):
-        # What the allowed modules' attributes are, and which of their functions make
-        # tensors on a device, read here where they can be imported (intake's parser,
-        # which reads the rules, imports none of them).
-        from autograder import rules
-
+    if any(key in rule for key in ("imports", "factories_from", "library")
+           for rule in spec.rules.values()):
+        # What the allowed modules' attributes are, which of their functions make tensors
+        # on a device, and the tensor library's dtypes, read here where they can be
+        # imported (intake's parser, which reads the rules, imports none of them).
         spec = dataclasses.replace(spec, rules={
             name: rules.with_modules_read(rule) for name, rule in spec.rules.items()})
     unknown = {g for ids in spec.starter_modules.values() for g in ids} - set(spec.definitions)

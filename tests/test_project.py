@@ -129,10 +129,10 @@ def test_the_engine_names_no_assignment() -> None:
     assert not hits, "the engine names an assignment's own names:\n" + "\n".join(hits)
 
 
-# The grading path: the modules that start sessions (grade: a submission's and the
-# reference timing's), run an edition's child operations in-kernel (inkernel: its library),
-# or name the wire's reply type for the checks (outcome).
-SANDBOX_IMPORTERS = {"grade.py", "inkernel.py", "outcome.py"}
+# The grading path: the modules that start sessions (grade: a submission's; grading_data:
+# the reference timing's), run an edition's child operations in-kernel (inkernel: its
+# library), or name the wire's reply type for the checks (outcome).
+SANDBOX_IMPORTERS = {"grade.py", "grading_data.py", "inkernel.py", "outcome.py"}
 
 
 def _imports_sandbox(node: ast.AST) -> bool:
@@ -181,3 +181,38 @@ def test_the_package_imports_nothing_from_tests() -> None:
             found += [f"{path.relative_to(ROOT)}:{node.lineno} imports {m}"
                       for m in modules if m.split(".")[0] in local]
     assert not found, "autograder/ imports the kit's tests: " + "; ".join(found)
+
+
+def _library_names(tree: ast.Module, libraries: tuple[str, ...]) -> list[str]:
+    """String constants (not docstrings), names and attribute chains of `tree` that name
+    one of `libraries`, each as 'line: text'."""
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
+                                | ast.AsyncFunctionDef) and node.body
+                  and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    word = re.compile(rf"\b({'|'.join(libraries)})\b")
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docstrings and word.search(node.value):
+            found.append(f"{node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.Name) and node.id in libraries:
+            found.append(f"{node.lineno}: {node.id}")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            found += [f"{node.lineno}: import {m}" for m in modules
+                      if m.split(".")[0] in libraries]
+    return found
+
+
+def test_the_source_rules_name_no_library() -> None:
+    """autograder/rules/ knows torch and numpy only from an assignment's [rules] tables
+    (library, scalar_factories, safe_loads, factories, converters, ...): a new edition on
+    another library changes no line of it."""
+    libraries = ("torch", "numpy", "np")
+    found = [f"{path.relative_to(ROOT)}:{hit}"
+             for path in sorted((ROOT / "autograder" / "rules").glob("*.py"))
+             for hit in _library_names(ast.parse(path.read_text(encoding="utf-8")), libraries)]
+    assert not found, ("autograder/rules/ names a library in code; put it in the "
+                       f"assignment's [rules] table of assignment.toml instead: {found}")

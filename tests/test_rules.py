@@ -565,3 +565,67 @@ def svm_loss_vectorized(W, X, y, reg):
     return X.sum(), dW.{move}()
 """).get("device", {})
     assert "svm_loss_vectorized" in found
+
+
+# ---------------------------------------------------------------- the rules are data
+
+
+@pytest.mark.parametrize("line, flagged", [
+    # Every dtype of torch, read from torch where the assignment loads: no list by hand.
+    ("m = W.to(torch.cdouble)", False),
+    ("m = W.type(torch.complex64)", False),
+    ("m = W.to(torch.cdouble, device='cpu')", True),
+    # A chain through a re-export reads as the library it reaches.
+    ("m = torch.maximum(torch.nn.functional.torch.tensor(0.0), X)", False),
+    ("m = torch.nn.functional.torch.ones(3)", True),
+    ("class Row(torch.nn.functional.torch.Tensor):\n        pass\n    m = Row(W)", True),
+])
+def test_the_device_rule_reads_its_library_from_the_assignment(line, flagged):
+    cell = f"def svm_loss_vectorized(W, X, y, reg):\n    {line}\n    return m, W\n"
+    found = scan(svm_loss_vectorized=cell).get("device", {})
+    assert ("svm_loss_vectorized" in found) == flagged, found
+
+
+@pytest.mark.parametrize("edition, line, flagged", [
+    ("linear", "m = np.load('w.npy')", False),
+    ("linear", "m = np.load('w.npy', allow_pickle=False)", False),
+    ("linear", "m = np.load('w.npy', allow_pickle=True)", True),
+    ("linear", "m = np.load('w.npy', None, True)", True),
+    ("linear", "m = np.load('w.npy', **options)", True),
+    # The NumPy edition's table names numpy's load only.
+    ("linear", "m = np.torch.load('w.pt', weights_only=True)", True),
+    ("linear_torch", "m = torch.load('w.pt')", False),
+    ("linear_torch", "m = torch.nn.functional.torch.load('w.pt', weights_only=True)", False),
+    ("linear_torch", "m = torch.load('w.pt', pickle_module=options)", True),
+    ("linear_torch", "m = torch.load('w.pt', weights_only=options)", True),
+])
+def test_a_load_passes_only_as_its_assignment_s_safe_loads_say(edition, line, flagged):
+    from autograder import rules
+
+    cell = (f"def svm_loss_vectorized(W, X, y, reg, options=None):\n    {line}\n"
+            "    return 0.0, m\n")
+    found = rules.scan({"svm_loss_vectorized": cell}, load(edition).rules)
+    assert ("svm_loss_vectorized" in found.get("autograd", {})) == flagged, found
+
+
+@pytest.mark.parametrize("key, value", [
+    ("library", "library = 7"),
+    ("scalar_factories", 'scalar_factories = "torch.tensor"'),
+    ("safe_loads", 'safe_loads."torch.load" = { keyword = "weights_only", safe = "yes", '
+                   'positional = 2 }'),
+    ("safe_loads", 'safe_loads."torch.load" = { keyword = "weights_only", safe = true }'),
+])
+def test_a_malformed_rule_key_is_refused_when_the_assignment_loads(key, value, tmp_path,
+                                                                   monkeypatch):
+    from autograder import assignment
+
+    text = (assignment.FOLDER / "linear_torch" / "assignment.toml").read_text(encoding="utf-8")
+    head, rest = text.split("[rules.device]\n", 1)
+    kept = "\n".join(line for line in rest.splitlines() if not line.startswith(key))
+    folder = tmp_path / "linear_torch"
+    folder.mkdir()
+    (folder / "assignment.toml").write_text(f"{head}[rules.device]\n{value}\n{kept}\n",
+                                            encoding="utf-8")
+    monkeypatch.setattr(assignment, "FOLDER", tmp_path)
+    with pytest.raises(assignment.AssignmentError, match=rf"\[rules\.device\] {key} must be"):
+        assignment.load.__wrapped__("linear_torch")

@@ -31,13 +31,27 @@ constructs.py (autograd, and what the reader cannot follow):
 - `private`: whether private and dunder names count (`torch._C`, `f.__globals__`);
 - `dynamic`: whether attribute access the reader cannot follow counts (getattr, eval,
   exec, `__import__`, globals(), vars(), `__dict__`, typing.get_type_hints, aliases of
-  them included; objects rebuilt from bytes, `torch.load(..., weights_only=False)`,
-  `np.load(..., allow_pickle=True)`; classes made from data, `type(name, bases, dict)`;
-  files read, `open`; class patterns that read attributes, `case T(x)` included).
+  them included; objects rebuilt from bytes, any `load` or `loads` but the safe ones;
+  classes made from data, `type(name, bases, dict)`; files read, `open`; class patterns
+  that read attributes, `case T(x)` included);
+- `safe_loads`: the loads that rebuild data, never code, when called so (a table: full
+  name -> `keyword`, the switch that allows code; `safe`, its literal value that refuses
+  it; `positional`, how many arguments may be given by position, fewer than reach the
+  switch; `refused`, keywords that must not be given at all, such as a pickle module).
+  Left out, the switch takes the library's default, taken as safe: `"torch.load" =
+  { keyword = "weights_only", safe = true, positional = 2, refused = ["pickle_module"] }`.
 
 device.py (tensors off the inputs' device):
+- `library`: the tensor library (`"torch"`). Its `dtypes` (its public instances of its
+  class `dtype`, read by importing it where the assignment is loaded) are what `.to()`
+  and `.type()` may name besides what follows the inputs; a call into it follows the
+  device of its first argument; a subclass of one of its classes, and its legacy
+  `*Tensor` constructors, make tensors on one device. Without it none of these hold;
+- `scalar_factories`: the library's functions making a 0-dim tensor of a number
+  (`torch.tensor(0)`), which acts as a scalar on any device when passed beside other
+  arguments to a call into the library;
 - `calls`: methods they must not call (`.cuda()`, `.numpy()`), nor take uncalled; `.to()`
-  and `.type()` only to a tensor or device that follows the inputs, or a torch dtype;
+  and `.type()` only to a tensor or device that follows the inputs, or a dtype;
 - `factories`: functions that must be given `device=` that follows the inputs (a tensor
   made elsewhere is made on the default device), except as an index
   (`scores[torch.arange(N), y]`, or `rows = torch.arange(N)` read only in indexes), nor
@@ -45,6 +59,12 @@ device.py (tensors off the inputs' device):
   parameter are factories too (`device_factories`); `converters`: functions whose result
   leaves the device (`numpy.*`). What follows the inputs is read through every binding of
   a name (device.py's docstring).
+
+Names are read as full names (`F.relu` is torch.nn.functional.relu); a chain through a
+re-export (`F.torch.zeros`) is read as the module it reaches where that module is one the
+rule names (`syntax.named_roots`: its library, its aliases' modules, the first part of
+its factories, converters, scalar factories and safe loads). The rules name no library
+themselves: every module, function and dtype they know comes from these keys.
 
 `ambient`: whether code that can reach every function at run time counts against each of
 them (true, or a list of `AMBIENT`'s kinds): what runs when a cell runs (its top level,
@@ -68,7 +88,8 @@ from autograder.rules.constructs import autograd_breaks
 from autograder.rules.device import Scopes, device_breaks, is_device_rule
 from autograder.rules.modules import device_factories, module_table, names, with_modules_read
 
-__all__ = ["scan", "module_table", "device_factories", "with_modules_read", "AMBIENT"]
+__all__ = ["scan", "check", "module_table", "device_factories", "with_modules_read",
+           "AMBIENT"]
 AMBIENT = reach.AMBIENT
 
 
@@ -119,6 +140,36 @@ def _scan_rule(graph: reach.Graph, rule: Mapping[str, object]) -> dict[str, list
         if found:
             result[grade_id] = list(dict.fromkeys(found))
     return result
+
+
+def check(rule: Mapping[str, object], where: str) -> None:
+    """Raise TypeError naming the key of `rule` (the table `[where]` of assignment.toml)
+    whose value has the wrong shape: `library`, `scalar_factories`, `safe_loads`."""
+    def fail(key: str, want: str) -> None:
+        raise TypeError(f"[{where}] {key} must be {want}, got {rule[key]!r}: fix it in the "
+                        "assignment's assignment.toml")
+
+    if "library" in rule and not (isinstance(rule["library"], str) and rule["library"]):
+        fail("library", "a module's name")
+    if "scalar_factories" in rule and not (
+            isinstance(rule["scalar_factories"], list) and rule["scalar_factories"]
+            and all(isinstance(n, str) for n in rule["scalar_factories"])):
+        fail("scalar_factories", "a non-empty list of names")
+    loads = rule.get("safe_loads", {})
+    if not isinstance(loads, Mapping) or not all(
+            _load_spec(spec) for spec in loads.values()):
+        fail("safe_loads", "a table function -> { keyword = name, safe = true or false, "
+                           "positional = count, refused = [names] (optional) }")
+
+
+def _load_spec(spec: object) -> bool:
+    """Whether one entry of `safe_loads` has its keys, each of its type."""
+    return isinstance(spec, Mapping) and isinstance(spec.get("keyword"), str) \
+        and isinstance(spec.get("safe"), bool) \
+        and type(spec.get("positional")) is int and spec["positional"] >= 0 \
+        and isinstance(spec.get("refused", []), list) \
+        and all(isinstance(n, str) for n in spec.get("refused", [])) \
+        and set(spec) <= {"keyword", "safe", "positional", "refused"}
 
 
 def _classes_called(rule: Mapping[str, object]) -> dict[str, tuple[str, ...] | None]:

@@ -1,6 +1,6 @@
 """The autograd detector: attribute names, imports, private names and attribute access
 the reader cannot follow (a rule's `attributes`, `attribute_parts`, `modules`,
-`imports`, `private`, `dynamic`, `keywords` and `grad_off`)."""
+`imports`, `private`, `dynamic`, `safe_loads`, `keywords` and `grad_off`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ DYNAMIC_CALLS = ("getattr", "setattr", "delattr", "eval", "exec", "compile", "__
                  # Annotations written as strings, evaluated (typing.get_type_hints).
                  "get_type_hints", "evaluate_forward_ref",
                  # Objects rebuilt from bytes (a pickle names any function as a string),
-                 # but for the loads that refuse code (`safe_load`).
+                 # but for the loads the rule's `safe_loads` names, called so that they refuse code.
                  "load", "loads")
 # Builtins that make classes or objects out of data (`type(name, bases, {"__x__": f})`
 # writes dunders as strings) or read them from files: dynamic where they are names.
@@ -26,22 +26,21 @@ PUBLIC_DUNDERS = ("__init__",)
 DYNAMIC_ATTRIBUTES = ("__dict__", "__getattribute__", "__getattr__")
 
 
-def safe_load(call: ast.Call, resolved: str) -> bool:
-    """A load that rebuilds data, never code: torch.load with its default weights_only
-    (True since torch 2.6) or weights_only=True and no pickle module of its own;
-    numpy.load without allow_pickle (or with it False)."""
+def safe_load(call: ast.Call, resolved: str, loads: Mapping[str, Mapping[str, object]]
+              ) -> bool:
+    """A load the rule's `safe_loads` names, called so that it rebuilds data, never code:
+    at most `positional` arguments by position (the switch and what follows it cannot be
+    passed that way), none of the `refused` keywords (a pickle module of its own), no
+    `**` the reader cannot see into, and its `keyword` left to the library's default or
+    given as the literal `safe`."""
+    spec = loads.get(resolved)
     keywords = {k.arg: k.value for k in call.keywords}
-    if None in keywords:
+    if spec is None or None in keywords or len(call.args) > int(spec["positional"]) \
+            or any(k in keywords for k in names(spec.get("refused", ()))):
         return False
-    if resolved == "torch.load":
-        only = keywords.get("weights_only")
-        return len(call.args) <= 2 and "pickle_module" not in keywords and (
-            only is None or (isinstance(only, ast.Constant) and only.value is True))
-    if resolved == "numpy.load":
-        pickles = keywords.get("allow_pickle")
-        return len(call.args) <= 2 and (
-            pickles is None or (isinstance(pickles, ast.Constant) and pickles.value is False))
-    return False
+    switch = keywords.get(str(spec["keyword"]))
+    return switch is None or (isinstance(switch, ast.Constant)
+                              and switch.value is spec["safe"])
 
 
 def class_of(call: ast.Call) -> bool:
@@ -78,6 +77,7 @@ def autograd_breaks(root: ast.AST, rule: Mapping[str, object]) -> list[tuple[int
     private = bool(rule.get("private", False))
     table = rule.get("module_table")
     table = table if isinstance(table, Mapping) else None
+    loads = rule.get("safe_loads", {})
     if not (attributes or parts or prefixes or modules or allowed is not None or dynamic
             or private or keywords):
         return []
@@ -99,7 +99,7 @@ def autograd_breaks(root: ast.AST, rule: Mapping[str, object]) -> list[tuple[int
     # Calls the rule accepts although they name a forbidden attribute: loads that rebuild
     # no code, switches that only turn autograd off.
     accepted = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call) and (
-        safe_load(n, scope.resolved(n.func)) or class_of(n) or turns_off(
+        safe_load(n, scope.resolved(n.func), loads) or class_of(n) or turns_off(
             n, n.func.attr if isinstance(n.func, ast.Attribute) else "", grad_off))}
 
     def named(node: ast.AST, name: str, how: str) -> None:

@@ -1,5 +1,6 @@
-"""The device detector (a rule's `calls`, `factories`, `converters`): tensors made off the
-inputs' device, or moved off it.
+"""The device detector (a rule's `calls`, `factories`, `converters`, `library`,
+`scalar_factories` and the `dtypes` read from its library): tensors made off the inputs'
+device, or moved off it.
 
 Where the inputs are is known only from the inputs themselves, so a device or a tensor
 passes where it follows an input: a parameter the caller must pass (of a function the
@@ -17,13 +18,16 @@ from collections.abc import Iterable, Mapping
 from autograder.rules.modules import names
 from autograder.rules.syntax import FUNCTIONS, Names, dotted, finding, parameters, parents
 
-# What `.to(...)` may name besides a tensor or device that follows the inputs: a dtype.
-TORCH_DTYPES = ("float64", "float32", "float16", "bfloat16", "double", "float", "half",
-                "int64", "int32", "int16", "int8", "uint8", "long", "int", "short", "bool")
-
 
 def is_device_rule(rule: Mapping[str, object]) -> bool:
     return bool(rule.get("factories") or rule.get("calls") or rule.get("converters"))
+
+
+def in_library(name: str, rule: Mapping[str, object]) -> bool:
+    """Whether the resolved name `name` is in the rule's tensor `library` (torch.zeros,
+    torch.nn.Module for torch); never where the rule names none."""
+    library = rule.get("library")
+    return bool(library) and name.startswith(f"{library}.")
 
 
 class Scopes:
@@ -37,6 +41,10 @@ class Scopes:
     def __init__(self, trees: Iterable[ast.Module], entry: set[str],
                  rule: Mapping[str, object]) -> None:
         self.factories = set(names(rule.get("factories", ())))
+        self.rule = rule
+        # What `.to(...)` may name besides a tensor or device that follows the inputs: a
+        # dtype of the library (read from it where the assignment is loaded).
+        self.dtypes = set(names(rule.get("dtypes", ())))
         self.parent: dict[int, ast.AST] = {}
         self.names: dict[int, Names] = {}
         functions: list[ast.AST] = []
@@ -156,15 +164,15 @@ class Scopes:
             return e.id in safe
         if isinstance(e, ast.Attribute):
             return self.follows(e.value, safe, where) or (
-                resolver is not None and resolver.resolved(e).startswith("torch.")
-                and e.attr in TORCH_DTYPES)
+                resolver is not None and in_library(resolver.resolved(e), self.rule)
+                and e.attr in self.dtypes)
         if isinstance(e, ast.Subscript | ast.Starred):
             return self.follows(e.value, safe, where)
         if isinstance(e, ast.Call):
             if isinstance(e.func, ast.Attribute) and self.follows(e.func.value, safe, where):
                 return True    # a method of a tensor that follows them (moves are flagged)
             callee = resolver.resolved(e.func) if resolver else ""
-            return callee.startswith("torch.") and callee not in self.factories \
+            return in_library(callee, self.rule) and callee not in self.factories \
                 and bool(e.args) and self.follows(e.args[0], safe, where)
         if isinstance(e, ast.BinOp):
             sides = (e.left, e.right)
@@ -292,7 +300,7 @@ def device_breaks(root: ast.AST, rule: Mapping[str, object], scopes: Scopes | No
     factories = set(names(rule.get("factories", ())))
     converters = set(names(rule.get("converters", ())))
     scope = Names(root, rule)
-    indexed = in_an_index(root) | _scalar_operands(root, scope)
+    indexed = in_an_index(root) | _scalar_operands(root, scope, rule)
     called = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call)}
 
     def follows(value: ast.AST, where: ast.AST) -> bool:
@@ -331,13 +339,13 @@ def device_breaks(root: ast.AST, rule: Mapping[str, object], scopes: Scopes | No
             elif scope.resolved(node) in factories and id(node) not in called:
                 found.append(finding(node, f"`{text}` passed around (call it with "
                                            "device=X.device)"))
-            elif factories and node.attr.endswith("Tensor") and scope.resolved(
-                    node).startswith("torch.") and (node.attr != "Tensor" or id(node) in called):
+            elif factories and node.attr.endswith("Tensor") and in_library(
+                    scope.resolved(node), rule) and (node.attr != "Tensor" or id(node) in called):
                 found.append(finding(node, f"`{text}`, whose tensors live on one device"))
         elif isinstance(node, ast.ClassDef) and factories and any(
-                scope.resolved(b).startswith("torch.") for b in node.bases):
-            found.append(finding(node, f"class {node.name}, a subclass of a torch class, whose "
-                                       "instances live on one device"))
+                in_library(scope.resolved(b), rule) for b in node.bases):
+            found.append(finding(node, f"class {node.name}, a subclass of a {rule['library']} "
+                                       "class, whose instances live on one device"))
     return found
 
 
@@ -356,16 +364,18 @@ def _spelled_out(keywords: list[ast.keyword]) -> list[tuple[str | None, ast.AST]
     return out
 
 
-def _scalar_operands(root: ast.AST, scope: Names) -> set[int]:
-    """`torch.maximum(torch.tensor(0), margins)`: a 0-dim tensor of a number written in,
-    given to a torch function beside a tensor that follows the inputs, acts as a scalar
-    on any device (torch moves 0-dim CPU tensors into the operation)."""
+def _scalar_operands(root: ast.AST, scope: Names, rule: Mapping[str, object]) -> set[int]:
+    """`torch.maximum(torch.tensor(0), margins)`: a 0-dim tensor of a number written in
+    (made by one of the rule's `scalar_factories`), given to a function of its `library`
+    beside a tensor that follows the inputs, acts as a scalar on any device (torch moves
+    0-dim CPU tensors into the operation)."""
+    factories = set(names(rule.get("scalar_factories", ())))
     out: set[int] = set()
     for call in ast.walk(root):
-        if not (isinstance(call, ast.Call) and scope.resolved(call.func).startswith("torch.")):
+        if not (isinstance(call, ast.Call) and in_library(scope.resolved(call.func), rule)):
             continue
         scalars = [a for a in call.args if isinstance(a, ast.Call)
-                   and scope.resolved(a.func) in ("torch.tensor", "torch.scalar_tensor")
+                   and scope.resolved(a.func) in factories
                    and len(a.args) == 1 and isinstance(a.args[0], ast.Constant)
                    and isinstance(a.args[0].value, int | float) and not a.keywords]
         if scalars and len(scalars) < len(call.args):

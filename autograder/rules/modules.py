@@ -56,11 +56,28 @@ def device_factories(modules: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
+def library_dtypes(library: str) -> list[str]:
+    """The public names of `library` that are its data types: instances of its class
+    `dtype` (`torch.float64`, `torch.long`, ...); none where it has no such class or
+    cannot be imported."""
+    try:
+        module = importlib.import_module(library)
+    except ImportError:
+        return []
+    kind = getattr(module, "dtype", None)
+    if not isinstance(kind, type):
+        return []
+    return sorted(key for key, value in vars(module).items()
+                  if not key.startswith("_") and isinstance(value, kind))
+
+
 def with_modules_read(rule: Mapping[str, object]) -> dict[str, object]:
     """`rule` with what its modules hold, read by importing them: the `module_table` of
-    its `imports`, and the device factories of its `factories_from` added to
-    `factories`."""
+    its `imports`, the device factories of its `factories_from` added to `factories`,
+    and the `dtypes` of its tensor `library`."""
     out = dict(rule)
+    if "library" in rule:
+        out["dtypes"] = library_dtypes(str(rule["library"]))
     if "imports" in rule:
         out["module_table"] = module_table(names(rule["imports"]))
     if "factories_from" in rule:

@@ -53,6 +53,7 @@ class Names:
     def __init__(self, root: ast.AST, rule: Mapping[str, object]) -> None:
         allowed = rule.get("imports")
         self.aliases = {str(k): str(v) for k, v in dict(rule.get("aliases", {})).items()}
+        self.roots = named_roots(rule)
         self.aliases.update({m: m for m in names(allowed) if "." not in m})
         for node in ast.walk(root):
             if isinstance(node, ast.Import):
@@ -64,16 +65,30 @@ class Names:
                     self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
     def resolved(self, node: ast.AST) -> str:
-        """The full name of a chain (`F.relu` -> torch.nn.functional.relu); a module
-        re-exported by another (`F.torch.zeros`) is read as that module."""
+        """The full name of a chain (`F.relu` -> torch.nn.functional.relu); a module the
+        rule names re-exported by another (`F.torch.zeros`) is read as that module."""
         text = dotted(node)
         head, _, rest = text.partition(".")
         full = f"{self.aliases[head]}.{rest}".rstrip(".") if head in self.aliases else text
         parts = full.split(".")
         for i in range(len(parts) - 1, 0, -1):
-            if parts[i] in ("torch", "numpy"):
+            if parts[i] in self.roots:
                 return ".".join(parts[i:])
         return full
+
+
+def named_roots(rule: Mapping[str, object]) -> frozenset[str]:
+    """The top-level modules whose names the rule matches against: its `library`, its
+    aliases' modules, and the first part of every name in its `factories`, `converters`,
+    `scalar_factories` and `safe_loads`. Only those are read through a re-export (a
+    chain such as `numpy.random.randn` must not become `random.randn` because the rule
+    also allows the standard library's random)."""
+    full = [str(v) for v in dict(rule.get("aliases", {})).values()]
+    full += [str(rule["library"])] if rule.get("library") else []
+    for key in ("factories", "converters", "scalar_factories"):
+        full += names(rule.get(key, ()))
+    full += [str(k) for k in dict(rule.get("safe_loads", {}))]
+    return frozenset(name.split(".")[0] for name in full)
 
 
 def line_of(node: ast.AST) -> int:
