@@ -201,3 +201,19 @@ def test_train_seen_only_through_wrong_losses_is_never_judged_by_chance():
                            "rows with their labels"]
         assert not sampling.passed
         assert "could not test how train samples" in sampling.output
+
+
+# ---------------------------------------------------------------- messages
+
+@pytest.mark.parametrize("probs, spelled", [
+    ("probs = scores.exp() / (scores.exp().sum(dim=1, keepdim=True) + 1e-5)",
+     "exp / (sum + 1e-05)"),
+    ("probs = log_probs.exp() + 1e-6", "p + 1e-06"),
+], ids=["in the sum", "added to p"])
+def test_an_epsilon_in_the_gradient_is_named(probs, spelled):
+    namespace = solution("softmax_loss_vectorized", "probs = log_probs.exp()", probs)
+    failed = failing(grade(namespace, ["softmax_loss_vectorized"]))
+    gradient = [out for name, out in failed.items() if "gradient" in name]
+    assert gradient, failed
+    assert all(f"an epsilon in the probabilities the gradient uses ({spelled})" in out
+               for out in gradient), gradient

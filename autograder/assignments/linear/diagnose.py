@@ -45,6 +45,11 @@ CLAMP = (
 )
 # The epsilons seen inside the log: np.clip(p, eps, 1), np.maximum(p, eps), p + eps.
 EPSILONS = tuple(10.0 ** -k for k in range(4, 21))
+GRADIENT_EPSILON = (
+    "an epsilon in the probabilities the gradient uses ({spelled}) moves dW off the exact "
+    "gradient (relative error {error:.1e} on these inputs): once each row's maximum score "
+    "is subtracted, the sum of exp is at least 1 and no probability needs guarding; drop it"
+)
 # How each regularization convention is known to students (tables.REGULARIZATION's factors).
 CONVENTION_ORIGIN = {1.0: "today's CS231n starter", 0.5: "the older CS231n starter"}
 NO_FASTER = (
@@ -111,6 +116,7 @@ def _softmax_data_variants(case: LossCase) -> tuple[list[Variant], list[Variant]
     ]
     grads: list[Variant] = [
         ((), X.T @ (probs - onehot) / N),
+        *_epsilon_gradient_variants(X, scores, probs, onehot),
         (("the gradient is wrong in the column of the correct class: subtract 1 from the "
           "correct class's probability (dscores[i, y[i]] -= 1)",), X.T @ probs / N),
         (("the gradient is wrong in the column of the correct class: subtract 1 from the "
@@ -132,6 +138,32 @@ def _clamp_variants(p_correct: np.ndarray, loss: float) -> list[Variant]:
             if rel_error(clamped, loss) > MATCH_TOLERANCE:
                 variants.append(((CLAMP.format(spelled=spelled, change=clamped - loss,
                                                smallest=float(p_correct.min())),), clamped))
+    return variants
+
+
+def _epsilon_gradient_variants(X: np.ndarray, scores: np.ndarray, probs: np.ndarray,
+                               onehot: np.ndarray) -> list[Variant]:
+    """The softmax gradient from probabilities with an epsilon in them, where it moves dW
+    here: exp / (sum + eps) (scores shifted by each row's maximum or not), p + eps,
+    np.clip(p, eps, 1)."""
+    N = X.shape[0]
+    exact = X.T @ (probs - onehot) / N
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    with np.errstate(over="ignore", invalid="ignore"):
+        raw = np.exp(scores)
+    variants: list[Variant] = []
+    sums = {"exp": (shifted, shifted.sum(1, keepdims=True))}
+    if np.all(np.isfinite(raw)):
+        sums["exp(scores)"] = (raw, raw.sum(1, keepdims=True))
+    for eps in EPSILONS:
+        forms = [(f"p + {eps:g}", probs + eps), (f"np.clip(p, {eps:g}, 1)", np.maximum(probs, eps)),
+                 *((f"{name} / (sum + {eps:g})", e / (total + eps))
+                   for name, (e, total) in sums.items())]
+        for spelled, p in forms:
+            dW = X.T @ (p - onehot) / N
+            error = rel_error(dW, exact)
+            if error > MATCH_TOLERANCE:
+                variants.append(((GRADIENT_EPSILON.format(spelled=spelled, error=error),), dW))
     return variants
 
 
