@@ -45,6 +45,24 @@ ROOT = Path(__file__).resolve().parents[3]
 SOURCE = ROOT / "source" / SPEC.source
 RELEASE = ROOT / "release" / SPEC.source
 NOTEBOOK = "two_layer_net.ipynb"
+# The edition's corpus (autograder/assignments/samples.py describes what it gives the demo
+# and tests/test_corpus.py).
+CORPUS = ROOT / "tests" / "corpus_two_layer"
+# What the demo grades: the reference, bugs of each layer and of the net, both layouts,
+# broken submissions and attacks on the model file.
+DEMO = (
+    "correct",
+    "buggy/relu_mask_from_dout",
+    "buggy/affine_backward_dx_not_reshaped",
+    "buggy/reg_without_half",
+    "buggy/softmax_no_max_subtraction",
+    "buggy/undertrained_settings",
+    "broken/syntax_error",
+    "broken/missing_model",
+    "hostile/pickle_payload",
+    "hostile/fitted_weights",
+    "honest/starter_layout",
+)
 MODEL_FILE = "cs231n/saved/best_two_layer_net.npy"
 SETTINGS_FILE = "cs231n/saved/best_two_layer_net.json"
 MARKER = re.compile(r"^# --- cell: (\w+).*$", re.MULTILINE)
@@ -232,6 +250,14 @@ class ModelStore:
         return target
 
 
+def model_store(cifar: Path, folder: Path) -> ModelStore:
+    """A `ModelStore` training on the first 2,000 images of the real CIFAR-10 in `cifar`
+    (as the notebook loads them), keeping its files in `folder`."""
+    from cs231n_data import get_cifar10_images
+
+    return ModelStore(get_cifar10_images(cifar, num_training=2000), folder)
+
+
 class _Payload:
     """An object whose unpickling calls `open(path, "w")`: it leaves the file `path` behind
     if a loader ever unpickles it with a general unpickler."""
@@ -336,7 +362,7 @@ def _entry_model(build: Mapping[str, Any], name: str, target: Path, models: Mode
     return models.get(trained)
 
 
-def build_entry(entry: str, target: Path, models: ModelStore, corpus: Path) -> Path:
+def build_entry(entry: str, target: Path, models: ModelStore, corpus: Path = CORPUS) -> Path:
     """Build the corpus entry `<corpus>/<entry>/` (e.g. "buggy/relu_mask_from_dout") as a
     submission folder under `target`, named after the entry's last part.
 
