@@ -104,6 +104,16 @@ def test_each_corpus_covers_its_bugs_attacks_and_broken_cases(assignment):
                 f"{corpus}: no {kind}/ entry {sorted(set(wanted) - names)}"
 
 
+@pytest.mark.parametrize("assignment", CORPORA)
+def test_each_demo_sample_is_an_entry_of_its_corpus(assignment):
+    # `./kit demo` builds these; a renamed or deleted entry would stop the demo midway.
+    module = samples.load(assignment)
+    assert isinstance(module, samples.AssignmentSamples)
+    entries = samples.corpus_entries(module.CORPUS)
+    assert module.DEMO and not set(module.DEMO) - set(entries), \
+        f"{assignment}'s DEMO names no entry {sorted(set(module.DEMO) - set(entries))}"
+
+
 @pytest.mark.cifar
 @pytest.mark.slow
 @pytest.mark.parametrize(("assignment", "entry"), ENTRIES)
