@@ -112,6 +112,8 @@ BUGS = [
     # (cell, solution text, buggy text, a check that fails, what its message says)
     ("affine_backward", "dx = dout.dot(w.T).reshape(x.shape)", "dx = dout.dot(w.T)",
      "affine_backward: dx, x of shape (N, d1, d2)", "reshape it back to x's shape"),
+    ("affine_forward", "rows = x.reshape(x.shape[0], -1)  # (N, D)", "rows = x",
+     "affine_forward: out, x of shape (N, d1, d2)", "x.reshape(x.shape[0], -1)"),
     ("affine_backward", "db = dout.sum(axis=0)", "db = dout.mean(axis=0)",
      "affine_backward: db, x of shape (N, D)", "db is averaged over the batch"),
     ("affine_backward", "db = dout.sum(axis=0)", "db = dout",

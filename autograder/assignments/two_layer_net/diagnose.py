@@ -38,6 +38,19 @@ def first_match(answer: np.ndarray | float, variants: Iterable[tuple[object, str
     return None
 
 
+# What numpy says when a product meets an input that was not flattened.
+SHAPE_ERRORS = ("not aligned", "shapes", "matmul", "mismatch", "cannot reshape", "broadcast")
+
+
+def unflattened_hint(x: np.ndarray, error: str | None, who: str = "the input") -> str | None:
+    """Why a product raised on a multi-dimensional input: it was not flattened."""
+    if x.ndim <= 2 or not any(word in (error or "") for word in SHAPE_ERRORS):
+        return None
+    return (f"{who} here has shape {x.shape}: affine_forward reshapes it to (N, D) with "
+            "x.reshape(x.shape[0], -1) before the product (and affine_backward gives dx "
+            "x's shape back)")
+
+
 def affine_out_hint(case: LayerCase, out: np.ndarray) -> str | None:
     rows = case.x.reshape(case.x.shape[0], -1)
     return first_match(out, [

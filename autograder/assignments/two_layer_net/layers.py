@@ -45,13 +45,15 @@ FORWARD_OF = {"affine_backward": "affine_forward", "relu_backward": "relu_forwar
               "affine_relu": "affine_relu_forward"}
 
 
-def _failure(g: Grading, fn: str, error: str | None) -> str:
-    """Why a call of `fn`'s operation produced nothing, naming the function that failed:
-    a backward operation runs the student's forward first, which may be the one."""
+def _failure(g: Grading, fn: str, error: str | None, case: LayerCase | None = None) -> str:
+    """Why a call of `fn`'s operation on `case` produced nothing, naming the function that
+    failed (a backward operation runs the student's forward first, which may be the one)
+    and, for a multi-dimensional input, that it was not flattened."""
     forward = FORWARD_OF.get(fn)
     subject = forward if forward and (error or "").startswith(forward + " ") else \
         {"affine_relu": "affine_relu_backward"}.get(fn, fn)
-    return g.failure(subject, error)
+    hint = diagnose.unflattened_hint(case.x, error) if case is not None else None
+    return g.failure(subject, error) + (f": {hint}" if hint else "")
 
 
 def _array_check(fn: str, key: str, field: str, case: LayerCase, what: str,
@@ -63,7 +65,7 @@ def _array_check(fn: str, key: str, field: str, case: LayerCase, what: str,
     def evaluate(g: Grading) -> Verdict:
         out = _call(g, fn, case)
         if not out.ok:
-            return failed(_failure(g, fn, out.error))
+            return failed(_failure(g, fn, out.error, case))
         tolerance = g.own.gradient_tolerance if gradient else g.own.value_tolerance
         return compare(what, value_of(out, field), expected(g), g, tolerance,
                        (lambda got: hint(case, got)) if hint else None)
@@ -122,7 +124,7 @@ def relu_at_zero_check(seed: int) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = _call(g, "relu_backward", case)
         if not out.ok:
-            return failed(_failure(g, "relu_backward", out.error))
+            return failed(_failure(g, "relu_backward", out.error, case))
         dx = value_of(out, "dx")
         if not isinstance(dx, np.ndarray) or dx.shape != case.x.shape:
             got = dx.shape if isinstance(dx, np.ndarray) else type(dx).__name__
@@ -204,7 +206,7 @@ def layer_utils_checks(seed: int) -> list[Check]:
     def gradients(g: Grading) -> Verdict:
         out = _call(g, "affine_relu", case)
         if not out.ok:
-            return failed(_failure(g, "affine_relu", out.error))
+            return failed(_failure(g, "affine_relu", out.error, case))
         for i, name in enumerate(("dx", "dw", "db"), start=1):
             verdict = compare(f"{name} from affine_relu_backward", value_of(out, name),
                               expected(g)[i], g, g.own.gradient_tolerance)

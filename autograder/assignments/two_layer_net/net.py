@@ -106,6 +106,11 @@ def _sizes(case: NetCase) -> dict[str, object]:
             "num_classes": case.num_classes, **case.params}
 
 
+def _failure(g: Grading, case: NetCase, error: str | None) -> str:
+    hint = diagnose.unflattened_hint(case.X, error, "X (images of several dimensions)")
+    return g.failure(NET, error) + (f": {hint}" if hint else "")
+
+
 def _loss(g: Grading, case: NetCase) -> Outcome:
     return g.op(NET, "net_loss", f"loss, {case.label}", reg=case.reg, X=case.X, y=case.y,
                 **_sizes(case))
@@ -123,7 +128,7 @@ def scores_check(seed: int) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = g.op(NET, "net_scores", "scores", X=case.X, **_sizes(case))
         if not out.ok:
-            return failed(g.failure(NET, out.error))
+            return failed(_failure(g, case, out.error))
         expected = g.cached(("scores",), lambda: oracle.two_layer_scores(case.params, case.X))
         return compare("the scores array from loss(X)", value_of(out, "scores"), expected, g,
                        g.own.value_tolerance, lambda got: diagnose.net_scores_hint(case, got))
@@ -137,7 +142,7 @@ def loss_check(case: NetCase) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = _loss(g, case)
         if not out.ok:
-            return failed(g.failure(NET, out.error))
+            return failed(_failure(g, case, out.error))
         loss, expected = value_of(out, "loss"), _expected(g, case)[0]
         if not isinstance(loss, float) or not math.isfinite(loss):
             return failed(f"the loss is {loss}, expected {expected:.6g}")
@@ -158,7 +163,7 @@ def gradients_check(case: NetCase) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = _loss(g, case)
         if not out.ok:
-            return failed(g.failure(NET, out.error))
+            return failed(_failure(g, case, out.error))
         expected = _expected(g, case)[1]
         wrong = []
         for name in PARAMS:
