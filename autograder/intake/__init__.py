@@ -145,7 +145,7 @@ def load_submission(path: str | os.PathLike[str],
     return submission
 
 
-_PARSER = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); "
+_PARSER = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
            "from autograder.intake import main; main(sys.argv)")
 
 
