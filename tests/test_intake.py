@@ -306,19 +306,19 @@ def test_zip_bombs_are_refused_by_declared_size_and_member_count(tmp_path, monke
     (folder / "padding.bin").write_bytes(bytes(2 * 2**20))
     archive = zip_folder(folder, tmp_path / "s.zip")
     assert archive.stat().st_size < 100_000
-    monkeypatch.setattr(intake, "MAX_ZIP_UNCOMPRESSED", 2**20)
+    monkeypatch.setattr(intake.limits, "MAX_ZIP_UNCOMPRESSED", 2**20)
     assert "would unpack to more than 1048576 bytes" in messages(parse_here(archive))[0]
-    monkeypatch.setattr(intake, "MAX_ZIP_UNCOMPRESSED", 2**30)
-    monkeypatch.setattr(intake, "MAX_ZIP_MEMBERS", 3)
+    monkeypatch.setattr(intake.limits, "MAX_ZIP_UNCOMPRESSED", 2**30)
+    monkeypatch.setattr(intake.limits, "MAX_ZIP_MEMBERS", 3)
     assert "the .zip holds 5 files (limit 3)" in messages(parse_here(archive))[0]
 
 
 def test_oversized_notebooks_and_weights_are_refused_unread(tmp_path, monkeypatch):
     folder = write_submission(tmp_path / "s")
-    monkeypatch.setattr(intake, "MAX_NPZ_BYTES", 100)
+    monkeypatch.setattr(intake.limits, "MAX_NPZ_BYTES", 100)
     sub = parse_here(folder)
     assert sub.model_files == {} and sub.ungradable == {"svm_best.npz", "softmax_best.npz"}
-    monkeypatch.setattr(intake, "MAX_NOTEBOOK_BYTES", 100)
+    monkeypatch.setattr(intake.limits, "MAX_NOTEBOOK_BYTES", 100)
     sub = parse_here(zip_folder(folder, tmp_path / "s.zip"))
     assert any("svm.ipynb is larger than 100 bytes" in m for m in messages(sub))
 
@@ -413,7 +413,7 @@ def test_a_32mb_cell_of_assignments_is_refused_without_parsing_it(tmp_path):
 def test_parsing_runs_with_bounded_memory(tmp_path, monkeypatch):
     """What the size caps let through is parsed in a process of its own: past its memory
     limit, the submission gets a message and the grader keeps its memory."""
-    monkeypatch.setattr(intake, "PARSE_MEMORY_BYTES", 40 * 2**20)
+    monkeypatch.setattr(intake.limits, "PARSE_MEMORY_BYTES", 40 * 2**20)
     sub = load_submission(write_submission(tmp_path / "s"))
     assert sub.cells == {} and len(sub.problems) == 1
     assert "could not be read: reading it stopped" in messages(sub)[0]
