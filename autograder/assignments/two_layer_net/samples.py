@@ -107,19 +107,26 @@ def notebook_cells(path: Path, solutions_only: bool = False) -> dict[str, str]:
     return found
 
 
+def _as_student_wrote(source: str) -> str:
+    """A source cell without nbgrader's solution markers, as a student's cell reads."""
+    return "".join(line for line in source.splitlines(keepends=True)
+                   if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
 def reference_cells() -> dict[str, str]:
     """The definition cells of a correct submission: the source notebook's solutions."""
     found = notebook_cells(SOURCE / NOTEBOOK)
     missing = [g for g in SPEC.definitions if g not in found]
     if missing:
         raise LookupError(f"{SOURCE / NOTEBOOK} has no cell {', '.join(missing)}")
-    return {g: found[g] for g in SPEC.definitions}
+    return {g: _as_student_wrote(found[g]) for g in SPEC.definitions}
 
 
 def solved_cells() -> dict[str, str]:
     """Every solution cell of the source notebook (definitions, training, search, answers),
     as a student who did the whole assignment has them."""
-    return notebook_cells(SOURCE / NOTEBOOK, solutions_only=True)
+    return {g: _as_student_wrote(source) for g, source
+            in notebook_cells(SOURCE / NOTEBOOK, solutions_only=True).items()}
 
 
 def read_cells(path: Path) -> dict[str, str]:
