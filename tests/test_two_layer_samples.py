@@ -15,14 +15,12 @@ import numpy as np
 import pytest
 
 from autograder import rules
+from autograder.assignments import samples as shared
 from autograder.assignments.two_layer_net import samples
 from cs231n_data import get_cifar10_images
 
-CORPUS = Path(__file__).parent / "corpus_two_layer"
-KINDS = ("buggy", "broken", "hostile", "honest")
-ENTRIES = ["correct"] + sorted(f"{kind}/{path.name}" for kind in KINDS
-                               for path in (CORPUS / kind).iterdir()
-                               if (path / "expected.toml").is_file())
+CORPUS = samples.CORPUS
+ENTRIES = shared.corpus_entries(CORPUS)
 SPEC = samples.SPEC
 
 
@@ -50,8 +48,8 @@ def test_every_bug_is_an_edit_that_applies_to_the_reference():
     # An edit whose text is not found once in the reference cells raises: the corpus
     # follows the source notebook when it changes.
     for entry in ENTRIES:
-        cells = samples.entry_cells(entry, CORPUS)
-        build = samples.entry_spec(entry, CORPUS).get("build", {})
+        cells = shared.entry_cells(entry, CORPUS, samples.reference_cells)
+        build = shared.entry_spec(entry, CORPUS).get("build", {})
         if build.get("cells", "reference") == "reference":
             assert set(SPEC.definitions) <= set(cells), entry
 

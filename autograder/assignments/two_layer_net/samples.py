@@ -26,11 +26,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import re
 import shutil
 import sys
-import tomllib
-import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from autograder.assignment import load as load_assignment
+from autograder.assignments import samples as shared
 
 SPEC = load_assignment("two_layer_net")
 ROOT = Path(__file__).resolve().parents[3]
@@ -65,7 +63,6 @@ DEMO = (
 )
 MODEL_FILE = "cs231n/saved/best_two_layer_net.npy"
 SETTINGS_FILE = "cs231n/saved/best_two_layer_net.json"
-MARKER = re.compile(r"^# --- cell: (\w+).*$", re.MULTILINE)
 # The course's own files of the starter layout (given, not graded), shipped in the release.
 COURSE_FILES = ("cs231n/__init__.py", "cs231n/solver.py", "cs231n/optim.py")
 # CS231n's starter files: their imports as the starter has them, then the definitions.
@@ -94,19 +91,6 @@ class Settings:
 REFERENCE = Settings()
 
 
-def notebook_cells(path: Path, solutions_only: bool = False) -> dict[str, str]:
-    """grade_id -> source of the nbgrader cells of the notebook at `path` (all of them, or
-    only the solution cells a student writes)."""
-    found = {}
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-        if nbgrader.get("grade_id") and (nbgrader.get("solution") or not solutions_only):
-            source = cell["source"]
-            found[nbgrader["grade_id"]] = "".join(source) if isinstance(source, list) \
-                else source
-    return found
-
-
 def _as_student_wrote(source: str) -> str:
     """A source cell without nbgrader's solution markers, as a student's cell reads."""
     return "".join(line for line in source.splitlines(keepends=True)
@@ -115,7 +99,7 @@ def _as_student_wrote(source: str) -> str:
 
 def reference_cells() -> dict[str, str]:
     """The definition cells of a correct submission: the source notebook's solutions."""
-    found = notebook_cells(SOURCE / NOTEBOOK)
+    found = shared.notebook_cells(SOURCE / NOTEBOOK)
     missing = [g for g in SPEC.definitions if g not in found]
     if missing:
         raise LookupError(f"{SOURCE / NOTEBOOK} has no cell {', '.join(missing)}")
@@ -126,19 +110,7 @@ def solved_cells() -> dict[str, str]:
     """Every solution cell of the source notebook (definitions, training, search, answers),
     as a student who did the whole assignment has them."""
     return {g: _as_student_wrote(source) for g, source
-            in notebook_cells(SOURCE / NOTEBOOK, solutions_only=True).items()}
-
-
-def read_cells(path: Path) -> dict[str, str]:
-    """grade_id -> cell source, from a `cells.py` of blocks that each start with a line
-    `# --- cell: <grade_id>` (text before the first marker belongs to no cell)."""
-    text = path.read_text(encoding="utf-8")
-    marks = list(MARKER.finditer(text))
-    cells = {}
-    for mark, following in zip(marks, [*marks[1:], None], strict=True):
-        end = following.start() if following else len(text)
-        cells[mark.group(1)] = text[mark.end():end].strip("\n") + "\n"
-    return cells
+            in shared.solution_cells(SOURCE / NOTEBOOK).items()}
 
 
 def write_model(folder: Path, params: Mapping[str, np.ndarray],
@@ -157,12 +129,7 @@ def write_notebook_submission(folder: Path, cells: Mapping[str, str],
     the release's stub), and the two saved files copied from the folder `model` (None:
     none, as a student who never ran the search)."""
     folder.mkdir(parents=True, exist_ok=True)
-    nb = json.loads((RELEASE / NOTEBOOK).read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-        if nbgrader.get("solution") and nbgrader.get("grade_id") in cells:
-            cell["source"] = cells[nbgrader["grade_id"]].splitlines(keepends=True)
-    (folder / NOTEBOOK).write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    shared.fill_notebook(RELEASE / NOTEBOOK, cells, folder / NOTEBOOK)
     _copy_model(model, folder)
     return folder
 
@@ -301,60 +268,6 @@ def fitted_model(data: Mapping[str, np.ndarray], folder: Path, settings: Mapping
     return write_model(folder, params, settings)
 
 
-def entry_spec(entry: str, corpus: Path) -> dict[str, Any]:
-    """The parsed expected.toml of the corpus entry `<corpus>/<entry>/`."""
-    with (corpus / entry / "expected.toml").open("rb") as f:
-        return tomllib.load(f)
-
-
-def entry_cells(entry: str, corpus: Path) -> dict[str, str]:
-    """The cells the student of `<corpus>/<entry>/` wrote, by grade_id: the reference cells
-    (or none, where [build] cells = "release"), those of its cells.py swapped in, then its
-    [build] edits made (each [grade_id, old, new] replaces the one `old` in that cell)."""
-    build = entry_spec(entry, corpus).get("build", {})
-    cells = reference_cells() if build.get("cells", "reference") == "reference" else {}
-    if build.get("cells", "reference") == "solved":
-        cells = solved_cells()
-    cells_py = corpus / entry / "cells.py"
-    cells.update(read_cells(cells_py) if cells_py.is_file() else {})
-    for grade_id, old, new in build.get("edit", []):
-        found = cells.get(grade_id, "").count(old)
-        if found != 1:
-            raise ValueError(f"{corpus / entry / 'expected.toml'}: the edit of cell {grade_id} "
-                             f"needs exactly one {old!r} there, found {found}")
-        cells[grade_id] = cells[grade_id].replace(old, new)
-    return cells
-
-
-def corrupt_notebook(path: Path, how: str, grade_id: str | None = None) -> None:
-    """Damage a notebook at the JSON level: "truncate" (cut in the middle, not JSON any
-    more), "delete_cell" (remove the cell `grade_id`) or "old_format" (claim nbformat 3)."""
-    text = path.read_text(encoding="utf-8")
-    if how == "truncate":
-        path.write_text(text[: len(text) // 2], encoding="utf-8")
-        return
-    nb = json.loads(text)
-    if how == "delete_cell":
-        before = len(nb["cells"])
-        nb["cells"] = [c for c in nb["cells"]
-                       if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != grade_id]
-        if len(nb["cells"]) == before:
-            raise ValueError(f"{path.name} has no cell {grade_id!r} to delete")
-    elif how == "old_format":
-        nb["nbformat"] = 3
-    else:
-        raise ValueError(f"corrupt_notebook: unknown corruption {how!r}")
-    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
-
-
-def zip_submission(folder: Path, target: Path) -> Path:
-    """Zip a submission folder as students do (the files inside one top folder)."""
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
-    return target
-
-
 def _entry_model(build: Mapping[str, Any], name: str, target: Path, models: ModelStore
                  ) -> Path | None:
     """The folder of saved files the entry's [build] asks for (None: no model)."""
@@ -375,33 +288,33 @@ def build_entry(entry: str, target: Path, models: ModelStore, corpus: Path = COR
 
     Its expected.toml's [build] table says how (all optional):
     - layout = "notebook" (default) or "starter": the release notebook, or CS231n's files;
-    - cells = "reference" (default), "solved" or "release": what the cells not in its
-      cells.py hold (the definitions of the solution, every solution cell, or the stubs);
+    - cells = "reference" (default) or "release": what the cells not in its cells.py hold
+      (the definitions of the solution, or the release's stubs);
     - edit = [[grade_id, old, new], ...]: the bug, as text replaced in those cells;
     - model = true (default) or false: the saved files, trained (`train_model`) with the
       reference settings updated by [build.settings];
     - [build.saved]: settings written to the .json without training with them;
     - fitted = true: weights fitted on the evaluation images instead (`fitted_model`);
     - payload = true: a .npy whose unpickling would create `<target>/<name>.pwned`;
-    - corrupt = [[how, grade_id?], ...]: `corrupt_notebook` steps on the notebook;
+    - corrupt = [[how, grade_id?], ...]: `samples.corrupt_notebook` steps on the notebook;
     - files = { path = text }: files added or replaced; remove = [path, ...]: deleted;
     - zip = true: return a .zip of the folder instead.
     """
-    build = entry_spec(entry, corpus).get("build", {})
+    build = shared.entry_spec(entry, corpus).get("build", {})
     name = Path(entry).name
     model = _entry_model(build, name, target, models)
     write = write_starter_submission if build.get("layout") == "starter" \
         else write_notebook_submission
-    folder = write(target / name, entry_cells(entry, corpus), model)
+    folder = write(target / name, shared.entry_cells(entry, corpus, reference_cells), model)
     if build.get("payload", False):
         write_payload_model(folder / MODEL_FILE, str(target / f"{name}.pwned"))
     for step in build.get("corrupt", []):
-        corrupt_notebook(folder / NOTEBOOK, *step)
+        shared.corrupt_notebook(folder / NOTEBOOK, *step)
     for relative, text in build.get("files", {}).items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(text, encoding="utf-8")
     for relative in build.get("remove", []):
         (folder / relative).unlink()
     if build.get("zip", False):
-        return zip_submission(folder, target / f"{name}.zip")
+        return shared.zip_submission(folder, target / f"{name}.zip")
     return folder
