@@ -214,8 +214,7 @@ def operations(h, lib) -> dict:
                 **{f"d{k}": lib.as_array(grads[k], f"grads['{k}']") for k in PARAMS}}
 
     def model_path(name: str) -> str:
-        files = getattr(h, "model_files", None)
-        path = (files if files is not None else h.cfg.get("npz", {})).get(name)
+        path = h.model_files.get(name)
         if path is None:
             raise lib.StudentError(f"{str(name)[:60]} is not in the submission: run the "
                                    "hyperparameter search cell, which saves it, and submit it")
