@@ -3,6 +3,7 @@ which function a construct counts against, wherever the student hides it."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -629,3 +630,27 @@ def test_a_malformed_rule_key_is_refused_when_the_assignment_loads(key, value, t
     monkeypatch.setattr(assignment, "FOLDER", tmp_path)
     with pytest.raises(assignment.AssignmentError, match=rf"\[rules\.device\] {key} must be"):
         assignment.load.__wrapped__("linear_torch")
+
+
+def test_a_regrade_names_the_same_findings_in_the_same_order():
+    # A student is shown the first three findings: which ones must not depend on the
+    # interpreter's hash seed, or two gradings of one submission would read differently.
+    import json
+    import subprocess
+    import sys
+
+    cell = ("import os\nimport sys\nimport gc\nimport json\nimport glob\n\n"
+            "def svm_loss_naive(W, X, y, reg):\n"
+            "    os.getpid(); sys.path; gc.collect(); json.dumps(1); glob.glob('*')\n"
+            "    return 0.0, W\n")
+    script = ("import json, sys; from autograder import rules; "
+              "from autograder.assignment import load; "
+              "print(json.dumps(rules.scan(json.loads(sys.stdin.read()), "
+              "load('linear').rules)))")
+    runs = [subprocess.run([sys.executable, "-c", script], input=json.dumps(
+                {"svm_loss_naive": cell}), capture_output=True, text=True, check=True,
+                env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in range(4)]
+    found = json.loads(runs[0])["autograd"]["svm_loss_naive"]
+    assert len(found) == 5 and all("import" in f for f in found), found
+    assert runs == [runs[0]] * 4

@@ -118,7 +118,7 @@ def ambient_roots(graph: Graph, kinds: set[str], covered: set[str],
                           and d.name not in covered) or d.name in classes
                       for part, where in class_parts(d, _methods(classes))]
         if "escaping" in kinds:
-            roots += [(d, "", True) for n in graph.memo("escaping", tree, _escaping)
+            roots += [(d, "", True) for n in sorted(graph.memo("escaping", tree, _escaping))
                       if n in graph.defined
                       and n not in covered for d in graph.defined[n]]
         if "stored" in kinds:
@@ -201,10 +201,12 @@ def reach(roots: Iterable[Root], graph: Graph, skip: set[str], breaks: Breaks
             d is node for d in graph.defined.get(node.name, [])) else ""
         found += [(what, where, "" if where else label) for what in breaks(node)]
         classes = graph.memo("uses", node, _named_for_use) if deep else set()
-        todo += [(d, "", True) for n in graph.memo("refs", node, referenced)
+        # Names in sorted order: a set's order changes with the interpreter's hash seed,
+        # and with it the order of the findings a student is shown (regrading must not).
+        todo += [(d, "", True) for n in sorted(graph.memo("refs", node, referenced))
                  if n in graph.defined and n not in skip for d in graph.defined[n]
                  if id(d) not in seen and (n in classes or not isinstance(d, ast.ClassDef))]
-        todo += [(v, text, True) for n in graph.memo("free", node, _free)
+        todo += [(v, text, True) for n in sorted(graph.memo("free", node, _free))
                  if n in graph.values and n not in skip
                  for v, text in graph.values[n] if id(v) not in seen]
     return found
