@@ -96,6 +96,20 @@ class Table:
             self.fail(f"[{self.where}] {key} must be a non-empty string, got {value!r}")
         return value
 
+    def span(self, key: str, whole: bool = False) -> tuple[float, float]:
+        """A `[low, high]` pair of finite numbers with 0 <= low <= high (the range a
+        setting may take); `whole`: it may only allow whole numbers >= 1."""
+        value = self.get(key)
+        if not (isinstance(value, list) and len(value) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in value) and 0 <= value[0] <= value[1]):
+            self.fail(f"[{self.where}] {key} must be a [low, high] pair of numbers with "
+                      f"0 <= low <= high, got {value!r}")
+        if whole and value[0] < 1:
+            self.fail(f"[{self.where}] {key} must allow only whole numbers >= 1, got "
+                      f"{list(value)}")
+        return float(value[0]), float(value[1])
+
     def bands(self, key: str, increasing: bool) -> Bands:
         value = self.get(key)
         shape_ok = isinstance(value, list) and value and all(

@@ -5,7 +5,6 @@ must look like, and the CIFAR-10 accuracy rule (the engine reads [points], [time
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -81,17 +80,4 @@ def _accuracy(top: Table, spec: Assignment) -> AccuracyRule:
 
 def _ranges(table: Table) -> dict[str, tuple[float, float]]:
     """[low, high] of each saved hyperparameter, e.g. `num_epochs = [1, 20]`."""
-    ranges = {}
-    for key in SETTINGS:
-        value = table.get(key)
-        if not (isinstance(value, list) and len(value) == 2 and all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                for v in value) and 0 <= value[0] <= value[1]):
-            table.fail(f"[{table.where}] {key} must be a [low, high] pair of numbers with "
-                       f"0 <= low <= high, got {value!r}")
-        ranges[key] = (float(value[0]), float(value[1]))
-    for key in WHOLE:
-        if ranges[key][0] < 1:
-            table.fail(f"[{table.where}] {key} must allow only whole numbers >= 1, got "
-                       f"{list(ranges[key])}")
-    return ranges
+    return {key: table.span(key, whole=key in WHOLE) for key in SETTINGS}
