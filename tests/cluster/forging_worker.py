@@ -53,7 +53,8 @@ def forged(path: str, submission: str, rubric, cifar10_dir, assignment) -> objec
     spec = load_assignment(assignment)
     content_hash = intake.load_submission(Path(path), spec).content_hash
     checks = spec.check_module.build_checks(0, rubric)
-    tests = [{"name": c.name, "score": float(c.points), "max_score": float(c.points),
+    tests = [{"name": c.name, "score": float(c.points(rubric)),
+              "max_score": float(c.points(rubric)),
               "output": "", "visibility": "visible", "target": ""} for c in checks]
     doc = {"submission": submission, "content_hash": content_hash,
            "score": sum(t["score"] for t in tests),
