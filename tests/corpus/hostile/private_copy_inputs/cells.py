@@ -1,9 +1,10 @@
 # ruff: noqa
 # (Notebook cells glued together, not one module: the linter's rules do not apply.)
 # Attack (fake "does not modify its inputs", patch the harness): Harness.shared_array (the
-# harness's view of the shared input memory, looked up on the class at every call) is
-# patched to hand the loss function private copies, so the in-place X /= N lands in a copy
-# and the parent's memory never changes.
+# harness's view of the shared input memory, looked up on the class at every call; the
+# class found through the harness object on the stack) is patched to hand the loss
+# function private copies, so the in-place X /= N lands in a copy and the parent's memory
+# never changes.
 # Defence that should stop it: comparing the shared memory (but the child decides what
 # memory the function gets; this cannot be told from a function that copies its inputs).
 
@@ -11,7 +12,19 @@
 # --- cell: softmax_loss_vectorized
 import sys
 
-_HARNESS_CLASS = sys.modules["__main__"].Harness
+
+def _harness_class():
+    # The harness object running this cell (the `self` of its define), whatever module
+    # it comes from. No such frame: the cell fails, so the score shows the attack missed.
+    frame = sys._getframe(1)
+    while frame is not None and not hasattr(frame.f_locals.get("self"), "shared_array"):
+        frame = frame.f_back
+    if frame is None:
+        raise RuntimeError("no harness on the stack")
+    return type(frame.f_locals["self"])
+
+
+_HARNESS_CLASS = _harness_class()
 _ORIG_SHARED_ARRAY = _HARNESS_CLASS.shared_array
 _HARNESS_CLASS.shared_array = lambda self, *a: _ORIG_SHARED_ARRAY(self, *a).copy()
 

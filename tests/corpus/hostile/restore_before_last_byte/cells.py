@@ -1,9 +1,10 @@
 # ruff: noqa
 # (Notebook cells glued together, not one module: the linter's rules do not apply.)
-# Attack (fake "does not modify its inputs"): the function writes into X (the bug);
-# the harness's write_all is patched to send the reply but its last byte, put X back from
-# a copy taken on entry, then send the last byte. The parent compares the shared memory
-# only once the whole reply is in, so it finds X as it sent it.
+# Attack (fake "does not modify its inputs"): the function writes into X (the bug); the
+# write_all the child's serve loop calls (found on the stack) is patched to send the reply
+# but its last byte, put X back from a copy taken on entry, then send the last byte.
+# The parent compares the shared memory only once the whole reply is in, so it finds X as
+# it sent it.
 # Defence that should stop it: the grader's comparison of the shared input memory after the
 # reply (it cannot tell this from a function that restores its inputs before returning).
 
@@ -11,8 +12,22 @@
 # --- cell: softmax_loss_vectorized
 import sys
 
-_MAIN = sys.modules["__main__"]
-_ORIG_WRITE_ALL = _MAIN.write_all
+
+def _serving_module():
+    # The module of the loop that is running this cell (the child's serve loop): its
+    # globals hold the reply writer and request reader that the loop calls by name.
+    # No such frame: the cell fails, so the entry's score shows the attack found nothing.
+    frame = sys._getframe(1)
+    while frame is not None and not ("write_all" in frame.f_globals
+                                     and "read_request" in frame.f_globals):
+        frame = frame.f_back
+    if frame is None:
+        raise RuntimeError("no serve loop on the stack")
+    return frame.f_globals
+
+
+_LOOP = _serving_module()
+_ORIG_WRITE_ALL = _LOOP["write_all"]
 _PENDING = []
 
 
@@ -25,7 +40,7 @@ def _write_all(fd, parts):
     _ORIG_WRITE_ALL(fd, [blob[-1:]])
 
 
-_MAIN.write_all = _write_all
+_LOOP["write_all"] = _write_all
 
 def _mutating_softmax(W, X, y, reg):
     # The honest part: the reference, then a write into the caller's X (the bug).
