@@ -116,6 +116,18 @@ def failure_message(subject: str, error: str | None,
     return error
 
 
+def out_of_range(source: str, settings: Mapping[str, float], given: Mapping[str, float],
+                 ranges: Mapping[str, tuple[float, float]]) -> str | None:
+    """Why the saved settings are not trained when one lies outside the course's
+    [low, high] range (named as `source` gave it), or None when all lie inside."""
+    for key, (low, high) in ranges.items():
+        if not low <= settings[key] <= high:
+            return (f"{source} asks for {key}={given[key]:g}, outside the course's range "
+                    f"[{low:g}, {high:g}]: the grader trains only settings inside it; save "
+                    "one inside it")
+    return None
+
+
 BARE_EXCEPTION = re.compile(r"^[A-Z]\w*(Error|Exception|Exit|Interrupt)\b")
 
 

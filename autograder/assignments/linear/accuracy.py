@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autograder.assignments.linear.tables import HYPERPARAMETERS
-from autograder.checks import Check, Verdict, failed, passed
+from autograder.checks import Check, Verdict, failed, out_of_range, passed
 from autograder.rubric import Rubric
 
 if TYPE_CHECKING:
@@ -69,11 +69,9 @@ def _hyperparameters(g: Grading, cls: str) -> tuple[dict | None, str]:
     for key in ("num_iters", "batch_size"):
         hyper[key] = int(round(hyper[key]))
     settings = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
-    for key, (low, high) in rule.ranges.items():
-        if not low <= hyper[key] <= high:
-            return None, (f"{rule.weights_file} asks for {key}={raw[key]:g}, outside the "
-                          f"course's range [{low:g}, {high:g}]: the grader trains only "
-                          "settings inside it; save one inside it")
+    outside = out_of_range(rule.weights_file, hyper, raw, rule.ranges)
+    if outside:
+        return None, outside
     examples = hyper["num_iters"] * hyper["batch_size"]
     if examples > rule.max_examples:
         return None, (f"{rule.weights_file} asks for num_iters x batch_size = "

@@ -21,7 +21,7 @@ import numpy as np
 from autograder.assignments.two_layer_net import reference
 from autograder.assignments.two_layer_net.grading import Grading
 from autograder.assignments.two_layer_net.tables import SETTINGS, WHOLE
-from autograder.checks import Check, Verdict, failed, passed
+from autograder.checks import Check, Verdict, failed, out_of_range, passed
 
 TARGET = "best_model"
 NET = "TwoLayerNet"
@@ -61,11 +61,9 @@ def settings_of(g: Grading) -> tuple[dict | None, str]:
             return None, (f"{rule.settings_file} gives {key} = {values[key]:g}, expected a "
                           "whole number")
         settings[key] = int(values[key])
-    for key, (low, high) in rule.ranges.items():
-        if not low <= settings[key] <= high:
-            return None, (f"{rule.settings_file} asks for {key}={values[key]:g}, outside the "
-                          f"course's range [{low:g}, {high:g}]: the grader trains only "
-                          "settings inside it; save one inside it")
+    outside = out_of_range(rule.settings_file, settings, values, rule.ranges)
+    if outside:
+        return None, outside
     units = settings["num_epochs"] * settings["hidden_size"]
     if units > rule.max_epoch_units:
         return None, (f"{rule.settings_file} asks for num_epochs x hidden_size = "
