@@ -346,3 +346,19 @@ def test_settings_over_the_cost_cap_are_not_trained(cifar, tmp_path):
                                trained)
     assert trained == []
     assert "over the course's cap" in results["TwoLayerNet: CIFAR-10 test accuracy"].output
+
+
+SETTINGS_TEXT = ('{"hidden_size": 10, "learning_rate": 1e-3, "lr_decay": 0.95, "reg": 0.1, '
+                 '"num_epochs": 1, "batch_size": %s}')
+
+
+@pytest.mark.parametrize("text", [SETTINGS_TEXT % ("9" * 400), "[" * 200_000])
+def test_settings_files_too_large_or_too_deep_are_the_student_s_problem(tmp_path, text):
+    """A number no float holds, or JSON nested past the parser's depth, is refused as the
+    student's file (named), never raised as the grader's own error."""
+    from autograder.assignments.two_layer_net.child import read_settings
+
+    path = tmp_path / "best_two_layer_net.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="best_two_layer_net.json"):
+        read_settings(str(path), "best_two_layer_net.json", ValueError)

@@ -87,8 +87,9 @@ def read_settings(path: str, what: str, error: type[Exception]) -> dict[str, flo
     try:
         with open(path, encoding="utf-8") as f:
             raw = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise error(f"{what} is not a JSON file ({str(exc)[:200]})") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        # A JSON nested too deep for the parser is the file's problem, not the grader's.
+        raise error(f"{what} is not a JSON file ({type(exc).__name__})") from None
     if not isinstance(raw, dict):
         raise error(f"{what} holds {type(raw).__name__}, expected an object of "
                     "hyperparameters")
@@ -99,8 +100,9 @@ def read_settings(path: str, what: str, error: type[Exception]) -> dict[str, flo
     out = {}
     for key in SETTINGS:
         value = raw[key]
+        # An integer too large for a float (10**400) is no finite number either.
         if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not math.isfinite(value):
+                or not math.isfinite(float(value) if abs(value) < 1e308 else math.inf):
             raise error(f"{key} in {what} is {str(value)[:40]!r}, expected a finite number")
         out[key] = float(value)
     return out
