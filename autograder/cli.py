@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -134,6 +136,11 @@ def _isolation_flag(parser: argparse.ArgumentParser) -> None:
                         "in every result)")
 
 
+# The class's and the student's tools beside grading: each module adds its own subcommand
+# with `add_parser(subparsers)`.
+TOOLS = ("similarity", "answers", "self_check")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for the bundle, submissions, grade store, exports and reports")
     p.add_argument("--workers", type=int, default=2, help="parallel grading processes")
     p.set_defaults(func=_demo)
+
+    for name in TOOLS:
+        if importlib.util.find_spec(f"autograder.{name}") is not None:
+            importlib.import_module(f"autograder.{name}").add_parser(sub)
     return parser
 
 
