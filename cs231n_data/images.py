@@ -1,4 +1,5 @@
-"""CIFAR-10 as images, the way CS231n's two-layer and fully connected network notebooks use it.
+"""CIFAR-10 as images, the way CS231n's two-layer and fully connected network notebooks use it,
+and as torchvision's dataset gives it (SOI1010's notebook).
 
 The linear classifiers flatten each image into a row and append a bias column; networks keep
 the image's shape, (3, 32, 32) channels first, and learn their biases themselves, so an affine
@@ -8,6 +9,7 @@ layer flattens its input and no column of ones is added.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -77,3 +79,31 @@ def get_cifar10_images(
         "y_test": y_test_all[:num_test].copy(),
         "mean_image": mean_image,
     }
+
+
+def get_cifar10_raw_tensors(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """All of CIFAR-10 as torch tensors, the way torchvision's ``CIFAR10`` dataset with
+    ``transforms.ToTensor()`` gives each image: pixels scaled to [0, 1], channels first, no
+    mean subtracted, no split (the notebook makes its own validation split).
+
+    Inputs:
+    - path: the ``cifar-10-batches-py`` folder; None means ``cifar10_dir()``.
+
+    Returns a dict of CPU tensors:
+    - X_train (50000, 3, 32, 32) float32 in [0, 1], y_train (50000,) int64 in 0..9
+    - X_test (10000, 3, 32, 32) float32 in [0, 1], y_test (10000,) int64
+    """
+    import torch
+
+    X_all, y_all, X_test_all, y_test_all = load_cifar10(path)
+
+    def images(hwc: np.ndarray) -> torch.Tensor:
+        # (N, 32, 32, 3) uint8 -> (N, 3, 32, 32) float32 in [0, 1], as ToTensor divides by 255
+        out = np.empty((len(hwc), *CHW), dtype=np.float32)
+        out[...] = hwc.transpose(0, 3, 1, 2)
+        out /= 255.0
+        return torch.from_numpy(out)
+
+    return {"X_train": images(X_all), "y_train": torch.from_numpy(np.asarray(y_all, np.int64)),
+            "X_test": images(X_test_all),
+            "y_test": torch.from_numpy(np.asarray(y_test_all, np.int64))}
