@@ -1,0 +1,102 @@
+"""The SOI1010 edition's face to the engine (`AssignmentChecks`): its targets, the list of
+its hidden checks, its rubric tables, its CIFAR-10 preparation and reference training.
+
+Each check is an engine `Check` whose `evaluate` calls student code only through
+`Grading.call` and compares the plain data that comes back with the oracle (oracle.py,
+torch autograd in float64; nn.CrossEntropyLoss for the cross-entropy) here, in the trusted
+parent. The checks live by what they check: functions.py (the split, normalization,
+binary subset, one-vs-all labels and prediction, the two losses), training.py (train_svm,
+train_softmax), accuracy.py (CIFAR-10, trained by the grader with the saved settings).
+
+    run_checks(session, seed, rubric) -> [CheckResult, ...]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+
+from autograder import checks as engine
+from autograder.assignment import Assignment
+from autograder.assignments.soi1010 import functions, tables
+from autograder.assignments.soi1010.accuracy import accuracy_checks
+from autograder.assignments.soi1010.grading import Grading
+from autograder.assignments.soi1010.tables import Soi1010Rubric
+from autograder.assignments.soi1010.training import training_checks
+from autograder.checks import Check, CheckResult
+from autograder.outcome import Session
+from autograder.rubric import Rubric, Table
+
+TARGETS = ("split_train_val", "normalize_splits", "binary_subset", "hinge_loss", "train_svm",
+           "one_vs_all_labels", "one_vs_all_predict", "softmax_cross_entropy",
+           "train_softmax", "binary_svm", "one_vs_all", "softmax")
+
+
+def parse_rubric(top: Table, spec: Assignment) -> Soi1010Rubric:
+    """This edition's own rubric tables (tables.py)."""
+    return tables.parse_rubric(top, spec)
+
+
+def limits_note(rubric: Rubric) -> str:
+    """The time limits the student's code ran under, in the words of the feedback."""
+    t = rubric.timeouts
+    return (f"Time limits: {rubric.budget.submission_seconds:g} s for all the calls into "
+            f"your code; one call of a loss {t['hinge_loss']:g} s, of a training function "
+            f"on the small hidden problems {t['train_svm']:g} s. The grader's own CIFAR-10 "
+            "training with your settings is not counted.")
+
+
+def reference_cells() -> dict[str, str]:
+    """No timing reference: this assignment has no speed checks."""
+    return {}
+
+
+def reference_train(target: str, settings: Mapping[str, float],
+                    training: Mapping[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    """The grader's model of `target` ({"W": (K, 3072), "b": (K,)}), trained in the parent
+    on the CIFAR-10 training split with a student's (canonical) settings."""
+    from autograder.assignments.soi1010 import reference
+
+    return reference.train(target, settings, training, seed)
+
+
+def prepare_data(path: object, spec: Assignment
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """CIFAR-10 as the notebook prepares it (reference.prepare): the images the parent
+    scores on (X_val, y_val, X_test, y_test) and the training split the reference trains
+    on."""
+    from autograder.assignments.soi1010 import reference
+
+    return reference.prepare(path)
+
+
+def build_checks(seed: int, rubric: Rubric) -> list[Check]:
+    """Every hidden check, in the order they run: the same list for every submission
+    (the functions' checks before the accuracy checks that stand on them)."""
+    return (functions.split_checks(seed) + functions.normalize_checks(seed)
+            + functions.subset_checks(seed) + functions.hinge_checks(seed)
+            + training_checks("train_svm", seed) + functions.one_vs_all_checks(seed)
+            + functions.cross_entropy_checks(seed) + training_checks("train_softmax", seed)
+            + accuracy_checks())
+
+
+def run_checks(session: Session, seed: int, rubric: Rubric,
+               targets: Iterable[str] | None = None, *,
+               data: Mapping[str, np.ndarray] | None = None,
+               reference_session: Session | None = None,
+               budget_s: float | None = None,
+               reference_train: Callable[[str, Mapping[str, float]], object] | None = None,
+               submission: object = None) -> list[CheckResult]:
+    """Run the hidden checks of `targets` (default: all) against one submission's session.
+
+    `data` holds what the parent keeps from the student (X_val, y_val, X_test, y_test);
+    without it the CIFAR-10 checks are left out. `reference_train(target, settings)`
+    trains the grader's model (its time is not charged to `budget_s`, the wall-clock
+    seconds of all calls into student code). Every comparison and score is computed here.
+    """
+    grading = Grading(session, seed, rubric, data, reference_session,
+                      reference_train=reference_train,
+                      findings=dict(getattr(submission, "findings", None) or {}))
+    return engine.run(build_checks(seed, rubric), TARGETS, grading, targets=targets,
+                      budget_s=budget_s)

@@ -1,0 +1,100 @@
+"""The checks of train_svm and train_softmax: each trains on a small, well separated hidden
+problem (inputs.py), and the parent judges the nn.Linear it returns from its weights
+alone: its shape and device, its accuracy on its own training rows, the effect of the
+penalty (lam, weight_decay) on ||W||, and the same weights for the same seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from autograder.assignments.soi1010 import inputs
+from autograder.assignments.soi1010.grading import Grading, value_of
+from autograder.checks import Check, Verdict, failed, passed
+
+DEVICE = "cpu"
+
+
+def _spec(name: str) -> tuple[Callable[[int], inputs.Problem], int, str, Callable]:
+    """(the problem, the out_features expected, the penalty's name, the accuracy)."""
+    if name == "train_svm":
+        return (inputs.binary_problem, 1, "lam",
+                lambda X, y, W, b: float(np.mean(np.sign(X @ W.T + b).reshape(-1) == y)))
+    return (inputs.multiclass_problem, inputs.NUM_CLASSES, "weight_decay",
+            lambda X, y, W, b: float(np.mean(np.argmax(X @ W.T + b, axis=1) == y)))
+
+
+def training_checks(name: str, seed: int) -> list[Check]:
+    """The four checks of `name` ("train_svm" or "train_softmax")."""
+    problem_of, classes, penalty, accuracy = _spec(name)
+    problem = problem_of(seed)
+    op = name
+
+    def train(g: Grading, strength: float, label: str, run_seed: int | None = None
+              ) -> tuple[dict | None, str]:
+        out = g.op(name, op, label, X=problem.X, y=problem.y,
+                   **{"lam" if penalty == "lam" else "weight_decay": strength},
+                   lr=problem.lr, batch_size=problem.batch_size, epochs=problem.epochs,
+                   seed=problem.seed if run_seed is None else run_seed, device=DEVICE)
+        if not out.ok:
+            return None, g.failure(name, out.error)
+        W, b = np.asarray(value_of(out, "W")), np.asarray(value_of(out, "b"))
+        if W.shape != (classes, problem.X.shape[1]) or b.shape != (classes,):
+            return None, (f"{name} returned a model with weight {W.shape} and bias "
+                          f"{b.shape}: expected nn.Linear({problem.X.shape[1]}, {classes})")
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            return None, f"the model {name} returned has nan or inf weights"
+        return {"W": W.astype(np.float64), "b": b.astype(np.float64),
+                "on_device": value_of(out, "on_device")}, ""
+
+    def model(g: Grading) -> Verdict:
+        got, why = train(g, 0.0, "no penalty")
+        if got is None:
+            return failed(why)
+        if got["on_device"] != 1:
+            return failed(f"{name}(..., device=\"cpu\") returned parameters on another "
+                          "device: create the model and move it with .to(device)")
+        return passed(f"an nn.Linear({problem.X.shape[1]}, {classes}) on the CPU")
+
+    def learns(g: Grading) -> Verdict:
+        got, why = train(g, 0.0, "no penalty")
+        if got is None:
+            return failed(why)
+        acc = accuracy(problem.X.astype(np.float64), problem.y, got["W"], got["b"])
+        threshold = g.own.train_accuracy
+        message = (f"training accuracy {acc:.3f} on well separated data after "
+                   f"{problem.epochs} epochs at lr {problem.lr:g}, batch size "
+                   f"{problem.batch_size} (needs {threshold:g})")
+        if acc < threshold:
+            return failed(message + ": step the optimizer on every shuffled minibatch, "
+                          "zero the gradients each step, and use the loss on the batch")
+        return passed(message, acc)
+
+    def regularized(g: Grading) -> Verdict:
+        free, why = train(g, 0.0, "no penalty")
+        strong, why_strong = train(g, 1.0, "strong penalty")
+        if free is None or strong is None:
+            return failed(why or why_strong)
+        ratio = float(np.linalg.norm(strong["W"]) / max(np.linalg.norm(free["W"]), 1e-12))
+        if ratio > g.own.shrink:
+            return failed(f"with {penalty}=1 the weights have {ratio:.2f} times the norm "
+                          f"they have with {penalty}=0 (needs at most {g.own.shrink:g}): "
+                          f"{penalty} is not applied")
+        return passed(f"{penalty}=1 shrinks ||W|| to {ratio:.2f} of its size without it")
+
+    def reproducible(g: Grading) -> Verdict:
+        first, why = train(g, 0.0, "no penalty")
+        again, why_again = train(g, 0.0, "no penalty, again", run_seed=problem.seed)
+        if first is None or again is None:
+            return failed(why or why_again)
+        if not np.allclose(first["W"], again["W"], atol=1e-6):
+            return failed("two calls with the same seed returned different weights: seed "
+                          "the minibatch shuffling with `seed` (a torch.Generator)")
+        return passed("the same seed gives the same weights")
+
+    return [Check(f"{name}: returns nn.Linear on the requested device", name, "model", model),
+            Check(f"{name}: learns separable data", name, "learns", learns),
+            Check(f"{name}: {penalty} shrinks the weights", name, "regularized", regularized),
+            Check(f"{name}: reproducible from the seed", name, "reproducible", reproducible)]
