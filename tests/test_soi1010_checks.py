@@ -1,0 +1,170 @@
+"""The SOI1010 edition's hidden checks, as a TA reads their results: the source notebook's
+solution earns every point of the checks that need no CIFAR-10, realistic bugs are each
+caught and named, the rules find a library loss however it is reached, and the settings
+file is read as JSON numbers only.
+
+The checks run against the edition's own child operations (child.py), served in this
+process on the solution's names by the in-kernel session (inputs cross as copies, and the
+parent compares what it sent with what is left after the call).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from autograder import assignment, rubric, rules
+from autograder.assignments import samples as shared
+from autograder.assignments.soi1010 import checks, child
+from autograder.inkernel import OperationsSession
+from autograder.sandbox import oplib
+
+SPEC = assignment.load("soi1010")
+RUBRIC = rubric.load(spec=SPEC)
+NOT_DATA = [t for t in checks.TARGETS if t not in SPEC.data_targets]
+SOURCE = Path(__file__).resolve().parents[1] / "source" / SPEC.source / "svm_softmax.ipynb"
+SEED = 2026
+
+
+def solution() -> dict[str, str]:
+    return shared.notebook_cells(SOURCE, SPEC.definitions)
+
+
+def grade(cells: Mapping[str, str], targets: list[str] | None = None) -> dict[str, object]:
+    """check name -> result, for the functions the cells define."""
+    names: dict[str, object] = {"torch": torch, "nn": nn, "np": np}
+    for source in cells.values():
+        exec(compile(source, "<cell>", "exec"), names)  # noqa: S102 - the kit's own cells
+    session = OperationsSession(names, SPEC)
+    results = checks.run_checks(session, SEED, RUBRIC, targets=targets or NOT_DATA)
+    return {r.name: r for r in results}
+
+
+def edited(grade_id: str, old: str, new: str) -> dict[str, str]:
+    cells = solution()
+    assert old in cells[grade_id], f"{old!r} is not in the solution's {grade_id}"
+    cells[grade_id] = cells[grade_id].replace(old, new)
+    return cells
+
+
+def failing(results: Mapping[str, object]) -> dict[str, str]:
+    return {name: r.output for name, r in results.items() if not r.passed}
+
+
+def test_the_source_solution_earns_every_point_without_cifar10() -> None:
+    results = grade(solution())
+    assert failing(results) == {}
+    points = sum(r.max_score for r in results.values())
+    data_points = sum(RUBRIC.points_of(t, "test_accuracy") for t in SPEC.data_targets)
+    assert points + data_points == 100
+
+
+@pytest.mark.parametrize(("grade_id", "old", "new", "check", "says"), [
+    ("binary_subset", "torch.where(y[keep] == positive, 1.0, -1.0)",
+     "(y[keep] == positive).float()", "binary_subset: labels", "labels in {0, 1}"),
+    ("hinge_loss", "lam * torch.sum(w ** 2)", "lam * torch.sqrt(torch.sum(w ** 2))",
+     "hinge_loss: loss (N=64", "a square root"),
+    ("hinge_loss", "scores = scores.reshape(-1)  # (N,)", "pass",
+     "hinge_loss: loss (N=64", "(N, N)"),
+    ("normalize_splits", "X_train_n, X_val_n, X_test_n = ((X - mean) / std for X in "
+     "(X_train, X_val, X_test))",
+     "X_train_n, X_val_n, X_test_n = ((X - X.mean(dim=dims, keepdim=True)) / "
+     "X.std(dim=dims, keepdim=True) for X in (X_train, X_val, X_test))",
+     "normalize_splits: validation uses", "its own mean and std"),
+])
+def test_a_realistic_bug_is_caught_and_named(grade_id: str, old: str, new: str, check: str,
+                                             says: str) -> None:
+    results = grade(edited(grade_id, old, new), targets=[grade_id])
+    failed = failing(results)
+    named = [output for name, output in failed.items() if name.startswith(check)]
+    assert named, f"no failing check starts with {check!r}: {failed}"
+    assert says in named[0]
+
+
+def test_a_cross_entropy_without_the_max_subtraction_fails_only_on_large_logits() -> None:
+    cells = solution()
+    body = cells["softmax_cross_entropy"]
+    start = body.index("### BEGIN SOLUTION") + len("### BEGIN SOLUTION\n")
+    end = body.index("    ### END SOLUTION")
+    unstable = ("    rows = torch.arange(logits.shape[0])\n"
+                "    probs = logits.exp() / logits.exp().sum(dim=1, keepdim=True)\n"
+                "    loss = -probs[rows, y].log().mean()\n")
+    cells["softmax_cross_entropy"] = body[:start] + unstable + body[end:]
+    failed = failing(grade(cells, targets=["softmax_cross_entropy"]))
+    assert list(failed) == ["softmax_cross_entropy: equals nn.CrossEntropyLoss, value and "
+                            "gradient (N=40, C=10, logits around 1e3)"]
+    assert "subtract each row's max" in next(iter(failed.values()))
+
+
+def test_one_vs_all_over_per_model_probabilities_is_named() -> None:
+    cells = edited("one_vs_all_predict", "y_pred = scores.argmax(dim=1)",
+                   "y_pred = scores.softmax(dim=0).argmax(dim=1)")
+    failed = failing(grade(cells, targets=["one_vs_all_predict"]))
+    assert "per-model rescaled scores" in failed["one_vs_all_predict: argmax of raw scores"]
+
+
+def test_training_that_ignores_lam_loses_the_penalty_check_only() -> None:
+    cells = edited("train_svm", "hinge_loss(model(xb), yb, model.weight, lam)",
+                   "hinge_loss(model(xb), yb, model.weight, 0.0)")
+    failed = failing(grade(cells, targets=["train_svm"]))
+    assert list(failed) == ["train_svm: lam shrinks the weights"]
+
+
+@pytest.mark.parametrize("body", [
+    "import torch.nn.functional as F\n\ndef softmax_cross_entropy(logits, y):\n"
+    "    return F.cross_entropy(logits, y)\n",
+    "def softmax_cross_entropy(logits, y):\n    ce = nn.CrossEntropyLoss()\n"
+    "    return ce(logits, y)\n",
+    "def softmax_cross_entropy(logits, y):\n"
+    "    f = getattr(torch.nn.functional, 'cross' + '_entropy')\n    return f(logits, y)\n",
+    "from torch.nn.functional import log_softmax as lsm\n\n"
+    "def softmax_cross_entropy(logits, y):\n"
+    "    return -lsm(logits, 1)[torch.arange(len(y)), y].mean()\n",
+    "def softmax_cross_entropy(logits, y):\n"
+    "    return (logits.logsumexp(1) - logits[torch.arange(len(y)), y]).mean()\n",
+    "import torch.special\n\ndef softmax_cross_entropy(logits, y):\n"
+    "    return -torch.special.log_softmax(logits, 1)[torch.arange(len(y)), y].mean()\n",
+])
+def test_a_library_loss_is_found_however_it_is_reached(body: str) -> None:
+    found = rules.scan({**solution(), "softmax_cross_entropy": body}, SPEC.rules)
+    assert "softmax_cross_entropy" in found.get("losses", {})
+
+
+def test_the_solution_breaks_no_rule() -> None:
+    assert rules.scan(solution(), SPEC.rules) == {}
+
+
+def _settings_file(tmp_path: Path, content: object) -> str:
+    path = tmp_path / "soi1010_settings.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return str(path)
+
+
+GOOD = {"binary": {"positive": 0, "negative": 8, "lam": 1e-3, "lr": 1e-3, "batch_size": 64,
+                   "epochs": 10},
+        "one_vs_all": {"lam": [1e-3] * 10, "lr": [1e-3] * 10, "batch_size": 64, "epochs": 10},
+        "softmax": {"lr": 1e-3, "batch_size": 64, "epochs": 10, "weight_decay": 0.0}}
+
+
+def test_the_settings_file_is_read_as_numbers(tmp_path: Path) -> None:
+    path = _settings_file(tmp_path, GOOD)
+    ova = child.read_section(path, "s.json", "one_vs_all", oplib.StudentError)
+    assert ova["lam"].shape == (10,) and ova["epochs"] == 10.0
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ({**GOOD, "binary": {**GOOD["binary"], "lr": "0.001"}}, "expected a finite number"),
+    ({**GOOD, "binary": {**GOOD["binary"], "lam": 10**400}}, "expected a finite number"),
+    ({k: v for k, v in GOOD.items() if k != "binary"}, "has no object 'binary'"),
+    ("[" * 100_000, "is not a JSON file"),
+])
+def test_a_bad_settings_file_is_named(tmp_path: Path, content: object, says: str) -> None:
+    with pytest.raises(oplib.StudentError, match=says.replace("(", r"\(")):
+        child.read_section(_settings_file(tmp_path, content), "s.json", "binary",
+                           oplib.StudentError)
