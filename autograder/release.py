@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from autograder import student_kit
 from autograder.assignment import load as load_assignment
 from autograder.assignment import names as assignment_names
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = load_assignment().source
 # The student-importable modules of cs231n_data; the data set itself never goes in a bundle.
 STUDENT_MODULES = ("__init__.py", "cifar10.py", "download.py", "gradient_check.py",
-                   "images.py", "notebook.py", "vis.py")
+                   "images.py", "notebook.py", "submit.py", "vis.py")
 
 
 def nbgrader_env(db_path: Path | None = None) -> dict[str, str]:
@@ -84,25 +85,31 @@ def scratch_course(folder: Path, root: Path = ROOT, assignment: str = ASSIGNMENT
     return folder
 
 
-def bundle_members(root: Path = ROOT, assignment: str = ASSIGNMENT) -> dict[str, Path]:
-    """Map of archive name -> file for the student bundle.
+def bundle_members(root: Path = ROOT, assignment: str = ASSIGNMENT
+                   ) -> dict[str, Path | bytes]:
+    """Map of archive name -> file (or content) for the student bundle.
 
     The released notebooks and files (nbgrader already stripped solutions and hidden tests),
     plus the data loader and helpers, placed beside the notebooks so that
-    ``import cs231n_data`` works from the notebook folder.
+    ``import cs231n_data`` works from the notebook folder, and the student's check
+    (`student_kit`: intake and the visible tests' plan, nothing hidden).
     """
     release = root / "release" / assignment
     if not release.is_dir():
         raise FileNotFoundError(
             f"{release} does not exist: run `python -m autograder release` first"
         )
-    members = {
+    members: dict[str, Path | bytes] = {
         f"{assignment}/{path.relative_to(release)}": path
         for path in sorted(release.rglob("*"))
         if path.is_file()
     }
     for name in STUDENT_MODULES:
         members[f"{assignment}/cs231n_data/{name}"] = root / "cs231n_data" / name
+    for spec in (load_assignment(n) for n in assignment_names()):
+        if spec.source == assignment:
+            for name, content in student_kit.bundle_files(spec, root).items():
+                members[f"{assignment}/{name}"] = content
     return members
 
 
@@ -123,6 +130,9 @@ def build_student_bundle(out: Path, root: Path = ROOT, assignment: str = ASSIGNM
     """Write the student bundle zip to ``out`` and return its path."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for arcname, path in bundle_members(root, assignment).items():
-            zf.write(path, arcname)
+        for arcname, content in bundle_members(root, assignment).items():
+            if isinstance(content, bytes):
+                zf.writestr(arcname, content)
+            else:
+                zf.write(content, arcname)
     return out

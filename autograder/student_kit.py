@@ -1,0 +1,181 @@
+"""What of an assignment reaches the student's machine for the check before submitting.
+
+The student bundle (`autograder.release`) carries, beside the release notebooks and
+cs231n_data, a folder `cs231n_data/_check/` holding:
+
+- `check.json`, the `Kit`: intake's description of the assignment (its assignment.toml
+  as `autograder.assignment.dumps` writes it), the plan of each release notebook's visible
+  tests (the setup cells before its first graded cell, the course's locked cells, the
+  student's definition cells and the visible test cells, in the notebook's order) and the
+  functions of each definition cell that the release leaves as stubs;
+- the engine files the check runs (`ENGINE_FILES`): intake, its rules, this module and
+  the check itself, so that the student's check validates with the grader's own code.
+
+Nothing of an assignment's folder (its checks, oracle, hidden inputs, reference, rubric),
+no hidden test cell (nbgrader's release has stripped them) and nothing of the grader's
+secret is among them: only what the release already shows, and the engine's parser.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.assignment import Assignment, dumps, loads
+
+ENGINE = Path(__file__).resolve().parent
+# The engine's files the student's check needs (relative to autograder/): intake and its
+# rules, and the check. None of them holds anything of an assignment.
+ENGINE_FILES = ("__init__.py", "assignment.py", "ids.py", "self_check.py", "student_kit.py",
+                "visible_tests.py", "intake/*.py", "rules/*.py")
+KIT_FOLDER = "cs231n_data/_check"      # in the student's assignment folder
+KIT_FILE = "check.json"
+
+# What a cell of a notebook's plan is: run before everything (imports, data), the course's
+# own code, the student's definition, or a visible test whose result is reported.
+SETUP, GIVEN, DEFINITION, TEST = "setup", "given", "definition", "test"
+
+
+@dataclass(frozen=True)
+class PlanCell:
+    """One cell of a visible-test run: its kind, nbgrader grade_id and source (the
+    student's own for a DEFINITION, which the run takes from the submission)."""
+
+    kind: str
+    grade_id: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What the student's check knows of the assignment."""
+
+    spec: Assignment
+    plans: Mapping[str, tuple[PlanCell, ...]]         # notebook -> its visible-test run
+    stubs: Mapping[str, tuple[str, ...]]              # grade_id -> functions left as stubs
+
+
+def build(spec: Assignment, course: Path) -> Kit:
+    """The kit of `spec` from the course at `course`: its release (release/<source>/) and,
+    to tell the stubs from what the release means to raise NotImplementedError (an
+    abstract method), its source (source/<source>/)."""
+    plans: dict[str, tuple[PlanCell, ...]] = {}
+    stubs: dict[str, tuple[str, ...]] = {}
+    for notebook, definitions in spec.notebooks.items():
+        plan = []
+        solved = _definition_cells(course / "source" / spec.source / notebook, definitions)
+        for cell in _cells(course / "release" / spec.source / notebook):
+            if cell.get("cell_type") != "code":
+                continue
+            source = _text(cell.get("source", ""))
+            nbgrader = cell.get("metadata", {}).get("nbgrader")
+            if not nbgrader:
+                # Before the first graded cell: the imports and the data; after it, the
+                # student's experiments (training, plots), which the tests do not need.
+                if not any(c.kind != SETUP for c in plan):
+                    plan.append(PlanCell(SETUP, None, source))
+                continue
+            grade_id = nbgrader.get("grade_id")
+            if grade_id in definitions:
+                plan.append(PlanCell(DEFINITION, grade_id, ""))
+                meant = stub_functions(solved.get(grade_id, ""))
+                stubs[grade_id] = tuple(n for n in stub_functions(source) if n not in meant)
+            elif nbgrader.get("grade"):
+                plan.append(PlanCell(TEST, grade_id, source))
+            elif nbgrader.get("locked") and not nbgrader.get("solution"):
+                plan.append(PlanCell(GIVEN, grade_id, source))
+        plans[notebook] = tuple(plan)
+    return Kit(spec=spec, plans=plans, stubs={g: s for g, s in stubs.items() if s})
+
+
+def to_json(kit: Kit) -> str:
+    """`kit` as the bundle's check.json (the assignment's folder is not the student's
+    business: it is written as ".")."""
+    spec = dataclasses.replace(kit.spec, folder=Path("."))
+    return json.dumps({"assignment": json.loads(dumps(spec)),
+                       "plans": {nb: [dataclasses.asdict(c) for c in plan]
+                                 for nb, plan in kit.plans.items()},
+                       "stubs": {g: list(names) for g, names in kit.stubs.items()}},
+                      indent=1)
+
+
+def from_json(text: str) -> Kit:
+    raw = json.loads(text)
+    return Kit(spec=loads(json.dumps(raw["assignment"])),
+               plans={nb: tuple(PlanCell(**c) for c in plan)
+                      for nb, plan in raw["plans"].items()},
+               stubs={g: tuple(names) for g, names in raw["stubs"].items()})
+
+
+def bundle_files(spec: Assignment, course: Path) -> dict[str, bytes | Path]:
+    """Name in the student's assignment folder -> content (bytes) or file: the kit."""
+    files: dict[str, bytes | Path] = {
+        f"{KIT_FOLDER}/{KIT_FILE}": to_json(build(spec, course)).encode()}
+    for pattern in ENGINE_FILES:
+        for path in sorted(ENGINE.glob(pattern)):
+            files[f"{KIT_FOLDER}/autograder/{path.relative_to(ENGINE).as_posix()}"] = path
+    return files
+
+
+def stub_functions(source: str) -> tuple[str, ...]:
+    """The functions and methods (`Class.method`) of a release cell that raise
+    NotImplementedError: nbgrader's stub of the code the student writes."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ()
+    return tuple(name for name, node in _functions(tree.body) if _raises_not_implemented(node))
+
+
+def still_stubs(source: str, names: tuple[str, ...]) -> list[str]:
+    """Those of `names` that the student's `source` still leaves raising
+    NotImplementedError."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = dict(_functions(tree.body))
+    return [name for name in names if name in found and _raises_not_implemented(found[name])]
+
+
+def _functions(body: list[ast.stmt], prefix: str = "") -> list[tuple[str, ast.AST]]:
+    """(qualified name, node) of the module's functions and its classes' methods."""
+    out: list[tuple[str, ast.AST]] = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.append((prefix + node.name, node))
+        elif isinstance(node, ast.ClassDef):
+            out += _functions(node.body, f"{prefix}{node.name}.")
+    return out
+
+
+def _raises_not_implemented(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Raise) and sub.exc is not None:
+            exc = sub.exc.func if isinstance(sub.exc, ast.Call) else sub.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                return True
+    return False
+
+
+def _cells(notebook: Path) -> list[dict]:
+    """The cells of a course notebook (release/ or source/)."""
+    if not notebook.is_file():
+        raise FileNotFoundError(f"{notebook} does not exist: run `python -m autograder "
+                                "release` first")
+    return json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+
+
+def _definition_cells(notebook: Path, grade_ids: Mapping[str, object]) -> dict[str, str]:
+    """grade_id -> source of the notebook's definition cells."""
+    return {c["metadata"]["nbgrader"]["grade_id"]: _text(c.get("source", ""))
+            for c in _cells(notebook)
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") in grade_ids}
+
+
+def _text(source: object) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)

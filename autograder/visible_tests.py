@@ -1,0 +1,85 @@
+"""The release notebooks' visible test cells, run against the student's definitions.
+
+For each notebook a fresh Jupyter kernel (nbclient) runs, in the student's folder, the
+notebook's plan (`student_kit.PlanCell`): the release's setup cells (imports, CIFAR-10),
+the course's locked cells, the student's definition cells as the grader reads them
+(intake's text) and the release's visible test cells, in the notebook's order. The
+student's experiments and searches are not run, and every cell is time-limited. This runs
+on the student's own machine, for the student: it is no trust boundary and scores
+nothing; the hidden checks are the grader's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.student_kit import DEFINITION, SETUP, TEST, PlanCell
+
+MAX_OUTPUT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """What one cell of the run did: `passed` is False when it raised or timed out."""
+
+    notebook: str
+    kind: str
+    grade_id: str | None
+    passed: bool
+    output: str
+
+
+def run_notebook(folder: Path, notebook: str, plan: tuple[PlanCell, ...],
+                 definitions: Mapping[str, str], cell_timeout: float) -> list[CellResult]:
+    """Run `plan` in a fresh kernel whose working folder is `folder`; a definition cell
+    the submission lacks (intake said why) is left out. Returns every test cell's result
+    and those of the other cells that failed."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    kept = [c for c in plan if c.kind != DEFINITION or c.grade_id in definitions]
+    sources = [definitions[c.grade_id] if c.kind == DEFINITION else c.source for c in kept]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
+                            allow_errors=True, interrupt_on_timeout=True,
+                            resources={"metadata": {"path": str(folder)}})
+    try:
+        client.execute()
+    except Exception as exc:  # noqa: BLE001 - a kernel that dies is the run's result
+        why = f"the kernel stopped: {type(exc).__name__}: {str(exc)[:300]}"
+        return [CellResult(notebook, c.kind, c.grade_id, False, why)
+                for c in kept if c.kind == TEST]
+    results = []
+    for cell, ran in zip(kept, nb.cells, strict=True):
+        failed = _error(ran.get("outputs", []))
+        if cell.kind == TEST or failed:
+            text = _output_text(ran.get("outputs", []))
+            if cell.kind == SETUP and failed:
+                text = f"{cell.source.strip().splitlines()[0][:70]}\n{text}"
+            results.append(CellResult(notebook, cell.kind, cell.grade_id, not failed, text))
+    return results
+
+
+def _error(outputs: list) -> bool:
+    return any(o.get("output_type") == "error" for o in outputs)
+
+
+def _output_text(outputs: list) -> str:
+    """The cell's printed text and its error (name and message, not the traceback)."""
+    parts = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            parts.append(out.get("text", ""))
+        elif kind == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}\n")
+        elif kind in ("execute_result", "display_data"):
+            parts.append(str(out.get("data", {}).get("text/plain", "")) + "\n")
+    text = "".join(parts).strip()
+    if len(text) > MAX_OUTPUT_CHARS:
+        text = text[:MAX_OUTPUT_CHARS] + " ..."
+    return text

@@ -1,0 +1,131 @@
+"""The student's check before submitting, as a student runs it from the unzipped bundle.
+
+`python -m cs231n_data.submit` in the bundle's assignment folder (what a notebook cell's
+`check()` runs) with the bundle's files alone, and `python -m autograder check` in the kit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from submissions import write_submission
+
+from autograder import assignment
+from autograder.assignments.linear.samples import solved_cells
+from autograder.assignments.samples import corrupt_notebook
+from autograder.grade import grade_submission
+from autograder.release import ROOT, build_student_bundle
+
+EDITIONS = sorted({assignment.load(name).source for name in assignment.names()
+                   if (ROOT / "release" / assignment.load(name).source).is_dir()})
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
+SECRET = "course-secret-3f9a1c77d2"
+
+
+def _unzip_bundle(tmp_path: Path, edition: str) -> Path:
+    """The student's folder: the bundle unzipped."""
+    bundle = build_student_bundle(tmp_path / f"{edition}-student.zip", assignment=edition)
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(tmp_path / "student")
+    return tmp_path / "student" / edition
+
+
+def _student_check(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m cs231n_data.submit` run in `folder`, printing at the end where the
+    engine it ran came from."""
+    script = ("import sys; from cs231n_data.submit import main; code = main(sys.argv[1:]); "
+              "import autograder; print('engine:', autograder.__file__); sys.exit(code)")
+    return subprocess.run([sys.executable, "-c", script, *args], cwd=folder,
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "OMP_NUM_THREADS": "1",
+                               "OPENBLAS_NUM_THREADS": "1"})
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_the_bundle_carries_nothing_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           edition: str) -> None:
+    """No file of an assignment's folder (checks, oracle, inputs, reference, rubric), no
+    hidden test's code and not the grader's secret reach the student."""
+    monkeypatch.setenv("AUTOGRADER_SECRET", SECRET)
+    bundle = build_student_bundle(tmp_path / "bundle.zip", assignment=edition)
+    with zipfile.ZipFile(bundle) as zf:
+        contents = {name: zf.read(name) for name in zf.namelist()}
+    assert not [n for n in contents if "assignments/" in n or n.endswith("rubric.toml")]
+    assert f"{edition}/cs231n_data/submit.py" in contents
+    assert f"{edition}/cs231n_data/_check/autograder/intake/__init__.py" in contents
+    hidden = [region.strip() for nb in (ROOT / "source" / edition).glob("*.ipynb")
+              for cell in json.loads(nb.read_text())["cells"]
+              for region in HIDDEN.findall("".join(cell["source"]))]
+    assert hidden, f"source/{edition} has hidden tests to look for"
+    for name, data in contents.items():
+        assert SECRET.encode() not in data, name
+        assert b"BEGIN HIDDEN TESTS" not in data, name
+        for region in hidden:
+            assert region.encode() not in data, f"{name} holds a hidden test"
+
+
+@pytest.mark.cifar
+@pytest.mark.parametrize("edition, stubs", [
+    ("linear", ["svm_loss_naive", "svm_loss_vectorized", "LinearClassifier.train",
+                "LinearClassifier.predict", "softmax_loss_naive", "softmax_loss_vectorized"]),
+    ("two_layer_net", ["affine_forward", "affine_backward", "relu_forward", "relu_backward",
+                       "softmax_loss", "TwoLayerNet.__init__", "TwoLayerNet.loss"]),
+])
+def test_the_release_as_handed_out_is_not_ready_and_names_every_stub(
+        tmp_path: Path, cifar10_env: Path, edition: str, stubs: list[str]) -> None:
+    folder = _unzip_bundle(tmp_path, edition)
+    done = _student_check(folder)
+    assert done.returncode == 1, done.stdout + done.stderr
+    for name in stubs:
+        assert f"`{name}` is still the release's stub" in done.stdout
+    # The abstract method the release means to raise is no stub.
+    assert "`LinearClassifier.loss`" not in done.stdout
+    assert "FAIL" in done.stdout and "NotImplementedError" in done.stdout
+    assert "Not ready" in done.stdout
+    # It ran on the bundle's own engine, not on a grader installed beside it.
+    engine = done.stdout.rsplit("engine: ", 1)[1].strip()
+    assert Path(engine).is_relative_to(folder / "cs231n_data" / "_check")
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_the_reference_solution_is_ready_and_grade_accepts_its_zip(
+        tmp_path: Path, cifar10_env: Path, trained_models, grading_data) -> None:
+    folder = _unzip_bundle(tmp_path, "linear")
+    write_submission(folder, solved_cells(), trained_models.reference())
+    out = tmp_path / "hand-in.zip"
+    done = _student_check(folder, "--zip", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Ready to submit" in done.stdout
+    for test in ("test_svm_loss_naive", "test_svm_loss_vectorized", "test_linear_classifier",
+                 "test_svm_accuracy", "test_softmax_loss_naive",
+                 "test_softmax_loss_vectorized", "test_softmax_accuracy"):
+        assert f"PASS  {'softmax' if 'softmax' in test else 'svm'}.ipynb, test `{test}`" \
+            in done.stdout
+    with zipfile.ZipFile(out) as zf:
+        assert sorted(zf.namelist()) == ["softmax.ipynb", "softmax_best.npz", "svm.ipynb",
+                                         "svm_best.npz"]
+    result = grade_submission(out, data=grading_data)
+    assert not result.problems
+    assert result.score == result.max_score
+
+
+@pytest.mark.cifar
+def test_a_deleted_graded_cell_is_named_by_the_kit_command(tmp_path: Path,
+                                                           cifar10_env: Path) -> None:
+    folder = _unzip_bundle(tmp_path, "linear")
+    corrupt_notebook(folder / "svm.ipynb", "delete_cell", "svm_loss_vectorized")
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder)],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("svm.ipynb, cell `svm_loss_vectorized`: is missing (the cell was deleted or its "
+            "metadata lost)") in done.stdout
+    assert (folder / "linear_submission.zip").is_file()
