@@ -57,7 +57,7 @@ def settings_of(g: Grading, rule: AccuracyRule) -> tuple[dict[str, float] | None
                 return None, f"{rule.settings_file}: {key} must hold {NUM_CLASSES} numbers"
             raw.update({f"{key}_{k}": float(v) for k, v in enumerate(value)})
         else:
-            raw[key] = float(value)
+            raw[key.removesuffix("_class")] = float(value)
     if not all(math.isfinite(v) for v in raw.values()):
         return None, f"{rule.settings_file} holds settings that are not finite"
     for key in WHOLE:

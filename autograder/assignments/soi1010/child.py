@@ -122,8 +122,8 @@ def operations(h, lib) -> dict:
 
     def binary_subset(a: dict) -> dict:
         X, y = shared(a, "X", "y")
-        result = lib.call("binary_subset", student("binary_subset"), X, y, a["positive"],
-                          a["negative"])
+        result = lib.call("binary_subset", student("binary_subset"), X, y, a["positive_class"],
+                          a["negative_class"])
         X_sub, y_sub = pair(result, "binary_subset", ("X", "y"))
         return {"X": array(X_sub, "the rows from binary_subset"),
                 "y": array(y_sub, "the labels from binary_subset")}
@@ -148,8 +148,9 @@ def operations(h, lib) -> dict:
         return lib.as_float(loss.detach().cpu().reshape(-1)[0].item(), f"the loss from {label}")
 
     def hinge_loss(a: dict) -> dict:
-        scores, y, w = (t.requires_grad_(True) if k != "y" else t for k, t in
-                        zip(("scores", "y", "w"), shared(a, "scores", "y", "w"), strict=True))
+        scores, y, w = shared(a, "margin_scores", "y", "w")
+        scores.requires_grad_(True)
+        w.requires_grad_(True)
         with torch.enable_grad():
             loss = lib.call("hinge_loss", student("hinge_loss"), scores, y, w, a["lam"])
             dscores, dw = gradient(loss, "hinge_loss", scores, w)
@@ -180,16 +181,16 @@ def operations(h, lib) -> dict:
         torch.manual_seed(a["seed"])
         X, y = torch.from_numpy(a["X"]), torch.from_numpy(a["y"])
         model = lib.call("train_svm", student("train_svm"), X, y, a["lam"], a["lr"],
-                         a["batch_size"], a["epochs"], seed=a["seed"], device=a["device"])
-        return trained("train_svm", model, a["device"])
+                         a["batch_size"], a["epochs"], seed=a["seed"], device=a["on_device_named"])
+        return trained("train_svm", model, a["on_device_named"])
 
     def train_softmax(a: dict) -> dict:
         torch.manual_seed(a["seed"])
         X, y = torch.from_numpy(a["X"]), torch.from_numpy(a["y"])
         model = lib.call("train_softmax", student("train_softmax"), X, y, a["lr"],
                          a["batch_size"], a["epochs"], weight_decay=a["weight_decay"],
-                         seed=a["seed"], device=a["device"])
-        return trained("train_softmax", model, a["device"])
+                         seed=a["seed"], device=a["on_device_named"])
+        return trained("train_softmax", model, a["on_device_named"])
 
     def one_vs_all_labels(a: dict) -> dict:
         (y,) = shared(a, "y")
@@ -217,10 +218,13 @@ def operations(h, lib) -> dict:
             if path is None:
                 raise lib.StudentError(f"{name[:60]} is not in the submission: run the "
                                        "search cells, which write it, and submit it")
-            return read_section(path, name, section, lib.StudentError)
+            found = read_section(path, name, section, lib.StudentError)
+            # positive / negative cross as positive_class / negative_class.
+            return {f"{k}_class" if k in ("positive", "negative") else k: v
+                    for k, v in found.items()}
         return read
 
-    return {"split": split, "normalize": normalize, "binary_subset": binary_subset,
+    return {"split_train_val": split, "normalize_splits": normalize, "binary_subset": binary_subset,
             "hinge_loss": hinge_loss, "cross_entropy": cross_entropy,
             "train_svm": train_svm, "train_softmax": train_softmax,
             "one_vs_all_labels": one_vs_all_labels, "one_vs_all_predict": one_vs_all_predict,

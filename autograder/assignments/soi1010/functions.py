@@ -25,7 +25,7 @@ def _array(out: object, key: str) -> np.ndarray | None:
 
 
 def _split(g: Grading, case: inputs.SplitCase, label: str) -> object:
-    return g.op("split_train_val", "split", label, num_examples=case.num_examples,
+    return g.op("split_train_val", "split_train_val", label, num_examples=case.num_examples,
                 val_fraction=case.val_fraction, seed=case.seed)
 
 
@@ -66,9 +66,9 @@ def split_checks(seed: int) -> list[Check]:
             if not np.array_equal(np.sort(both), np.arange(case.num_examples)):
                 return failed(f"the two splits together are not every index of "
                               f"range({case.num_examples}) once")
-            if np.array_equal(both, np.arange(case.num_examples)):
-                return failed("the split is not shuffled: validation takes the last rows; "
-                              "draw a random permutation from the seed")
+            if len(val) > 1 and np.all(np.diff(np.sort(val)) == 1):
+                return failed("the split is not shuffled: validation takes consecutive "
+                              "rows; draw a random permutation from the seed")
         return passed("disjoint, covering every index once, shuffled")
 
     def reproducible(g: Grading) -> Verdict:
@@ -102,7 +102,7 @@ def normalize_checks(seed: int) -> list[Check]:
     case = inputs.splits_case(seed)
 
     def call(g: Grading) -> object:
-        return g.op("normalize_splits", "normalize", "splits", X_train=case.X_train,
+        return g.op("normalize_splits", "normalize_splits", "splits", X_train=case.X_train,
                     X_val=case.X_val, X_test=case.X_test)
 
     def outputs(g: Grading) -> tuple[list[np.ndarray] | None, str]:
@@ -178,7 +178,7 @@ def subset_checks(seed: int) -> list[Check]:
 
     def call(g: Grading) -> object:
         return g.op("binary_subset", "binary_subset", "subset", X=case.X, y=case.y,
-                    positive=case.positive, negative=case.negative)
+                    positive_class=case.positive, negative_class=case.negative)
 
     def rows(g: Grading) -> Verdict:
         out = call(g)
@@ -264,7 +264,7 @@ def hinge_checks(seed: int) -> list[Check]:
         label = f"case {i}"
 
         def call(g: Grading, case: inputs.HingeCase = case, label: str = label) -> object:
-            return g.op("hinge_loss", "hinge_loss", label, scores=case.scores, y=case.y,
+            return g.op("hinge_loss", "hinge_loss", label, margin_scores=case.scores, y=case.y,
                         w=case.w, lam=case.lam)
 
         def loss(g: Grading, case: inputs.HingeCase = case, call=call) -> Verdict:
@@ -288,7 +288,7 @@ def hinge_checks(seed: int) -> list[Check]:
                               value_of(out, "dscores"), dscores, g, g.own.gradient_tolerance)
             if verdict.fraction < 1:
                 return verdict
-            return compare("the gradients with respect to the scores and to w",
+            return compare("the gradient of the loss with respect to w",
                            value_of(out, "dw"),
                            dw, g, g.own.gradient_tolerance)
 
@@ -298,7 +298,7 @@ def hinge_checks(seed: int) -> list[Check]:
     first = inputs.hinge_cases(seed)[0]
     checks.append(Check("hinge_loss: inputs unchanged", "hinge_loss", "no_mutation",
                         lambda g: no_mutation(g, "hinge_loss", lambda: g.op(
-                            "hinge_loss", "hinge_loss", "case 0", scores=first.scores,
+                            "hinge_loss", "hinge_loss", "case 0", margin_scores=first.scores,
                             y=first.y, w=first.w, lam=first.lam), "scores, y and w")))
     return checks
 

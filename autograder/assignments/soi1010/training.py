@@ -37,7 +37,8 @@ def training_checks(name: str, seed: int) -> list[Check]:
         out = g.op(name, op, label, X=problem.X, y=problem.y,
                    **{"lam" if penalty == "lam" else "weight_decay": strength},
                    lr=problem.lr, batch_size=problem.batch_size, epochs=problem.epochs,
-                   seed=problem.seed if run_seed is None else run_seed, device=DEVICE)
+                   seed=problem.seed if run_seed is None else run_seed,
+                   on_device_named=DEVICE)
         if not out.ok:
             return None, g.failure(name, out.error)
         W, b = np.asarray(value_of(out, "W")), np.asarray(value_of(out, "b"))
