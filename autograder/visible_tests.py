@@ -35,7 +35,7 @@ def run_notebook(folder: Path, notebook: str, plan: tuple[PlanCell, ...],
                  definitions: Mapping[str, str], cell_timeout: float) -> list[CellResult]:
     """Run `plan` in a fresh kernel whose working folder is `folder`; a definition cell
     the submission lacks (intake said why) is left out. Returns every test cell's result
-    and those of the other cells that failed."""
+    and those of the setup and definition cells that failed."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -56,9 +56,11 @@ def run_notebook(folder: Path, notebook: str, plan: tuple[PlanCell, ...],
     results = []
     for cell, ran in zip(kept, nb.cells, strict=True):
         failed = _error(ran.get("outputs", []))
-        if cell.kind == TEST or failed:
-            text = _output_text(ran.get("outputs", []))
-            if cell.kind == SETUP and failed:
+        # A course cell that fails (a plot of a model the check does not train) is no
+        # result; a test that needed it fails on its own.
+        if cell.kind == TEST or (failed and cell.kind in (SETUP, DEFINITION)):
+            text = _output_text(ran.get("outputs", []), cell_timeout)
+            if cell.kind == SETUP:
                 text = f"{cell.source.strip().splitlines()[0][:70]}\n{text}"
             results.append(CellResult(notebook, cell.kind, cell.grade_id, not failed, text))
     return results
@@ -68,13 +70,17 @@ def _error(outputs: list) -> bool:
     return any(o.get("output_type") == "error" for o in outputs)
 
 
-def _output_text(outputs: list) -> str:
+def _output_text(outputs: list, cell_timeout: float) -> str:
     """The cell's printed text and its error (name and message, not the traceback)."""
     parts = []
     for out in outputs:
         kind = out.get("output_type")
         if kind == "stream":
             parts.append(out.get("text", ""))
+        elif kind == "error" and out.get("ename") == "KeyboardInterrupt":
+            # nbclient interrupts the kernel when a cell runs past its time limit.
+            parts.append(f"stopped after {cell_timeout:g} s, the time limit of a cell: "
+                         "an endless loop, or far slower than it should be?\n")
         elif kind == "error":
             parts.append(f"{out.get('ename')}: {out.get('evalue')}\n")
         elif kind in ("execute_result", "display_data"):

@@ -19,7 +19,7 @@ from submissions import write_submission
 
 from autograder import assignment
 from autograder.assignments.linear.samples import solved_cells
-from autograder.assignments.samples import corrupt_notebook
+from autograder.assignments.samples import corrupt_notebook, fill_notebook
 from autograder.grade import grade_submission
 from autograder.release import ROOT, build_student_bundle
 
@@ -129,3 +129,17 @@ def test_a_deleted_graded_cell_is_named_by_the_kit_command(tmp_path: Path,
     assert ("svm.ipynb, cell `svm_loss_vectorized`: is missing (the cell was deleted or its "
             "metadata lost)") in done.stdout
     assert (folder / "linear_submission.zip").is_file()
+
+
+@pytest.mark.cifar
+def test_a_cell_that_never_ends_is_stopped_and_named(tmp_path: Path, cifar10_env: Path) -> None:
+    folder = _unzip_bundle(tmp_path, "two_layer_net")
+    fill_notebook(folder / "two_layer_net.ipynb",
+                  {"relu_forward": "def relu_forward(x):\n    while True:\n        pass\n"},
+                  folder / "two_layer_net.ipynb")
+    done = _student_check(folder, "--cell-timeout", "3")
+    assert done.returncode == 1, done.stdout + done.stderr
+    after = done.stdout.split("test `test_relu_forward`", 1)[1]
+    assert after.lstrip().startswith("stopped after 3 s, the time limit of a cell")
+    # The run goes on after the stopped cell.
+    assert "test `test_best_model`" in after
