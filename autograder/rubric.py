@@ -37,6 +37,15 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class Similarity:
+    """The optional [similarity] table: `similarity` flags a pair of submissions whose
+    score (the largest share of either one's own code that the other also holds) is at
+    least `threshold`. It grades nothing, so it is no part of the rubric's hash."""
+
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
 class Rubric:
     """The validated contents of rubric.toml: the engine's part (points per check key,
     timeouts per operation, the budget) and the assignment's own tables (`own`, whatever
@@ -47,6 +56,7 @@ class Rubric:
     timeouts: Mapping[str, float]
     budget: Budget
     own: Any = None
+    similarity: Similarity = Similarity()
 
     def timeout(self, op: str) -> float:
         """Seconds one call of operation `op` may take."""
@@ -147,8 +157,8 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml",
     """Validate a parsed rubric (a dict as tomllib returns it) of assignment `spec`
     (default: the NumPy one) and build a Rubric. The engine reads [points] (a table per
     check target; its keys must be exactly the keys the assignment's checks name),
-    [timeouts] (one per operation of assignment.toml) and [budget]; the assignment's
-    `parse_rubric` validates every other table."""
+    [timeouts] (one per operation of assignment.toml), [budget] and the optional
+    [similarity]; the assignment's `parse_rubric` validates every other table."""
     spec = spec or assignment.load()
     checks = spec.check_module
     top = Table(source, "", data)
@@ -167,11 +177,16 @@ def parse(data: Mapping[str, object], source: str = "rubric.toml",
     grading_budget = Budget(
         submission_seconds=float(budget_table.number("submission_seconds", 1.0, 86_400.0)))
     budget_table.done()
+    similarity = Similarity()
+    if "similarity" in top.raw:
+        table = top.table("similarity")
+        similarity = Similarity(threshold=float(table.number("threshold", 0.01, 1.0)))
+        table.done()
     own = checks.parse_rubric(top, spec)
     top.done()
 
     rubric = Rubric(source=source, points=points, timeouts=timeouts, budget=grading_budget,
-                    own=own)
+                    own=own, similarity=similarity)
     _match_points(rubric, checks.build_checks(0, rubric), points_table)
     return rubric
 

@@ -76,12 +76,13 @@ CREATE TABLE IF NOT EXISTS meta (
 
 
 def rubric_hash(rubric: Rubric) -> str:
-    """sha256 of what a rubric grades with (points, thresholds, timeouts), not where it lives.
+    """sha256 of what a rubric grades with (points, thresholds, timeouts), not where it lives
+    nor its [similarity] table, which grades nothing.
 
     A grade recorded under another rubric hash is stale: `batch` grades it again.
     """
     fields = {f.name: getattr(rubric, f.name) for f in dataclasses.fields(rubric)
-              if f.name != "source"}
+              if f.name not in ("source", "similarity")}
     text = json.dumps(fields, sort_keys=True, default=_plain)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -104,4 +104,4 @@ def _parse(source: Path, extract_to: Path, spec: Assignment) -> Submission:
     findings = apply_rules(cells, problems, spec)
     return Submission(source=source, name=submission_name(source), cells=cells,
                       problems=problems, content_hash=content_hash(raw_cells, model_files),
-                      model_files=model_files, findings=findings)
+                      model_files=model_files, findings=findings, sources=raw_cells)

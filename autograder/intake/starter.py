@@ -26,10 +26,17 @@ def read_starter(source: Path, files: dict[str, bytes], model_files: dict[str, P
     # Every definition's file, handed in or not: the messages name it.
     origins = {g: path for path, ids in spec.starter_modules.items() for g in ids}
     cells = {g: modules[path] for g, path in origins.items() if path in modules}
+    sources = {path: _text(files[path]) for path in spec.starter_modules if path in files}
     return Submission(source=source, name=submission_name(source), cells=cells,
                       problems=problems, content_hash=content_hash(cells, model_files),
                       model_files=model_files, layout=STARTER, modules=modules,
-                      origins=origins, findings=apply_rules(cells, problems, spec, origins))
+                      origins=origins, findings=apply_rules(cells, problems, spec, origins),
+                      sources=sources)
+
+
+def _text(data: bytes) -> str:
+    """A module file's text, whatever bytes it holds."""
+    return lenient(data.decode("utf-8", "surrogateescape"))
 
 
 def starter_modules(files: dict[str, bytes], problems: list[Problem],
@@ -43,7 +50,7 @@ def starter_modules(files: dict[str, bytes], problems: list[Problem],
                                     "submit the whole assignment folder, as the starter "
                                     "code's collect script zips it", grade_ids))
             continue
-        text = lenient(files[path].decode("utf-8", "surrogateescape"))
+        text = _text(files[path])
         tree, error = parse_python(text)
         if tree is None:
             problems.append(Problem(path, None, f"{error}; fix it so "

@@ -50,6 +50,9 @@ class Submission:
     origins: dict[str, str] = field(default_factory=dict)   # grade_id -> its module file
     # rule -> grade_id -> what the assignment's [rules] found in its source (rules.py)
     findings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # grade_id (starter layout: module file) -> its text as handed in, whether or not it
+    # parses or passes the rules: what `similarity` compares
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def ungradable(self) -> set[str]:
@@ -85,6 +88,7 @@ def to_json(submission: Submission) -> str:
         "model_files": {k: str(v) for k, v in submission.model_files.items()},
         "layout": submission.layout, "modules": submission.modules,
         "origins": submission.origins, "findings": submission.findings,
+        "sources": submission.sources,
     })
 
 
@@ -95,7 +99,8 @@ def from_json(source: Path, name: str, data: dict) -> Submission:
                       content_hash=str(data["content_hash"]),
                       model_files={k: Path(v) for k, v in data["model_files"].items()},
                       layout=str(data["layout"]), modules=dict(data["modules"]),
-                      origins=dict(data["origins"]), findings=dict(data["findings"]))
+                      origins=dict(data["origins"]), findings=dict(data["findings"]),
+                      sources=dict(data["sources"]))
 
 
 def wanted(spec: Assignment) -> tuple[str, ...]:
