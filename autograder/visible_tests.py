@@ -11,6 +11,7 @@ nothing; the hidden checks are the grader's.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,8 @@ def run_notebook(folder: Path, notebook: str, plan: tuple[PlanCell, ...],
                             allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": str(folder)}})
     try:
-        client.execute()
+        # The kernel's own log (its transport warning) is not the student's business.
+        client.execute(stderr=subprocess.DEVNULL)
     except Exception as exc:  # noqa: BLE001 - a kernel that dies is the run's result
         why = f"the kernel stopped: {type(exc).__name__}: {str(exc)[:300]}"
         return [CellResult(notebook, c.kind, c.grade_id, False, why)

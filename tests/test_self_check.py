@@ -118,17 +118,21 @@ def test_the_reference_solution_is_ready_and_grade_accepts_its_zip(
 
 
 @pytest.mark.cifar
-def test_a_deleted_graded_cell_is_named_by_the_kit_command(tmp_path: Path,
-                                                           cifar10_env: Path) -> None:
+def test_a_deleted_graded_cell_and_a_damaged_model_are_named_by_the_kit_command(
+        tmp_path: Path, cifar10_env: Path) -> None:
     folder = _unzip_bundle(tmp_path, "linear")
     corrupt_notebook(folder / "svm.ipynb", "delete_cell", "svm_loss_vectorized")
+    (folder / "svm_best.npz").write_bytes(b"PK\x03\x04 not a whole file")
     done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder)],
                           capture_output=True, text=True, timeout=900, cwd=ROOT,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 1, done.stdout + done.stderr
     assert ("svm.ipynb, cell `svm_loss_vectorized`: is missing (the cell was deleted or its "
             "metadata lost)") in done.stdout
-    assert (folder / "linear_submission.zip").is_file()
+    assert ("svm_best.npz: cannot be read as data (") in done.stdout
+    assert "write it again with the hyperparameter search cell of svm.ipynb" in done.stdout
+    with zipfile.ZipFile(folder / "linear_submission.zip") as zf:
+        assert sorted(zf.namelist()) == ["softmax.ipynb", "svm.ipynb", "svm_best.npz"]
 
 
 @pytest.mark.cifar
