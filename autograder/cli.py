@@ -94,7 +94,8 @@ def _export(args: argparse.Namespace) -> int:
 
     return export.main(args.store, csv_path=args.csv, gradescope=args.gradescope,
                        gradebook=args.gradebook, course=args.course,
-                       assignment=args.assignment)
+                       assignment=args.assignment, canvas=args.canvas, moodle=args.moodle,
+                       roster=args.roster, lms_column=args.lms_column)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -192,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "~/.config/autograder/cluster)")
     p.set_defaults(func=_cluster_certs)
 
-    p = sub.add_parser("export", help="grade store -> CSV, Gradescope results.json, nbgrader")
+    p = sub.add_parser("export", help="grade store -> CSV, Gradescope results.json, nbgrader, "
+                       "Canvas, Moodle")
     p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
     p.add_argument("--csv", type=Path, help="write one row per student to this CSV file")
     p.add_argument("--gradescope", type=Path, metavar="DIR",
@@ -203,6 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="nbgrader course folder with nbgrader_config.py (default: this kit)")
     p.add_argument("--assignment", default=None,
                    help="nbgrader assignment name (default: the store's assignment)")
+    p.add_argument("--canvas", type=Path, metavar="FILE",
+                   help="write Canvas' gradebook import CSV (needs --roster)")
+    p.add_argument("--moodle", type=Path, metavar="FILE",
+                   help="write Moodle's grade import CSV (needs --roster)")
+    p.add_argument("--roster", type=Path, metavar="ROSTER.csv",
+                   help="CSV mapping each submission id (column `submission`) to the "
+                   "student's LMS identity: Canvas' Student, ID, SIS User ID, SIS Login ID, "
+                   "Section; Moodle's email, idnumber or username (an LMS gradebook export "
+                   "with a `submission` column added will do)")
+    p.add_argument("--lms-column", default=None, metavar="NAME",
+                   help="the LMS gradebook column (default: the assignment's title); for "
+                   "Canvas, 'Assignment Name (id)' as Canvas exports it updates that "
+                   "assignment")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("report", help="HTML feedback per student and a class report")

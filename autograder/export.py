@@ -1,10 +1,13 @@
 """Export: the grade store -> CSV, Gradescope results.json, and nbgrader's gradebook.
 
     python -m autograder export --store PATH [--csv FILE] [--gradescope DIR] [--gradebook]
+                                [--canvas FILE | --moodle FILE --roster ROSTER.csv]
 
 Only rows whose grading finished (`status = graded`) are exported to Gradescope and the
 gradebook; a row whose grading failed (`error`, e.g. a killed worker) appears in the CSV
 with its status and no total, and is named on stderr: rerun `batch` to grade it.
+Canvas' and Moodle's gradebook CSV, from a roster of the students' LMS identities, are
+written by `lms` (its docstring documents the roster and both formats).
 
 nbgrader gradebook
 ------------------
@@ -78,14 +81,15 @@ def write_csv(records: Sequence[Record], path: Path) -> Path:
         writer.writerow([csv_cell(c) for c in ("student", "total", "max", "status", *columns)])
         for record in records:
             scores = {t["name"]: t["score"] for t in record.result.tests}
-            total = (_number(record.score), _number(record.max_score)) if record.graded \
+            total = (points(record.score), points(record.max_score)) if record.graded \
                 else ("", "")
             writer.writerow([csv_cell(record.submission), *total, csv_cell(record.status),
-                             *(_number(scores[c]) if c in scores else "" for c in columns)])
+                             *(points(scores[c]) if c in scores else "" for c in columns)])
     return path
 
 
-def _number(value: float) -> str:
+def points(value: float) -> str:
+    """A score as a spreadsheet shows it: at most 4 decimals, no trailing zeros."""
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
@@ -219,13 +223,21 @@ def export(records: Sequence[Record], *, csv_path: Path | None = None,
 
 
 def main(store_path: Path, *, csv_path: Path | None, gradescope: Path | None,
-         gradebook: bool, course: Path, assignment: str | None) -> int:
-    """The `export` subcommand."""
+         gradebook: bool, course: Path, assignment: str | None, canvas: Path | None = None,
+         moodle: Path | None = None, roster: Path | None = None,
+         lms_column: str | None = None) -> int:
+    """The `export` subcommand: 0 written; 1 written, but ids on one side of the roster
+    only, or the gradebook lacks the assignment; 2 nothing asked or an unusable roster."""
+    from autograder import lms
     from autograder.store import open_store
 
-    if csv_path is None and gradescope is None and not gradebook:
-        print("nothing to export: give --csv FILE, --gradescope DIR and/or --gradebook",
-              file=sys.stderr)
+    if csv_path is None and gradescope is None and not gradebook and not (canvas or moodle):
+        print("nothing to export: give --csv FILE, --gradescope DIR, --gradebook, and/or "
+              "--canvas FILE / --moodle FILE with --roster ROSTER.csv", file=sys.stderr)
+        return 2
+    if (canvas or moodle) and roster is None:
+        print("--canvas and --moodle need --roster ROSTER.csv: the students' LMS identities "
+              "by submission id (see `python -m autograder export --help`)", file=sys.stderr)
         return 2
     with open_store(store_path) as store:
         records = store.records()
@@ -234,12 +246,32 @@ def main(store_path: Path, *, csv_path: Path | None, gradescope: Path | None,
     if failed:
         print("not graded (grading failed; rerun batch): "
               f"{', '.join(terminal(f) for f in failed)}", file=sys.stderr)
+    lines, mismatched = [], []
+    try:
+        if canvas or moodle:
+            lines, mismatched = lms.export_lms(records, roster, canvas=canvas, moodle=moodle,
+                                               column=lms_column or _title(assignment))
+    except lms.RosterError as exc:
+        print(f"error: {terminal(str(exc))}", file=sys.stderr)
+        return 2
     settings = course_settings(course) if gradebook else None
     try:
-        lines = export(records, csv_path=csv_path, gradescope=gradescope, gradebook=settings,
-                       assignment=assignment)
+        lines += export(records, csv_path=csv_path, gradescope=gradescope,
+                        gradebook=settings, assignment=assignment)
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    for line in mismatched:
+        print(terminal(line), file=sys.stderr)
     print("\n".join(lines))
-    return 0
+    return 1 if mismatched else 0
+
+
+def _title(assignment: str) -> str:
+    """The LMS column's default name: the assignment's title."""
+    from autograder.assignment import AssignmentError
+
+    try:
+        return load_assignment(assignment).title
+    except AssignmentError:
+        return assignment
