@@ -17,6 +17,7 @@ are the grader's: passing this check does not mean full marks, failing it means 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _engine():
     """The check's module: the bundle's copy, or the course kit's where this runs in it."""
+    if os.name == "nt":
+        # The grader's reader of submissions relies on POSIX (resource limits, files
+        # opened without following links).
+        raise RuntimeError("the check runs on Linux and macOS; on Windows, run it in WSL "
+                           "(or check that your notebooks run top to bottom, then zip "
+                           "them with their saved models)")
     if (KIT / "check.json").is_file() and str(KIT) not in sys.path:
         sys.path.insert(0, str(KIT))
     from autograder import self_check

@@ -15,11 +15,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from submissions import write_submission
+from submissions import write_starter_submission, write_submission
 
-from autograder import assignment
-from autograder.assignments.linear.samples import solved_cells
-from autograder.assignments.samples import corrupt_notebook, fill_notebook
+from autograder import assignment, self_check
+from autograder.assignments.linear.samples import reference_cells, solved_cells
+from autograder.assignments.samples import corrupt_notebook, fill_notebook, notebook_cells
 from autograder.grade import grade_submission
 from autograder.release import ROOT, build_student_bundle
 
@@ -75,6 +75,10 @@ def test_the_bundle_carries_nothing_hidden(tmp_path: Path, monkeypatch: pytest.M
 @pytest.mark.parametrize("edition, stubs", [
     ("linear", ["svm_loss_naive", "svm_loss_vectorized", "LinearClassifier.train",
                 "LinearClassifier.predict", "softmax_loss_naive", "softmax_loss_vectorized"]),
+    ("linear_torch", ["svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
+                      "softmax_loss_vectorized", "sample_batch", "train_linear_classifier",
+                      "predict_linear_classifier", "svm_get_search_params",
+                      "softmax_get_search_params", "test_one_param_set"]),
     ("two_layer_net", ["affine_forward", "affine_backward", "relu_forward", "relu_backward",
                        "softmax_loss", "TwoLayerNet.__init__", "TwoLayerNet.loss"]),
 ])
@@ -147,3 +151,22 @@ def test_a_cell_that_never_ends_is_stopped_and_named(tmp_path: Path, cifar10_env
     assert after.lstrip().startswith("stopped after 3 s, the time limit of a cell")
     # The run goes on after the stopped cell.
     assert "test `test_best_model`" in after
+
+
+def test_a_stub_left_in_a_starter_module_is_named_with_its_file(tmp_path: Path) -> None:
+    """CS231n's starter layout (definitions in cs231n/classifiers/*.py): intake and the
+    stubs are checked; the notebook tests are not run on cells that hold no definitions."""
+    stub = notebook_cells(ROOT / "release" / "linear" / "svm.ipynb",
+                          ["svm_loss_vectorized"])["svm_loss_vectorized"]
+    folder = write_starter_submission(tmp_path / "starter",
+                                      {**reference_cells(), "svm_loss_vectorized": stub})
+    shown: list[str] = []
+    code = self_check.check(folder, self_check.load_kit(folder), show=shown.append)
+    out = "\n".join(shown)
+    assert code == 1
+    assert ("cs231n/classifiers/linear_svm.py: `svm_loss_vectorized` is still the release's "
+            "stub") in out
+    assert "`svm_loss_naive` is still" not in out
+    assert "Visible tests: not run here" in out
+    with zipfile.ZipFile(folder / "linear_submission.zip") as zf:
+        assert "cs231n/classifiers/linear_svm.py" in zf.namelist()
