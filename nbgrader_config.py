@@ -22,4 +22,4 @@ c.CourseDirectory.db_url = os.environ.get(
 )
 # The models an instructor's run of the search cells saves never go into the release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*_best.npz",
-                             "*_best_model.pt", "best_two_layer_net.*"]
+                             "*_best_model.pt", "best_two_layer_net.*", "soi1010_settings.json"]
