@@ -86,8 +86,9 @@ def _nbgrader(cell: object) -> dict:
 def is_answer(cell: object) -> bool:
     """A manually graded answer: a markdown cell nbgrader grades that the student writes."""
     nbg = _nbgrader(cell)
-    return bool(cell.get("cell_type") == "markdown" and nbg.get("grade")  # type: ignore[union-attr]
-                and nbg.get("solution") and isinstance(nbg.get("grade_id"), str))
+    return bool(isinstance(cell, dict) and cell.get("cell_type") == "markdown"
+                and nbg.get("grade") and nbg.get("solution")
+                and isinstance(nbg.get("grade_id"), str))
 
 
 def questions(notebook: str, cells: list) -> list[Question]:
