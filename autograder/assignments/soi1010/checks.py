@@ -5,8 +5,9 @@ Each check is an engine `Check` whose `evaluate` calls student code only through
 `Grading.call` and compares the plain data that comes back with the oracle (oracle.py,
 torch autograd in float64; nn.CrossEntropyLoss for the cross-entropy) here, in the trusted
 parent. The checks live by what they check: functions.py (the split, normalization,
-binary subset, one-vs-all labels and prediction, the two losses), training.py (train_svm,
-train_softmax), accuracy.py (CIFAR-10, trained by the grader with the saved settings).
+binary subset, one-vs-all labels and prediction), losses.py (the hinge loss and the
+softmax cross-entropy), training.py (train_svm, train_softmax), accuracy.py (CIFAR-10,
+trained by the grader with the saved settings).
 
     run_checks(session, seed, rubric) -> [CheckResult, ...]
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from autograder import checks as engine
 from autograder.assignment import Assignment
-from autograder.assignments.soi1010 import functions, tables
+from autograder.assignments.soi1010 import functions, losses, tables
 from autograder.assignments.soi1010.accuracy import accuracy_checks
 from autograder.assignments.soi1010.grading import Grading
 from autograder.assignments.soi1010.tables import Soi1010Rubric
@@ -75,9 +76,9 @@ def build_checks(seed: int, rubric: Rubric) -> list[Check]:
     """Every hidden check, in the order they run: the same list for every submission
     (the functions' checks before the accuracy checks that stand on them)."""
     return (functions.split_checks(seed) + functions.normalize_checks(seed)
-            + functions.subset_checks(seed) + functions.hinge_checks(seed)
+            + functions.subset_checks(seed) + losses.hinge_checks(seed)
             + training_checks("train_svm", seed) + functions.one_vs_all_checks(seed)
-            + functions.cross_entropy_checks(seed) + training_checks("train_softmax", seed)
+            + losses.cross_entropy_checks(seed) + training_checks("train_softmax", seed)
             + accuracy_checks())
 
 
