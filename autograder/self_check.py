@@ -42,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("path", type=Path, help="the student's assignment folder")
     p.add_argument("--assignment", default=None, help="the assignment (default: the one "
                    "whose files the folder holds)")
-    p.add_argument("--zip", type=Path, default=None, dest="zip_path",
+    p.add_argument("--zip", type=Path, default=None, dest="zip_path", metavar="OUT.zip",
                    help="where to write the zip to hand in (default: "
                    "PATH/<assignment>_submission.zip)")
     p.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT_S,
@@ -203,8 +203,8 @@ def _section(title: str, problems: list[Problem], notes: list[Problem]) -> str:
 def _results(results: list[CellResult]) -> str:
     lines = ["Visible tests (the release's test cells, run on your definitions):"]
     for r in results:
-        what = r.grade_id or "setup cell"
-        lines.append(f"  {'PASS' if r.passed else 'FAIL'}  {r.notebook}, {r.kind} `{what}`")
+        what = f"{r.kind} `{r.grade_id}`" if r.grade_id else "setup cell (before the first task)"
+        lines.append(f"  {'PASS' if r.passed else 'FAIL'}  {r.notebook}, {what}")
         if r.output:
             lines += [f"        {line}" for line in r.output.splitlines()]
     if len(lines) == 1:
