@@ -4,9 +4,9 @@ reads the outputs.
 The class is built the way students make submissions (the release notebooks with cells
 filled in, CS231n's starter layout, a .zip): alice hands in the reference solution, bob
 alice's code with every variable renamed and other comments, frank alice's code in the
-starter layout, carol a solution written independently (tests/similarity/), dave and erin
-the release untouched, and a student whose id is HTML hands in carol's code with a comment
-that closes the page's markup.
+starter layout, carol a solution written independently (tests/similarity/), grace carol's
+code with alice's svm_loss_vectorized, dave and erin the release untouched, and a student
+whose id is HTML hands in carol's code with a comment that closes the page's markup.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import io
 import itertools
 import keyword
 import re
+import shutil
 import stat
 import tokenize
 from collections.abc import Mapping
@@ -110,6 +111,8 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_submission(submitted / "alice" / "linear", alice)
     zip_submission(write_submission(scratch / "bob", renamed(alice)), submitted / "bob.zip")
     write_submission(submitted / "carol" / "linear", independent)
+    write_submission(submitted / "grace" / "linear",
+                     {**independent, "svm_loss_vectorized": alice["svm_loss_vectorized"]})
     write_submission(submitted / "dave" / "linear", {})
     write_submission(submitted / "erin" / "linear", {})
     write_starter_submission(submitted / "frank" / "linear", alice)
@@ -174,26 +177,27 @@ def test_independently_written_solutions_score_low(outputs: tuple[Path, str]) ->
 def test_students_who_only_submitted_the_release_score_zero(outputs: tuple[Path, str]) -> None:
     out, _ = outputs
     assert score(out, "dave", "erin") == 0.0
-    for other in ("alice", "bob", "carol", "frank", HOSTILE_ID):
+    for other in ("alice", "bob", "carol", "frank", "grace", HOSTILE_ID):
         assert score(out, "dave", other) <= 0.02 and score(out, "erin", other) <= 0.02
 
 
 def test_pairs_csv_holds_every_pair_highest_first_and_the_flags_are_counted(
         outputs: tuple[Path, str]) -> None:
     out, stdout = outputs
-    students = ["alice", "bob", "carol", "dave", "erin", "frank", HOSTILE_ID]
+    students = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", HOSTILE_ID]
     with (out / "pairs.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["a", "b", "score", "flagged"]
     assert {frozenset((r["a"], r["b"])) for r in rows} == {
         frozenset(p) for p in itertools.combinations(students, 2)}
-    assert len(rows) == 21
+    assert len(rows) == 28
     values = [float(r["score"]) for r in rows]
     assert values == sorted(values, reverse=True) and all(0 <= v <= 1 for v in values)
     flagged = {frozenset((r["a"], r["b"])) for r in rows if r["flagged"] == "yes"}
-    assert flagged == {frozenset(p) for p in (("alice", "bob"), ("alice", "frank"),
-                                              ("bob", "frank"), ("carol", HOSTILE_ID))}
-    assert "7 submissions, 21 pairs; 4 flagged" in stdout
+    assert flagged == {frozenset(p) for p in (
+        ("alice", "bob"), ("alice", "frank"), ("bob", "frank"), ("carol", HOSTILE_ID),
+        ("carol", "grace"), ("grace", HOSTILE_ID))}
+    assert "8 submissions, 28 pairs; 6 flagged" in stdout
     # They hold the students' code: the grader's user alone reads them.
     for name in ("pairs.csv", "index.html"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
@@ -213,15 +217,19 @@ def test_cells_the_grader_refuses_are_compared_and_no_student_code_runs(
                                                            abs=0.05)
 
 
-def test_the_flag_threshold_is_a_rubric_setting(klass: Path, tmp_path: Path) -> None:
+def test_the_flag_threshold_is_a_rubric_setting(
+        outputs: tuple[Path, str], klass: Path, tmp_path: Path) -> None:
+    """grace copied one function of alice's: found, below the default threshold."""
+    partial = score(outputs[0], "alice", "grace")
+    assert 0.1 < partial < 0.5 and scores(outputs[0])[frozenset(("alice", "grace"))][1] == ""
     rubric = tmp_path / "rubric.toml"
     text = SPEC.rubric_path.read_text()
-    rubric.write_text(text + "\n[similarity]\nthreshold = 0.05\n")
+    rubric.write_text(text + "\n[similarity]\nthreshold = 0.1\n")
     code, stdout, stderr = run(str(klass), "--out", str(tmp_path / "out"),
                                "--rubric", str(rubric))
     assert code == 0, stderr
-    assert scores(tmp_path / "out")[frozenset(("alice", "carol"))][1] == "yes"
-    assert "flagged (score >= 0.05" in stdout
+    assert scores(tmp_path / "out")[frozenset(("alice", "grace"))] == (partial, "yes")
+    assert "flagged (score >= 0.1" in stdout and "alice  grace" in stdout
     # A setting of the similarity report, not of grading: stored grades stay current.
     assert rubric_hash(load_rubric(rubric, spec=SPEC)) == rubric_hash(load_rubric(spec=SPEC))
 
@@ -263,10 +271,34 @@ def test_index_html_shows_the_top_pairs_side_by_side_in_a_browser(
     marked = "".join(re.findall(r'<mark class="shared">(.*?)</mark>',
                                                pair["body"], flags=re.DOTALL))
     assert "correct_class_score" in marked and "my_correct_class_score_value" in marked
-    assert sections[("dave", "erin")]["flagged"] == "no"
-    assert "<mark" not in sections[("dave", "erin")]["body"]
+    assert sections[("alice", "grace")]["flagged"] == "no"
+    # Only pairs that share code are shown: the release alone is nothing to read.
+    assert not [pair for pair in sections if "dave" in pair or "erin" in pair]
     # The hostile id and the code that closes the markup are text, and nothing ran.
     assert "data-pwned" not in dom
     assert "&lt;img src=x onerror=" in dom and "&lt;/pre&gt;&lt;/section&gt;&lt;script&gt;" in dom
     pixels = screenshot(tmp_path, page, "similarity.png", 1600)
     assert pixels[..., :3].std() > 0.05   # not a blank page
+
+
+def test_real_students_of_one_starter_score_low_and_its_template_is_left_out(
+        tmp_path: Path) -> None:
+    """Real EECS 498 A2 code (tests/real_eecs498/): two students who completed the same
+    starter on their own, and one who handed the starter back, compared with that starter
+    as the release (--release), in the PyTorch edition's starter layout."""
+    real = Path(__file__).with_name("real_eecs498")
+    release, submitted = tmp_path / "release", tmp_path / "submitted"
+    release.mkdir()
+    shutil.copyfile(real / "starter.linear_classifier.py.txt", release / "linear_classifier.py")
+    for student, source in (("Xecades", "Xecades"), ("Kodp", "Kodp"),
+                            ("unchanged", "starter")):
+        (submitted / student / "linear_torch").mkdir(parents=True)
+        shutil.copyfile(real / f"{source}.linear_classifier.py.txt",
+                        submitted / student / "linear_torch" / "linear_classifier.py")
+    code, stdout, stderr = run(str(submitted), "--assignment", "linear_torch", "--release",
+                               str(release), "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    assert "3 submissions, 3 pairs; 0 flagged" in stdout
+    assert score(tmp_path / "out", "Kodp", "Xecades") < 0.25
+    assert score(tmp_path / "out", "Kodp", "unchanged") == 0.0
+    assert score(tmp_path / "out", "Xecades", "unchanged") == 0.0

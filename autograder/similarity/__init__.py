@@ -58,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     from autograder.batch import LayoutError
     from autograder.ids import terminal
     from autograder.similarity.compare import boilerplate_hashes, compare_all
-    from autograder.similarity.documents import read_class, release_texts
+    from autograder.similarity.documents import read_class, read_release
     from autograder.similarity.outputs import write_outputs
 
     if args.top < 1:
@@ -68,14 +68,14 @@ def main(args: argparse.Namespace) -> int:
     release_folder = args.release or release.ROOT / "release" / spec.source
     try:
         threshold = rubric_module.load(args.rubric, spec=spec).similarity.threshold
-        boilerplate = boilerplate_hashes(release_texts(release_folder, spec))
-        documents, notes = read_class(args.folder, spec, args.assignment)
+        release_code = read_release(release_folder, spec)
+        documents, notes = read_class(args.folder, spec, args.assignment, release_code)
     except (LayoutError, rubric_module.RubricError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for note in notes:
         print(note, file=sys.stderr)
-    pairs = compare_all(documents, boilerplate)
+    pairs = compare_all(documents, boilerplate_hashes(release_code.boilerplate))
     csv_path, page = write_outputs(pairs, documents, threshold, args.out, args.top, notes)
     flagged = [p for p in pairs if p.score >= threshold]
     print(f"{len(documents)} submissions, {len(pairs)} pairs; {len(flagged)} flagged "

@@ -7,7 +7,7 @@ whose names, comments, docstrings and layout were all changed still has the same
 fingerprints. Two documents' shared passages are the runs of fingerprints they have in
 common; a document's share is the fraction of its own fingerprinted text that those cover.
 
-Two choices depart from copydetect's own command:
+Three choices depart from copydetect's own command:
 
 - every k-gram is a fingerprint (window 1): winnowing picks fingerprints by the k-grams'
   `hash()`, which Python seeds afresh in each process, so with a wider window two runs over
@@ -15,9 +15,8 @@ Two choices depart from copydetect's own command:
 - the release's k-grams are removed after fingerprinting, from the fingerprints' index:
   copydetect 0.5.0's own boilerplate filter (`np.intersect1d(..., assume_unique=True)` on
   hashes that repeat) also drops a passage that merely occurs twice in one document;
-- import statements at the top of a module are not compared (every student of the starter
-  layout has the same ones): they are made comments of the same length before
-  fingerprinting, so the shared passages still point into the text as submitted.
+- a document is fingerprinted on its own code (`own`: the release's lines and the imports
+  made comments), so a fingerprint never mixes a student's line with the release's.
 
 A pair's score is the larger of its two shares: a student who copied a classmate's whole
 work and added to it is found as surely as the classmate.
@@ -26,7 +25,6 @@ work and added to it is found as surely as the classmate.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -41,7 +39,6 @@ K = NOISE_THRESHOLD       # the shortest passage that counts, in filtered charac
 LANGUAGE = "python"
 
 Spans = tuple[tuple[int, int], ...]
-IMPORT = re.compile(r"(?:from\s+\S+\s+)?import\s")
 
 
 @dataclass(frozen=True)
@@ -59,28 +56,12 @@ class Pair:
 def fingerprint(text: str, boilerplate: frozenset[int] = frozenset()) -> CodeFingerprint:
     """The copydetect fingerprint of `text`, every k-gram kept, those of `boilerplate`
     removed (and not counted in the text's size)."""
-    found = CodeFingerprint("document.py", K, 1, language=LANGUAGE,
-                            fp=io.StringIO(without_imports(text)))
+    found = CodeFingerprint("document.py", K, 1, language=LANGUAGE, fp=io.StringIO(text))
     if boilerplate:
         found.hash_idx = {h: at for h, at in found.hash_idx.items() if h not in boilerplate}
         found.hashes = set(found.hash_idx)
         found.token_coverage = get_token_coverage(found.hash_idx, K, len(found.filtered_code))
     return found
-
-
-def without_imports(text: str) -> str:
-    """`text` with each import statement that starts a line (and the lines of its
-    parenthesized names) made a comment: its first character replaced by `#`."""
-    lines = text.split("\n")
-    inside = False   # within the parentheses of `from x import (...)`
-    for i, line in enumerate(lines):
-        starts = IMPORT.match(line) is not None
-        if not (starts or inside):
-            continue
-        inside = (starts and "(" in line or inside) and ")" not in line
-        if line:
-            lines[i] = "#" + line[1:]
-    return "\n".join(lines)
 
 
 def boilerplate_hashes(texts: Iterable[str]) -> frozenset[int]:
@@ -91,7 +72,7 @@ def boilerplate_hashes(texts: Iterable[str]) -> frozenset[int]:
 def compare_all(documents: Sequence[Document], boilerplate: frozenset[int]) -> list[Pair]:
     """Every pair of `documents` (each once, a < b), highest score first (ties by ids)."""
     ordered = sorted(documents, key=lambda d: d.submission)
-    prints = [fingerprint(d.text, boilerplate) for d in ordered]
+    prints = [fingerprint(d.compared, boilerplate) for d in ordered]
     pairs = []
     for i, first in enumerate(ordered):
         for j in range(i + 1, len(ordered)):

@@ -61,13 +61,13 @@ def segments(text: str, spans: Spans) -> list[Segment]:
 
 def page(pairs: Sequence[Pair], documents: Sequence[Document], threshold: float,
          top: int, notes: Sequence[str]) -> str:
-    """index.html: a summary, the table of the `top` highest pairs, and each of them side
-    by side."""
+    """index.html: a summary, the table of the `top` highest pairs that share any code,
+    and each of them side by side."""
     texts = {d.submission: d.text for d in documents}
     shown = [{"rank": rank, "pair": pair, "flagged": pair.score >= threshold,
               "sides": [(pair.a, pair.shares[0], segments(texts[pair.a], pair.spans[0])),
                         (pair.b, pair.shares[1], segments(texts[pair.b], pair.spans[1]))]}
-             for rank, pair in enumerate(pairs[:top], start=1)]
+             for rank, pair in enumerate((p for p in pairs[:top] if p.score > 0), start=1)]
     flagged = sum(pair.score >= threshold for pair in pairs)
     return _environment().get_template("similarity.html").render(
         submissions=len(documents), pair_count=len(pairs), flagged=flagged,
