@@ -138,6 +138,7 @@ def collect(spec: Assignment, files: dict[str, bytes], problems: list[str]
     out = []
     for notebook in spec.notebooks:
         if notebook not in files:
+            problems.append(f"{notebook} is not in the submission: its answers are not printed")
             continue
         cells = notebook_cells(files[notebook])
         if isinstance(cells, str):
@@ -145,11 +146,12 @@ def collect(spec: Assignment, files: dict[str, bytes], problems: list[str]
             continue
         released = release_cells(spec, notebook)
         asked = questions(notebook, released if released is not None else cells)
+        wanted = {q.grade_id for q in asked}
         answers: dict[str, dict] = {}
         for cell in cells:
-            if isinstance(cell, dict) and _nbgrader(cell).get("grade_id") in \
-                    {q.grade_id for q in asked}:
-                answers.setdefault(_nbgrader(cell)["grade_id"], cell)
+            grade_id = _nbgrader(cell).get("grade_id")
+            if isinstance(grade_id, str) and grade_id in wanted:
+                answers.setdefault(grade_id, cell)
         items = []
         for q in asked:
             cell = answers.get(q.grade_id)
