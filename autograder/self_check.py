@@ -22,6 +22,7 @@ grader's secret) is needed or shipped. In the kit it builds the same `Kit` from 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import zipfile
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from autograder.assignment import Assignment
 from autograder.intake import STARTER, Problem, load_submission
-from autograder.student_kit import KIT_FILE, Kit, build, from_json, still_stubs
+from autograder.student_kit import KIT_FILE, Kit, build, from_json, graded_cells, still_stubs
 from autograder.visible_tests import CellResult, run_notebook
 
 CELL_TIMEOUT_S = 300.0
@@ -90,7 +91,7 @@ def check(folder: Path, kit: Kit, zip_path: Path | None = None,
     problems = [p for p in submission.problems if p.targets]
     problems += stub_problems(submission.cells, submission.origins, kit)
     problems += unreadable_models(submission.model_files, spec)
-    notes = [p for p in submission.problems if not p.targets]
+    notes = [p for p in submission.problems if not p.targets] + unanswered(folder, kit)
     show(_section("Submission (the grader's own intake)", problems, notes))
     results: list[CellResult] = []
     if submission.layout == STARTER:
@@ -154,6 +155,23 @@ def unreadable_models(model_files: dict[str, Path], spec: Assignment) -> list[Pr
     return problems
 
 
+def unanswered(folder: Path, kit: Kit) -> list[Problem]:
+    """A note for each written answer the student's notebooks still leave as the release
+    has it (graded by hand, so no test tells)."""
+    notes = []
+    for notebook, answers in kit.answers.items():
+        try:
+            found = graded_cells(json.loads((folder / notebook).read_text(encoding="utf-8"))
+                                 ["cells"])
+        except (OSError, ValueError, TypeError, KeyError):
+            continue  # intake names a missing or damaged notebook
+        notes += [Problem(notebook, grade_id, "is not answered yet (written answers are "
+                          "graded by hand)")
+                  for grade_id, text in answers.items()
+                  if found.get(grade_id, text).strip() == text.strip()]
+    return notes
+
+
 def _read_as_data(path: Path) -> None:
     """Read a model file as the grader does: arrays, tensors and numbers, no code."""
     import numpy as np
@@ -167,8 +185,6 @@ def _read_as_data(path: Path) -> None:
             for key in saved.files:
                 saved[key]
     elif path.suffix == ".json":
-        import json
-
         if not isinstance(json.loads(path.read_text(encoding="utf-8")), dict):
             raise ValueError("it holds no JSON object of settings")
     elif path.suffix == ".npy":

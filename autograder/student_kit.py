@@ -7,7 +7,8 @@ cs231n_data, a folder `cs231n_data/_check/` holding:
   as `autograder.assignment.dumps` writes it), the plan of each release notebook's visible
   tests (the setup cells before its first graded cell, the course's locked cells, the
   student's definition cells and the visible test cells, in the notebook's order) and the
-  functions of each definition cell that the release leaves as stubs;
+  functions of each definition cell that the release leaves as stubs, and the release's
+  text of each written answer (to tell the student which are still unanswered);
 - the engine files the check runs (`ENGINE_FILES`): intake, its rules, this module and
   the check itself, so that the student's check validates with the grader's own code.
 
@@ -57,6 +58,8 @@ class Kit:
     spec: Assignment
     plans: Mapping[str, tuple[PlanCell, ...]]         # notebook -> its visible-test run
     stubs: Mapping[str, tuple[str, ...]]              # grade_id -> functions left as stubs
+    # notebook -> grade_id -> the release's text of each written answer (graded by hand)
+    answers: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
 
 def build(spec: Assignment, course: Path) -> Kit:
@@ -65,14 +68,17 @@ def build(spec: Assignment, course: Path) -> Kit:
     abstract method), its source (source/<source>/)."""
     plans: dict[str, tuple[PlanCell, ...]] = {}
     stubs: dict[str, tuple[str, ...]] = {}
+    answers: dict[str, dict[str, str]] = {}
     for notebook, definitions in spec.notebooks.items():
         plan = []
         solved = _definition_cells(course / "source" / spec.source / notebook, definitions)
         for cell in _cells(course / "release" / spec.source / notebook):
-            if cell.get("cell_type") != "code":
-                continue
             source = _text(cell.get("source", ""))
             nbgrader = cell.get("metadata", {}).get("nbgrader")
+            if cell.get("cell_type") != "code":
+                if nbgrader and nbgrader.get("grade") and nbgrader.get("solution"):
+                    answers.setdefault(notebook, {})[nbgrader.get("grade_id")] = source
+                continue
             if not nbgrader:
                 # Before the first graded cell: the imports and the data; after it, the
                 # student's experiments (training, plots), which the tests do not need.
@@ -89,7 +95,8 @@ def build(spec: Assignment, course: Path) -> Kit:
             elif nbgrader.get("locked") and not nbgrader.get("solution"):
                 plan.append(PlanCell(GIVEN, grade_id, source))
         plans[notebook] = tuple(plan)
-    return Kit(spec=spec, plans=plans, stubs={g: s for g, s in stubs.items() if s})
+    return Kit(spec=spec, plans=plans, stubs={g: s for g, s in stubs.items() if s},
+               answers=answers)
 
 
 def to_json(kit: Kit) -> str:
@@ -99,7 +106,8 @@ def to_json(kit: Kit) -> str:
     return json.dumps({"assignment": json.loads(dumps(spec)),
                        "plans": {nb: [dataclasses.asdict(c) for c in plan]
                                  for nb, plan in kit.plans.items()},
-                       "stubs": {g: list(names) for g, names in kit.stubs.items()}},
+                       "stubs": {g: list(names) for g, names in kit.stubs.items()},
+                       "answers": kit.answers},
                       indent=1)
 
 
@@ -108,7 +116,8 @@ def from_json(text: str) -> Kit:
     return Kit(spec=loads(json.dumps(raw["assignment"])),
                plans={nb: tuple(PlanCell(**c) for c in plan)
                       for nb, plan in raw["plans"].items()},
-               stubs={g: tuple(names) for g, names in raw["stubs"].items()})
+               stubs={g: tuple(names) for g, names in raw["stubs"].items()},
+               answers=raw["answers"])
 
 
 def bundle_files(spec: Assignment, course: Path) -> dict[str, bytes | Path]:
@@ -172,9 +181,18 @@ def _cells(notebook: Path) -> list[dict]:
 
 def _definition_cells(notebook: Path, grade_ids: Mapping[str, object]) -> dict[str, str]:
     """grade_id -> source of the notebook's definition cells."""
-    return {c["metadata"]["nbgrader"]["grade_id"]: _text(c.get("source", ""))
-            for c in _cells(notebook)
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") in grade_ids}
+    return {g: s for g, s in graded_cells(_cells(notebook)).items() if g in grade_ids}
+
+
+def graded_cells(cells: list) -> dict[str, str]:
+    """grade_id -> source of a notebook's cells that have one (its nbgrader cells)."""
+    found = {}
+    for cell in cells:
+        meta = cell.get("metadata") if isinstance(cell, dict) else None
+        nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+        if isinstance(nbgrader, dict) and isinstance(nbgrader.get("grade_id"), str):
+            found[nbgrader["grade_id"]] = _text(cell.get("source", ""))
+    return found
 
 
 def _text(source: object) -> str:

@@ -72,18 +72,22 @@ def test_the_bundle_carries_nothing_hidden(tmp_path: Path, monkeypatch: pytest.M
 
 
 @pytest.mark.cifar
-@pytest.mark.parametrize("edition, stubs", [
-    ("linear", ["svm_loss_naive", "svm_loss_vectorized", "LinearClassifier.train",
-                "LinearClassifier.predict", "softmax_loss_naive", "softmax_loss_vectorized"]),
-    ("linear_torch", ["svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
-                      "softmax_loss_vectorized", "sample_batch", "train_linear_classifier",
-                      "predict_linear_classifier", "svm_get_search_params",
-                      "softmax_get_search_params", "test_one_param_set"]),
-    ("two_layer_net", ["affine_forward", "affine_backward", "relu_forward", "relu_backward",
-                       "softmax_loss", "TwoLayerNet.__init__", "TwoLayerNet.loss"]),
+@pytest.mark.parametrize("edition, answer, stubs", [
+    ("linear", "svm.ipynb, cell `svm_inline_q1`",
+     ["svm_loss_naive", "svm_loss_vectorized", "LinearClassifier.train",
+      "LinearClassifier.predict", "softmax_loss_naive", "softmax_loss_vectorized"]),
+    ("linear_torch", "linear_classifier.ipynb, cell `softmax_inline_q1`",
+     ["svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive",
+      "softmax_loss_vectorized", "sample_batch", "train_linear_classifier",
+      "predict_linear_classifier", "svm_get_search_params", "softmax_get_search_params",
+      "test_one_param_set"]),
+    ("two_layer_net", "two_layer_net.ipynb, cell `two_layer_inline_q1`",
+     ["affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss",
+      "TwoLayerNet.__init__", "TwoLayerNet.loss"]),
 ])
 def test_the_release_as_handed_out_is_not_ready_and_names_every_stub(
-        tmp_path: Path, cifar10_env: Path, edition: str, stubs: list[str]) -> None:
+        tmp_path: Path, cifar10_env: Path, edition: str, answer: str, stubs: list[str]
+) -> None:
     folder = _unzip_bundle(tmp_path, edition)
     done = _student_check(folder)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -93,6 +97,7 @@ def test_the_release_as_handed_out_is_not_ready_and_names_every_stub(
     assert "`LinearClassifier.loss`" not in done.stdout
     assert "FAIL" in done.stdout and "NotImplementedError" in done.stdout
     assert "Not ready" in done.stdout
+    assert f"note  {answer}: is not answered yet" in done.stdout
     # It ran on the bundle's own engine, not on a grader installed beside it.
     engine = done.stdout.rsplit("engine: ", 1)[1].strip()
     assert Path(engine).is_relative_to(folder / "cs231n_data" / "_check")
@@ -108,6 +113,7 @@ def test_the_reference_solution_is_ready_and_grade_accepts_its_zip(
     done = _student_check(folder, "--zip", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Ready to submit" in done.stdout
+    assert "not answered" not in done.stdout
     for test in ("test_svm_loss_naive", "test_svm_loss_vectorized", "test_linear_classifier",
                  "test_svm_accuracy", "test_softmax_loss_naive",
                  "test_softmax_loss_vectorized", "test_softmax_accuracy"):
