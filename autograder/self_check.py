@@ -30,6 +30,7 @@ from pathlib import Path
 
 from autograder.assignment import Assignment
 from autograder.intake import STARTER, Problem, load_submission
+from autograder.intake.submission import wanted
 from autograder.student_kit import KIT_FILE, Kit, build, from_json, graded_cells, still_stubs
 from autograder.visible_tests import CellResult, run_notebook
 
@@ -64,14 +65,14 @@ def load_kit(folder: Path, assignment: str | None = None) -> Kit:
     """The bundle's kit (check.json beside this engine, on the student's machine), else
     the kit of the course this engine belongs to, for `assignment` or the one whose files
     `folder` holds. Raises ValueError (or FileNotFoundError) saying what to do."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder: give the assignment's folder")
     bundled = Path(__file__).resolve().parents[1] / KIT_FILE
     if bundled.is_file():
         return from_json(bundled.read_text(encoding="utf-8"))
     from autograder import assignment as assignments
     from autograder.release import ROOT
 
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder: give the assignment's folder")
     found = [assignment] if assignment else assignments.detect(folder)
     if len(found) != 1:
         raise ValueError(f"{folder} holds the files of {' and '.join(found) or 'no assignment'}"
@@ -116,9 +117,7 @@ def check(folder: Path, kit: Kit, zip_path: Path | None = None,
 def write_zip(folder: Path, kit: Kit, zip_path: Path) -> list[str]:
     """Zip the files of `folder` the grader reads (under their own names, at the top);
     returns their names."""
-    spec = kit.spec
-    names = [n for n in (*spec.notebooks, *spec.model_files, *spec.starter_modules)
-             if (folder / n).is_file()]
+    names = [n for n in wanted(kit.spec) if (folder / n).is_file()]
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in names:
