@@ -300,3 +300,15 @@ def test_real_students_of_one_starter_score_low_and_its_template_is_left_out(
     assert score(tmp_path / "out", "Kodp", "Xecades") < 0.25
     assert score(tmp_path / "out", "Kodp", "unchanged") == 0.0
     assert score(tmp_path / "out", "Xecades", "unchanged") == 0.0
+
+
+def test_a_cell_far_larger_than_a_solution_is_compared_on_its_start_and_said_so(
+        tmp_path: Path) -> None:
+    alice = reference_cells()
+    padded = alice["svm_loss_naive"] + "\n" * 300_000 + "# the end\n" * 30_000
+    write_submission(tmp_path / "class" / "alice" / "linear", alice)
+    write_submission(tmp_path / "class" / "huge" / "linear", {**alice, "svm_loss_naive": padded})
+    code, stdout, stderr = run(str(tmp_path / "class"), "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    assert "huge: only its first 200000 characters are compared" in stderr
+    assert score(tmp_path / "out", "alice", "huge") > 0   # its start is alice's cell

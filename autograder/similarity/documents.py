@@ -73,11 +73,14 @@ def document(name: str, parts: Iterable[Part], release: Release | None = None) -
     compared: the headers add nothing to a score), and its own code."""
     parts = list(parts)
     text = compared = ""
+    cut = False
     for where, grade_ids, source in parts:
         header, body = f"# ---- {where}\n", source.rstrip() + "\n\n"
+        # Cut before the alignment with the release, whose cost grows with the text.
+        room = max(0, MAX_DOCUMENT_CHARS - len(text) - len(header))
+        cut, body = cut or len(body) > room, body[:room]
         text += header + body
         compared += header + (own_code(body, release.of(grade_ids)) if release else body)
-    cut = len(text) > MAX_DOCUMENT_CHARS
     return Document(name, text[:MAX_DOCUMENT_CHARS], compared[:MAX_DOCUMENT_CHARS],
                     tuple(where for where, _, _ in parts), cut)
 

@@ -32,7 +32,9 @@ def own_code(text: str, release: str) -> str:
     """`text` with its release lines and import statements made comments (same length)."""
     lines = text.split("\n")
     theirs = [False] * len(lines)
-    matcher = SequenceMatcher(None, [shape(line) for line in release.split("\n")],
+    # Blank lines are junk: they never start a match (thousands of them would make the
+    # alignment slow, and they are not compared anyway).
+    matcher = SequenceMatcher(lambda line: not line, [shape(line) for line in release.split("\n")],
                               [shape(line) for line in lines], autojunk=False)
     for block in matcher.get_matching_blocks():
         theirs[block.b:block.b + block.size] = [True] * block.size
