@@ -76,6 +76,18 @@ class Api:
     # loss, the checks whose failure means the reference no longer stands for the
     # student's training (the torch edition's sample_batch rows).
     training_also: tuple[str, ...] = ()
+    # How the fixes the diagnoses name are spelled in this edition's library: (NumPy's
+    # spelling, this edition's), applied in order to every hint (diagnose.py words them
+    # with NumPy).
+    spellings: tuple[tuple[str, str], ...] = ()
+
+    def spell(self, hint: str | None) -> str | None:
+        """`hint` (a diagnosis, never the student's own text) in this edition's spelling."""
+        if hint is None:
+            return None
+        for numpy_spelling, ours in self.spellings:
+            hint = hint.replace(numpy_spelling, ours)
+        return hint
 
 
 NUMPY = Api()

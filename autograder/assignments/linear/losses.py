@@ -22,7 +22,7 @@ def _explained(g: Grading, fn: str, case: LossCase, hint: Callable[[], str | Non
     else the course's term where reg plays a part."""
     other = g.other_convention(fn)
     if other is not None:
-        return ": " + diagnose.convention_hint(other, g.rubric.own.reg_factor)
+        return ": " + g.api.spell(diagnose.convention_hint(other, g.rubric.own.reg_factor))
     found = hint()
     if found:
         return ": " + found
@@ -31,8 +31,8 @@ def _explained(g: Grading, fn: str, case: LossCase, hint: Callable[[], str | Non
 
 def _call_failed(g: Grading, fn: str, case: LossCase, error: str | None) -> Verdict:
     # A function whose first call failed is not called again: the error may be that case's.
-    hint = next(filter(None, (diagnose.loss_shape_hint(error, c.W.shape, g.rubric.own.reg_factor)
-                              for c in (case, g.cases(fn)[0]))), "")
+    hint = next(filter(None, (g.api.spell(diagnose.loss_shape_hint(
+        error, c.W.shape, g.rubric.own.reg_factor)) for c in (case, g.cases(fn)[0]))), "")
     return failed(g.failure(fn, error) + hint)
 
 
@@ -48,14 +48,16 @@ def loss_check(fn: str, case: LossCase, tolerance: float) -> Check:
             return failed(f"{fn} {problem}")
         expected, _ = g.oracle(fn, case)
         if not math.isfinite(loss):
-            return failed(f"loss is {loss}: {diagnose.nonfinite_hint(fn, large_scores=False)}")
+            return failed(f"loss is {loss}: "
+                          + g.api.spell(diagnose.nonfinite_hint(fn, large_scores=False)))
         error = rel_error(loss, expected)
         if error <= tolerance:
             return passed(f"loss {loss:.6g} is correct (relative error {error:.1e})")
         factor = g.rubric.own.reg_factor
         return failed(f"loss {loss:.6g}, expected {expected:.6g} (relative error {error:.1e} "
                       f"> {tolerance:g})" + _explained(
-                          g, fn, case, lambda: diagnose.loss_hint(fn, case, loss, factor)))
+                          g, fn, case,
+                          lambda: g.api.spell(diagnose.loss_hint(fn, case, loss, factor))))
 
     return Check(f"{fn}: loss, {case.label}", fn, "loss", evaluate)
 
@@ -64,9 +66,9 @@ def _compare_gradient(fn: str, case: LossCase, dW: np.ndarray, expected: np.ndar
                       g: Grading) -> Verdict:
     rubric = g.rubric
     if dW.shape != case.W.shape:
-        return failed(diagnose.shape_hint(dW.shape, case.W.shape))
+        return failed(g.api.spell(diagnose.shape_hint(dW.shape, case.W.shape)))
     if not np.all(np.isfinite(dW)):
-        return failed("dW contains nan or inf: " + diagnose.nonfinite_hint(fn, False))
+        return failed("dW contains nan or inf: " + g.api.spell(diagnose.nonfinite_hint(fn, False)))
     tolerance = (rubric.own.gradient_float32_tolerance if dW.dtype == np.float32
                  else rubric.own.gradient_tolerance)
     error = rel_error(dW, expected)
@@ -74,7 +76,8 @@ def _compare_gradient(fn: str, case: LossCase, dW: np.ndarray, expected: np.ndar
         return passed(f"gradient is correct (relative error {error:.1e})")
     student = dW.astype(np.float64)
     return failed(f"gradient wrong: relative error {error:.1e} > {tolerance:g}" + _explained(
-        g, fn, case, lambda: diagnose.gradient_hint(fn, case, student, rubric.own.reg_factor)))
+        g, fn, case, lambda: g.api.spell(
+            diagnose.gradient_hint(fn, case, student, rubric.own.reg_factor))))
 
 
 def gradient_check(fn: str, case: LossCase) -> Check:
@@ -105,8 +108,8 @@ def _right_on_rows_near_the_maximum(g: Grading, fn: str, case: LossCase) -> bool
 
 def _unstable(g: Grading, fn: str, case: LossCase) -> str:
     if _right_on_rows_near_the_maximum(g, fn, case):
-        return diagnose.UNDERFLOW
-    return diagnose.nonfinite_hint(fn, large_scores=True)
+        return g.api.spell(diagnose.UNDERFLOW)
+    return g.api.spell(diagnose.nonfinite_hint(fn, large_scores=True))
 
 
 def large_scores_check(fn: str) -> Check:
@@ -125,15 +128,20 @@ def large_scores_check(fn: str) -> Check:
             return failed(f"loss is {loss}: " + _unstable(g, fn, case))
         error = rel_error(loss, expected_loss)
         if error > g.rubric.own.loss_tolerance:
-            hint = diagnose.loss_hint(fn, case, loss, g.rubric.own.reg_factor) or (
-                diagnose.UNDERFLOW if _right_on_rows_near_the_maximum(g, fn, case) else None)
+            hint = g.api.spell(diagnose.loss_hint(fn, case, loss, g.rubric.own.reg_factor) or (
+                diagnose.UNDERFLOW if _right_on_rows_near_the_maximum(g, fn, case) else None))
             return failed(f"loss {loss:.6g}, expected {expected_loss:.6g} on scores of about "
                           f"1e3 (relative error {error:.1e})" + (f": {hint}" if hint else ""))
         if dW.shape == case.W.shape and not np.all(np.isfinite(dW)):
             return failed("dW contains nan or inf: " + _unstable(g, fn, case))
         return _compare_gradient(fn, case, dW, expected_dW, g)
 
-    return Check(f"{fn}: large scores (overflow)", fn, "large_scores", evaluate)
+    return Check(large_scores_name(fn), fn, "large_scores", evaluate)
+
+
+def large_scores_name(fn: str) -> str:
+    """The name of `fn`'s large-scores check."""
+    return f"{fn}: large scores (overflow)"
 
 
 def no_mutation_check(fn: str) -> Check:

@@ -3,7 +3,7 @@ each through every classifier that can train (`_trainable`), on small hidden pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from autograder.assignments.linear.grading import (
     wrong_answer,
 )
 from autograder.assignments.linear.inputs import LossCase
+from autograder.assignments.linear.losses import large_scores_name
 from autograder.checks import Check, Verdict, failed, passed
 from autograder.outcome import Outcome
 from cs231n_data.gradient_check import rel_error
@@ -97,8 +98,23 @@ def _history(out: Outcome, num_iters: int) -> tuple[np.ndarray | None, str | Non
         return None, (f"train returned {history.size} losses for num_iters={num_iters}: append "
                       "the loss of every iteration to loss_history and return it")
     if not np.all(np.isfinite(history)):
-        return None, "train's loss history contains nan or inf"
+        return None, NONFINITE_HISTORY
     return history, None
+
+
+NONFINITE_HISTORY = "train's loss history contains nan or inf"
+
+
+def _nonfinite_from_the_loss(g: Grading, classes: Sequence[str]) -> bool:
+    """Whether train's history failed only by reaching nan or inf through a classifier
+    whose loss fails its own large-scores check, while LinearSVM's is right: the loss's
+    instability (its check names it), not train's (one bug, one check)."""
+    if g._training.get((HISTORY_CHECK, "LinearSVM"), "") is not None:
+        return False
+    failing = [cls for cls in classes if g._training.get((HISTORY_CHECK, cls))]
+    return bool(failing) and all(
+        g._training[HISTORY_CHECK, cls].startswith(NONFINITE_HISTORY)
+        and g._passed.get(large_scores_name(CLASS_LOSS[cls])) is False for cls in failing)
 
 
 def _returned_W(out: Outcome) -> np.ndarray | None:
@@ -118,8 +134,12 @@ def train_history_check(api: Api = NUMPY) -> Check:
         return why or _history(out, 7)[1]
 
     def evaluate(g: Grading) -> Verdict:
-        problem = _judged(g, HISTORY_CHECK, lambda cls, shape: judge(g, cls, shape),
-                          _trainable(g))
+        classes = _trainable(g)
+        problem = _judged(g, HISTORY_CHECK, lambda cls, shape: judge(g, cls, shape), classes)
+        if problem and _nonfinite_from_the_loss(g, classes):
+            return passed("7 losses for num_iters=7, on every problem size, through "
+                          "LinearSVM; through Softmax they reach nan or inf, as its loss "
+                          "does on large scores (that check names it)")
         return failed(problem) if problem else passed(
             "7 losses for num_iters=7, on every problem size")
 

@@ -54,6 +54,15 @@ API = Api(
     left_W="train_linear_classifier returned W None",
     training_also=("sample_batch: rows of X with their labels",),
     notebooks=dict.fromkeys(TARGETS[:-2], "linear_classifier.ipynb"),
+    spellings=(
+        ("np.max(scores, axis=1, keepdims=True)", "scores.max(dim=1, keepdim=True).values"),
+        ("np.max(scores)", "scores.max()"),
+        ("W.T.dot(W)", "W.t().mm(W)"), ("W.dot(W.T)", "W.mm(W.t())"),
+        ("X.T.dot(", "X.t().mm("), ("X.dot(W)", "X.mm(W)"),
+        ("np.clip(p, ", "torch.clamp(p, "), ("np.exp", "torch.exp"),
+        ("np.sum(", "torch.sum("), ("np.arange(", "torch.arange("), ("np.empty", "torch.empty"),
+        ("axis=1", "dim=1"), ("keepdims=True", "keepdim=True"),
+    ),
 )
 
 DEVICE = "device"
