@@ -38,12 +38,13 @@ DEMO = (
     "broken/missing_settings",
     "hostile/library_loss_by_getattr",
 )
-# What the source notebook's searches settle on (its tuned settings).
+# What the source notebook's searches save (bench/bench_soi1010.py measured each: binary
+# test 0.721 on airplane/ship, one-vs-all 0.333, softmax 0.385, medians of 3 seeds).
 SETTINGS: dict[str, Any] = {
-    "binary": {"positive": 0, "negative": 8, "lam": 1e-3, "lr": 1e-3, "batch_size": 64,
+    "binary": {"positive": 0, "negative": 8, "lam": 1e-2, "lr": 1e-3, "batch_size": 64,
                "epochs": 10},
-    "one_vs_all": {"lam": [1e-3] * 10, "lr": [1e-3] * 10, "batch_size": 64, "epochs": 10},
-    "softmax": {"lr": 1e-3, "batch_size": 64, "epochs": 10, "weight_decay": 0.0},
+    "one_vs_all": {"lam": [1e-2] * 10, "lr": [1e-3] * 10, "batch_size": 64, "epochs": 2},
+    "softmax": {"lr": 1e-3, "batch_size": 64, "epochs": 3, "weight_decay": 1e-3},
 }
 
 
