@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -247,8 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_demo)
 
     for name in TOOLS:
-        if importlib.util.find_spec(f"autograder.{name}") is not None:
-            importlib.import_module(f"autograder.{name}").add_parser(sub)
+        importlib.import_module(f"autograder.{name}").add_parser(sub)
     return parser
 
 
