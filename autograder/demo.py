@@ -8,16 +8,22 @@ starter files, plus the models really trained on CIFAR-10) into nbgrader's
 `submitted/<student>/<assignment>/` layout. Each assignment's are graded in parallel into
 its own grade store, exported (CSV, Gradescope results.json) and reported (HTML), and its
 score table printed. An assignment without samples is released and skipped, with a note.
+Then the class's tools run on them as a course runs them: `similarity` over the class,
+the written answers of the reference sample as a PDF, the grades into Canvas' and Moodle's
+import files through a roster, and (once, for the first assignment) the student's own
+`check` of the reference sample before submitting.
 """
 
 from __future__ import annotations
 
+import csv
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from autograder import assignment, batch, export, release, report
+from autograder import assignment, batch, cli, export, release, report
 from autograder.assignments import samples
 from autograder.release import ROOT
 from autograder.store import GradeStore
@@ -76,6 +82,47 @@ def grade_samples(name: str, where: Path, workers: int) -> int:
     return len(run_.errors)
 
 
+def class_tools(name: str, where: Path, student_check: bool) -> None:
+    """The tools beside grading, on the samples graded under `where`, each through its
+    own command line as an instructor types it (their messages go to the terminal)."""
+    submitted, store = where / "submitted", where / "grades" / "grades.sqlite"
+    students = sorted(p.name for p in submitted.iterdir() if p.is_dir())
+    roster = where / "roster.csv"
+    with roster.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission", "Student", "ID", "SIS User ID", "SIS Login ID",
+                         "Section", "email"])
+        for k, student in enumerate(students, start=1):
+            writer.writerow([student, f"Student {k}", 1000 + k, f"S{k:04d}", f"s{k}",
+                             "Section 1", f"s{k}@example.edu"])
+    first = next((s for s in students if s.startswith("correct")), students[0])
+    sample = submitted / first / name
+    steps = [
+        ["similarity", str(submitted), "--out", str(where / "similarity"), "--assignment",
+         name],
+        ["export", "--store", str(store), "--canvas", str(where / "canvas.csv"), "--moodle",
+         str(where / "moodle.csv"), "--roster", str(roster)],
+    ]
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        steps.append(["pdf", str(sample), "--out", str(where / "answers" / f"{first}.pdf"),
+                      "--assignment", name, "--student", first])
+    else:
+        print("   pdf: skipped, no chromium on this machine (apt-get install chromium)")
+    if student_check:
+        # The student's working folder: the release as handed out, their files over it.
+        folder = where / "student-folder" / first
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(ROOT / "release" / name, folder)
+        shutil.copytree(sample, folder, dirs_exist_ok=True)
+        steps.append(["check", str(folder), "--assignment", name, "--zip",
+                      str(where / f"{first}-check.zip")])
+    for argv in steps:
+        print(f"   $ python -m autograder {' '.join(argv)}")
+        code = cli.main(argv)
+        if code:
+            print(f"   (exit {code})")
+
+
 def run(out: Path, workers: int = 2) -> int:
     """Release every assignment, build each one's samples, grade them, export and report;
     print the score tables."""
@@ -96,4 +143,5 @@ def run(out: Path, workers: int = 2) -> int:
               f"{where / 'submitted'}, grading them with {workers} workers (student code "
               "runs in the sandbox)")
         errors += grade_samples(name, where, workers)
+        class_tools(name, where, student_check=step == 2)
     return 1 if errors else 0
