@@ -114,6 +114,20 @@ def test_a_zip_gives_the_same_submission_as_its_folder(tmp_path):
         assert all(p.read_bytes() == (folder / n).read_bytes() for n, p in sub.model_files.items())
 
 
+def test_a_path_relative_to_the_working_folder_is_read_as_the_absolute_one(
+        tmp_path, monkeypatch):
+    """`grade alice` and `batch submitted/` typed in the class's folder: the same
+    submission as by its absolute path (once every check said "alice does not exist")."""
+    folder = write_submission(tmp_path / "alice")
+    archive = zip_folder(folder, tmp_path / "alice.zip", "")
+    monkeypatch.chdir(tmp_path)
+    for absolute, relative in ((folder, Path("alice")), (archive, Path("alice.zip"))):
+        sub = load_submission(relative)
+        assert sub.problems == []
+        assert sub.cells == load_submission(absolute).cells
+        assert set(sub.model_files) == {"svm_best.npz", "softmax_best.npz"}
+
+
 def test_the_notebooks_may_sit_one_folder_down(tmp_path):
     write_submission(tmp_path / "carol" / "linear")
     assert load_submission(tmp_path / "carol").problems == []

@@ -38,8 +38,10 @@ def parse_bounded(source: Path, extract_to: Path, spec: Assignment) -> Submissio
     why = None
     try:
         run = subprocess.run(
-            [sys.executable, "-I", "-c", _PARSER, os.fsencode(source), str(extract_to),
-             assignment_json(spec)],
+            # Absolute (links left as they are, for the walk to refuse): the parser runs
+            # in extract_to, where a path relative to the caller's folder names nothing.
+            [sys.executable, "-I", "-c", _PARSER, os.fsencode(os.path.abspath(source)),
+             os.path.abspath(extract_to), assignment_json(spec)],
             capture_output=True, preexec_fn=limit, timeout=2 * limits.PARSE_SECONDS,
             cwd=extract_to, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
         if run.returncode == 0:
