@@ -40,7 +40,9 @@ CELL_TIMEOUT_S = 300.0
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """The `check` subcommand."""
     p = subparsers.add_parser("check", help="the student's check before submitting: the "
-                              "grader's intake, the visible tests, and the zip to hand in")
+                              "grader's intake, the visible tests, and the zip to hand in "
+                              "(runs the folder's code outside the sandbox: for your own "
+                              "code only; grade others' with `grade`)")
     p.add_argument("path", type=Path, help="the student's assignment folder")
     p.add_argument("--assignment", default=None, help="the assignment (default: the one "
                    "whose files the folder holds)")
