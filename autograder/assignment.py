@@ -131,6 +131,11 @@ class AssignmentChecks(Protocol):
     The engine calls nothing else of an assignment: it prepares the data, trains the
     reference and runs the checks only through these, and knows none of the assignment's
     functions, operations, hyperparameters or data layout.
+
+    Optional: `probes(seed) -> {target: [autograder.probes.Probe, ...]}`, the calls on
+    class-common inputs that fingerprint the wrong answers no diagnosis names, which
+    `run_checks` hands to `autograder.checks.run` (`probes=`); without them the class
+    report groups only the named bugs.
     """
 
     # The check targets (definitions, classes), in the rubric's order.

@@ -13,6 +13,7 @@ data that comes back with its oracle, here, in the trusted parent. `run` scores 
 from __future__ import annotations
 
 import re
+import string
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograder.outcome import Outcome, Session
+from autograder.probes import Probes, with_fingerprints
 from autograder.rubric import Rubric
 
 
@@ -38,24 +40,49 @@ class CheckResult:
     value: float | None = None
     # Gradescope leaderboard column that shows `value` (None: not on the leaderboard).
     leaderboard: str | None = None
+    # The bug a failing check's message names, without the numbers of this submission's
+    # inputs, so that the class report counts the students who made it (None: none named).
+    diagnosis: str | None = None
+    # Of a failing check that names no bug: the fingerprint of its target's answers on the
+    # class-common probe inputs (autograder/probes.py), which groups equal wrong answers.
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a check concluded: the fraction of its points earned, the message, and the
-    measured value behind it (if any)."""
+    """What a check concluded: the fraction of its points earned, the message, the
+    measured value behind it (if any), and the bug the message names (if any; see
+    CheckResult.diagnosis)."""
 
     fraction: float
     message: str
     value: float | None = None
+    diagnosis: str | None = None
 
 
 def passed(message: str, value: float | None = None) -> Verdict:
     return Verdict(1.0, message, value)
 
 
-def failed(message: str, value: float | None = None) -> Verdict:
-    return Verdict(0.0, message, value)
+def failed(message: str, value: float | None = None, diagnosis: str | None = None) -> Verdict:
+    return Verdict(0.0, message, value, diagnosis)
+
+
+def named(hint: str | None, measured: Iterable[str] = ()) -> str | None:
+    """The diagnosis of `hint` (a message that names a bug): `hint` with the numbers
+    measured on this submission's inputs left out, so that students with the same bug
+    share it. `measured`: the str.format templates among the hint's parts whose fields
+    hold such numbers (a shape drawn from the seed, a relative error); each field found
+    in `hint` is shown as "…"."""
+    if not hint:
+        return None
+    for template in measured:
+        literals = [(text, field) for text, field, _, _ in string.Formatter().parse(template)]
+        pattern = "".join(re.escape(text) + ("(.+?)" if field is not None else "")
+                          for text, field in literals)
+        general = "".join(text + ("…" if field is not None else "") for text, field in literals)
+        hint = re.sub(pattern, general.replace("\\", "\\\\"), hint)
+    return hint
 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -93,7 +120,8 @@ class Check:
         return CheckResult(name=self.name, score=round(points * fraction, 4),
                            max_score=points, output=verdict.message, passed=fraction >= 1.0,
                            target=self.target, visibility=self.visibility,
-                           value=verdict.value, leaderboard=self.leaderboard)
+                           value=verdict.value, leaderboard=self.leaderboard,
+                           diagnosis=None if fraction >= 1.0 else verdict.diagnosis)
 
 
 def failure_message(subject: str, error: str | None,
@@ -219,15 +247,17 @@ class Grading:
 
 
 def run(checks: list[Check], known: Iterable[str], grading: Grading,
-        targets: Iterable[str] | None = None, budget_s: float | None = None
-        ) -> list[CheckResult]:
+        targets: Iterable[str] | None = None, budget_s: float | None = None,
+        probes: Probes | None = None) -> list[CheckResult]:
     """Score `checks` (an assignment's list, every target among `known`) against the
     student's session in `grading`, those of `targets` only (default: all).
 
     A check that needs the CIFAR-10 data ('data') or the reference's session
     ('reference') is left out when `grading` has none. `budget_s`: wall-clock seconds for
     the whole run; each call into student code gets at most what is left, and the checks
-    left when it is spent score 0, saying so.
+    left when it is spent score 0, saying so. `probes`: the assignment's class-common
+    probe calls (autograder/probes.py), made within what is left of that budget to
+    fingerprint the targets whose checks failed without naming a bug.
     """
     known = tuple(known)
     wanted = set(known if targets is None else targets)
@@ -249,4 +279,6 @@ def run(checks: list[Check], known: Iterable[str], grading: Grading,
         result = check.result(grading.rubric, verdict)
         grading.record(check, result.passed)
         results.append(result)
+    if probes is not None:
+        results = with_fingerprints(results, checks, grading, probes)
     return results

@@ -49,6 +49,7 @@ from autograder.assignment import Assignment
 from autograder.assignment import load as load_assignment
 from autograder.batch import Attempt, Found
 from autograder.grade import GradingData, GradingError
+from autograder.probes import FINGERPRINT_HEX
 from autograder.release import ASSIGNMENT
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
@@ -58,6 +59,7 @@ from autograder.text import clean_text
 MAX_LINE = 8 << 20         # bytes of one relay line (a result is far below)
 MAX_TESTS = 5000
 MAX_TEXT = 64 << 10        # characters of one string in a result
+MAX_DIAGNOSIS = 2000       # characters of a check's diagnosis (a sentence or two)
 NOBODY = 65534
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 RESULT_FIELDS = {"submission": str, "content_hash": str, "score": float, "max_score": float,
@@ -266,6 +268,15 @@ def _test(test: object) -> dict[str, Any]:
     if test.get("value") is not None:
         _check_type(test["value"], float, "a check's value")
         out["value"] = test["value"]
+    if test.get("diagnosis") is not None:
+        _check_type(test["diagnosis"], str, "a check's diagnosis")
+        out["diagnosis"] = clean_text(test["diagnosis"], MAX_DIAGNOSIS)
+    if test.get("fingerprint") is not None:
+        fingerprint = test["fingerprint"]
+        if not (isinstance(fingerprint, str) and len(fingerprint) == FINGERPRINT_HEX
+                and set(fingerprint) <= set("0123456789abcdef")):
+            raise ValueError("a check's fingerprint is not a fingerprint")
+        out["fingerprint"] = fingerprint
     return out
 
 

@@ -179,7 +179,9 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
     tests = [{"name": r.name, "score": r.score, "max_score": r.max_score,
               "output": clean_text(r.output), "visibility": r.visibility, "target": r.target,
               **({} if r.value is None else {"value": r.value}),
-              **({} if r.leaderboard is None else {"leaderboard": r.leaderboard})}
+              **({} if r.leaderboard is None else {"leaderboard": r.leaderboard}),
+              **({} if r.diagnosis is None else {"diagnosis": clean_text(r.diagnosis)}),
+              **({} if r.fingerprint is None else {"fingerprint": r.fingerprint})}
              for r in ordered]
     return GradeResult(
         submission=submission.name,

@@ -3,10 +3,11 @@
     python -m autograder report --store PATH --out DIR
 
 writes DIR/index.html (the class report: score histogram, pass rate of each check,
-CIFAR-10 validation accuracy of the retrained classifiers, mean score per function, a
-row per student) and DIR/students/<student>.html (each check grouped by the function it
-checks: pass/fail mark, points, the message). Plots are PNG embedded as data: URIs, so
-each page is one self-contained file that can be mailed or uploaded.
+CIFAR-10 validation accuracy of the retrained classifiers, mean score per function, the
+common mistakes (autograder/mistakes.py), a row per student) and
+DIR/students/<student>.html (each check grouped by the function it checks: pass/fail
+mark, points, the message). Plots are PNG embedded as data: URIs, so each page is one
+self-contained file that can be mailed or uploaded.
 
 Check messages can quote what student code printed or returned: every piece of text is
 escaped by Jinja2's autoescape, and each page carries a Content-Security-Policy that lets
@@ -32,6 +33,7 @@ import jinja2
 
 from autograder.files import private_dir, write_private
 from autograder.ids import unique_file_names
+from autograder.mistakes import common_mistakes, wrong_behaviours
 from autograder.store import Record
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -307,7 +309,8 @@ def class_page(records: Sequence[Record], links: dict[str, str]) -> str:
         "No CIFAR-10 accuracy results: these submissions were graded without the data set.")
     return _environment().get_template("class.html").render(
         summary=summary, rows=rows, plots=make_plots(records), checks=check_stats(records),
-        accuracy_note=note)
+        accuracy_note=note, links=links, mistakes=common_mistakes(records),
+        behaviours=wrong_behaviours(records))
 
 
 def write_report(records: Sequence[Record], out: Path) -> Path:

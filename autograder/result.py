@@ -14,7 +14,10 @@ class GradeResult:
     ``tests`` holds Gradescope test entries: dicts with ``name``, ``score``, ``max_score``,
     ``output`` (what the student is told), ``visibility`` and ``target`` (the function or
     class the check is about, e.g. ``svm_loss_naive``); a check that measured a quantity
-    adds ``value``, and ``leaderboard`` when that quantity is a leaderboard column.
+    adds ``value``, and ``leaderboard`` when that quantity is a leaderboard column; a
+    failing check adds ``diagnosis`` when its message names a bug (without this
+    submission's numbers), else ``fingerprint`` when its target answered the class-common
+    probes (autograder/probes.py). Results stored before these existed lack them: none.
     """
 
     submission: str

@@ -52,6 +52,7 @@ from autograder.assignments.linear.training import (
 )
 from autograder.checks import Check, CheckResult
 from autograder.outcome import Session
+from autograder.probes import Probe, Probes
 from autograder.rubric import Rubric, Table
 
 # ---------------------------------------------------------------- the reference
@@ -101,6 +102,16 @@ def limits_note(rubric: Rubric) -> str:
             f"your code; one call of a loss function {t['loss']:g} s, of train "
             f"{t['train']:g} s, of predict {t['predict']:g} s. The grader's own CIFAR-10 "
             "training with your hyperparameters is not counted.")
+
+
+def probes(seed: int) -> dict[str, list[Probe]]:
+    """The class-common probe calls (autograder/probes.py) of each loss function: its
+    first two hidden cases (reg 0 and a large reg, so that the data and regularization
+    terms both show), drawn from `seed`; the answer is the loss and dW."""
+    return {fn: [Probe(fn, "loss", {"fn": fn, "W": case.W, "X": case.X, "y": case.y,
+                                    "reg": case.reg}, ("loss", "dW"))
+                 for case in inputs.loss_cases(kind_of(fn), seed)[:2]]
+            for fn in LOSS_FUNCTIONS}
 
 
 # ---------------------------------------------------------------- the list
@@ -163,9 +174,12 @@ def run(checks: list[Check], known: Iterable[str], session: Session, seed: int,
         reference_session: Session | None = None, budget_s: float | None = None,
         reference_train: Callable[[str, Mapping[str, float]], np.ndarray] | None = None,
         api: Api = NUMPY,
-        findings: Mapping[str, Mapping[str, list[str]]] | None = None) -> list[CheckResult]:
-    """Run `checks` (an edition's list, every target among `known`) as `run_checks` says."""
+        findings: Mapping[str, Mapping[str, list[str]]] | None = None,
+        probe_calls: Probes | None = probes) -> list[CheckResult]:
+    """Run `checks` (an edition's list, every target among `known`) as `run_checks` says,
+    with `probe_calls` fingerprinting the wrong answers no diagnosis names."""
     grading = Grading(session, seed, rubric, data, reference_session,
                       reference_train=reference_train,
                       findings=dict(findings or {}), api=api)
-    return engine.run(checks, known, grading, targets=targets, budget_s=budget_s)
+    return engine.run(checks, known, grading, targets=targets, budget_s=budget_s,
+                      probes=probe_calls)

@@ -50,6 +50,9 @@ GRADIENT_EPSILON = (
     "gradient (relative error {error:.1e} on these inputs): once each row's maximum score "
     "is subtracted, the sum of exp is at least 1 and no probability needs guarding; drop it"
 )
+# The hints whose fields hold numbers measured on a submission's own inputs: left out of
+# the diagnosis (checks.named), so that the class report counts every student with the bug.
+MEASURED = (CLAMP, GRADIENT_EPSILON)
 # How each regularization convention is known to students (tables.REGULARIZATION's factors).
 CONVENTION_ORIGIN = {1.0: "today's CS231n starter", 0.5: "the older CS231n starter"}
 NO_FASTER = (

@@ -92,7 +92,8 @@ def speedup_check(fn: str) -> Check:
             message += (f"; your {naive} took more than {rule.naive_cap:g}x the reference "
                         "loop's time, so it counted as that")
         hint = diagnose.speed_hint(speedup)
-        return Verdict(fraction, message + (f": {hint}" if hint else ""))
+        return Verdict(fraction, message + (f": {hint}" if hint else ""),
+                       diagnosis=g.api.spell(hint))
 
     return Check(f"{fn}: speedup over your naive version", fn, "speedup", evaluate,
                  of_correctness=False)

@@ -361,6 +361,8 @@ def reference_cells() -> dict[str, str]:
 # same pixels and the same rubric tables: the same model whichever library the student
 # wrote it in.
 reference_train = numpy_checks.reference_train
+# The loss functions' class-common probe calls: the same operation, here on tensors.
+probes = numpy_checks.probes
 prepare_data = numpy_checks.prepare_data
 parse_rubric = numpy_checks.parse_rubric
 limits_note = numpy_checks.limits_note

@@ -72,6 +72,10 @@ def prepare_data(path: object, spec: Assignment
             {name: data[name] for name in ("X_train", "y_train", "X_val", "y_val")})
 
 
+# The layer functions' class-common probe calls (autograder/probes.py).
+probes = layers.probes
+
+
 def build_checks(seed: int, rubric: Rubric) -> list[Check]:
     """Every hidden check, in the order they run: the same list for every submission,
     whatever its layout or the files it holds (TwoLayerNet's before the accuracy checks
@@ -98,4 +102,4 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
                       reference_train=reference_train,
                       findings=dict(getattr(submission, "findings", None) or {}))
     return engine.run(build_checks(seed, rubric), TARGETS, grading, targets=targets,
-                      budget_s=budget_s)
+                      budget_s=budget_s, probes=probes)

@@ -22,6 +22,7 @@ MATCH_TOLERANCE = 1e-6
 OVERFLOW = ("overflow: scores here reach about 1e3 and np.exp(710) is already inf in "
             "float64; subtract each row's maximum score before np.exp (the softmax does not "
             "change)")
+MASK_AT_ZERO = "ReLU passes no gradient there, the mask is x > 0, not x >= 0"
 AVERAGED_TWICE = ("softmax_loss already divides by N, so the layers' backward passes sum "
                   "over the batch and nothing divides again")
 
@@ -42,13 +43,21 @@ def first_match(answer: np.ndarray | float, variants: Iterable[tuple[object, str
 SHAPE_ERRORS = ("not aligned", "shapes", "matmul", "mismatch", "cannot reshape", "broadcast")
 
 
+UNFLATTENED = ("{who} here has shape {shape}: affine_forward reshapes it to (N, D) with "
+               "x.reshape(x.shape[0], -1) before the product (and affine_backward gives dx "
+               "x's shape back)")
+FLAT_DX = ("dx has shape {got}, the flattened input's: reshape it back to x's shape "
+           "{shape} (dx.reshape(x.shape))")
+# The hints whose fields hold a shape drawn from the submission's seed: left out of the
+# diagnosis (checks.named), so that the class report counts every student with the bug.
+MEASURED = (UNFLATTENED, FLAT_DX)
+
+
 def unflattened_hint(x: np.ndarray, error: str | None, who: str = "the input") -> str | None:
     """Why a product raised on a multi-dimensional input: it was not flattened."""
     if x.ndim <= 2 or not any(word in (error or "") for word in SHAPE_ERRORS):
         return None
-    return (f"{who} here has shape {x.shape}: affine_forward reshapes it to (N, D) with "
-            "x.reshape(x.shape[0], -1) before the product (and affine_backward gives dx "
-            "x's shape back)")
+    return UNFLATTENED.format(who=who, shape=x.shape)
 
 
 def affine_out_hint(case: LayerCase, out: np.ndarray) -> str | None:
@@ -64,8 +73,7 @@ def affine_dx_hint(case: LayerCase, dx: np.ndarray) -> str | None:
     N = case.x.shape[0]
     if dx.shape != case.x.shape and dx.size == case.x.size \
             and rel_error(dx.reshape(case.x.shape), true_dx) <= MATCH_TOLERANCE:
-        return (f"dx has shape {dx.shape}, the flattened input's: reshape it back to x's "
-                f"shape {case.x.shape} (dx.reshape(x.shape))")
+        return FLAT_DX.format(got=dx.shape, shape=case.x.shape)
     return first_match(dx, [(true_dx / N, "dx is divided by N: " + AVERAGED_TWICE)])
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from autograder import checks as engine
-from autograder.checks import Verdict, failed, passed
+from autograder.assignments.two_layer_net.diagnose import MEASURED
+from autograder.checks import Verdict, failed, named, passed
 from autograder.outcome import Outcome
 from cs231n_data.gradient_check import rel_error
 
@@ -77,17 +78,20 @@ def compare(what: str, got: object, expected: np.ndarray, g: Grading, tolerance:
     if not np.issubdtype(got.dtype, np.floating):
         return failed(f"{what} has dtype {got.dtype}: it must be a float array")
     explained = hint(got.astype(np.float64)) if hint is not None else None
+    diagnosis = named(explained, MEASURED)
     if got.shape != expected.shape:
-        return failed(explained or f"{what} has shape {got.shape}, expected {expected.shape}")
+        return failed(explained or f"{what} has shape {got.shape}, expected {expected.shape}",
+                      diagnosis=diagnosis)
     if not np.all(np.isfinite(got)):
-        return failed(f"{what} contains nan or inf" + (f": {explained}" if explained else ""))
+        return failed(f"{what} contains nan or inf" + (f": {explained}" if explained else ""),
+                      diagnosis=diagnosis)
     if got.dtype == np.float32:
         tolerance = max(tolerance, g.own.float32_tolerance)
     error = rel_error(got, expected)
     if error <= tolerance:
         return passed(f"{what} is correct (relative error {error:.1e})")
     return failed(f"{what} is wrong: relative error {error:.1e} > {tolerance:g}"
-                  + (f": {explained}" if explained else ""))
+                  + (f": {explained}" if explained else ""), diagnosis=diagnosis)
 
 
 def no_mutation(g: Grading, subject: str, first: Callable[[], Outcome],

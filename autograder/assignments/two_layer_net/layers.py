@@ -14,8 +14,9 @@ import numpy as np
 from autograder.assignments.two_layer_net import diagnose, inputs, oracle
 from autograder.assignments.two_layer_net.grading import Grading, compare, no_mutation, value_of
 from autograder.assignments.two_layer_net.inputs import LayerCase
-from autograder.checks import Check, Verdict, failed, passed
+from autograder.checks import Check, Verdict, failed, named, passed
 from autograder.outcome import Outcome
+from autograder.probes import Probe
 from cs231n_data.gradient_check import rel_error
 
 
@@ -32,13 +33,28 @@ def _softmax(g: Grading, case: LayerCase) -> tuple:
     return g.cached(("softmax", case.label), lambda: oracle.softmax_loss(case.x, case.y))
 
 
+# The arrays each function's operation takes, and the reply fields that hold its answer.
+ARRAYS = {"affine_forward": ("x", "w", "b"), "affine_backward": ("x", "w", "b", "dout"),
+          "relu_forward": ("x",), "relu_backward": ("x", "dout"),
+          "softmax_loss": ("x", "y"), "affine_relu": ("x", "w", "b", "dout")}
+ANSWERS = {"affine_forward": ("out",), "affine_backward": ("dx", "dw", "db"),
+           "relu_forward": ("out",), "relu_backward": ("dx",), "softmax_loss": ("loss", "dx")}
+
+
 def _call(g: Grading, fn: str, case: LayerCase) -> Outcome:
     """`fn`'s operation on `case`: the forward functions alone, a backward one after the
     student's own forward (for the cache it receives)."""
-    arrays = {"affine_forward": ("x", "w", "b"), "affine_backward": ("x", "w", "b", "dout"),
-              "relu_forward": ("x",), "relu_backward": ("x", "dout"),
-              "softmax_loss": ("x", "y"), "affine_relu": ("x", "w", "b", "dout")}[fn]
-    return g.op(fn, fn, case.label, **{k: getattr(case, k) for k in arrays})
+    return g.op(fn, fn, case.label, **{k: getattr(case, k) for k in ARRAYS[fn]})
+
+
+def probes(seed: int) -> dict[str, list[Probe]]:
+    """The class-common probe calls (autograder/probes.py) of each layer function: its
+    hidden cases drawn from `seed`; the answer is what it returns."""
+    cases = {"affine": inputs.affine_cases(seed), "relu": inputs.relu_cases(seed),
+             "softmax": inputs.softmax_cases(seed)}
+    return {fn: [Probe(fn, fn, {k: getattr(case, k) for k in ARRAYS[fn]}, fields)
+                 for case in cases[fn.split("_")[0]]]
+            for fn, fields in ANSWERS.items()}
 
 
 FORWARD_OF = {"affine_backward": "affine_forward", "relu_backward": "relu_forward",
@@ -56,6 +72,12 @@ def _failure(g: Grading, fn: str, error: str | None, case: LayerCase | None = No
     return g.failure(subject, error) + (f": {hint}" if hint else "")
 
 
+def _failed_call(g: Grading, fn: str, error: str | None, case: LayerCase) -> Verdict:
+    """`_failure` as a verdict, whose diagnosis is the unflattened input when it is that."""
+    return failed(_failure(g, fn, error, case),
+                  diagnosis=named(diagnose.unflattened_hint(case.x, error), diagnose.MEASURED))
+
+
 def _array_check(fn: str, key: str, field: str, case: LayerCase, what: str,
                  expected: Callable[[Grading], np.ndarray],
                  hint: Callable[[LayerCase, np.ndarray], str | None] | None = None,
@@ -65,7 +87,7 @@ def _array_check(fn: str, key: str, field: str, case: LayerCase, what: str,
     def evaluate(g: Grading) -> Verdict:
         out = _call(g, fn, case)
         if not out.ok:
-            return failed(_failure(g, fn, out.error, case))
+            return _failed_call(g, fn, out.error, case)
         tolerance = g.own.gradient_tolerance if gradient else g.own.value_tolerance
         return compare(what, value_of(out, field), expected(g), g, tolerance,
                        (lambda got: hint(case, got)) if hint else None)
@@ -124,7 +146,7 @@ def relu_at_zero_check(seed: int) -> Check:
     def evaluate(g: Grading) -> Verdict:
         out = _call(g, "relu_backward", case)
         if not out.ok:
-            return failed(_failure(g, "relu_backward", out.error, case))
+            return _failed_call(g, "relu_backward", out.error, case)
         dx = value_of(out, "dx")
         if not isinstance(dx, np.ndarray) or dx.shape != case.x.shape:
             got = dx.shape if isinstance(dx, np.ndarray) else type(dx).__name__
@@ -132,8 +154,8 @@ def relu_at_zero_check(seed: int) -> Check:
         at_zero = case.x == 0
         if np.any(dx[at_zero] != 0):
             return failed(f"dx is not 0 where x is exactly 0 ({int(np.sum(dx[at_zero] != 0))} "
-                          "of those entries): ReLU passes no gradient there, the mask is "
-                          "x > 0, not x >= 0")
+                          f"of those entries): {diagnose.MASK_AT_ZERO}",
+                          diagnosis=f"dx is not 0 where x is exactly 0: {diagnose.MASK_AT_ZERO}")
         return compare("dx", dx, _relu(g, case)[1], g, g.own.gradient_tolerance,
                        lambda got: diagnose.relu_dx_hint(case, got))
 
@@ -149,13 +171,14 @@ def _softmax_loss_check(case: LayerCase) -> Check:
         loss = value_of(out, "loss")
         expected = _softmax(g, case)[0]
         if not isinstance(loss, float) or not math.isfinite(loss):
-            return failed(f"the loss is {loss}: {diagnose.OVERFLOW}")
+            return failed(f"the loss is {loss}: {diagnose.OVERFLOW}",
+                          diagnosis=diagnose.OVERFLOW)
         error = rel_error(loss, expected)
         if error <= g.own.value_tolerance:
             return passed(f"loss {loss:.6g} is correct (relative error {error:.1e})")
         hint = diagnose.softmax_loss_hint(case, loss)
         return failed(f"loss {loss:.6g}, expected {expected:.6g} (relative error "
-                      f"{error:.1e})" + (f": {hint}" if hint else ""))
+                      f"{error:.1e})" + (f": {hint}" if hint else ""), diagnosis=hint)
 
     return Check(f"softmax_loss: loss, {case.label}", "softmax_loss", "loss", evaluate)
 
@@ -172,7 +195,8 @@ def large_scores_check(seed: int) -> Check:
         expected_loss, expected_dx = _softmax(g, case)
         if not isinstance(loss, float) or not math.isfinite(loss) or \
                 not isinstance(dx, np.ndarray) or not np.all(np.isfinite(dx)):
-            return failed(f"the loss or dx is not finite: {diagnose.OVERFLOW}")
+            return failed(f"the loss or dx is not finite: {diagnose.OVERFLOW}",
+                          diagnosis=diagnose.OVERFLOW)
         if rel_error(loss, expected_loss) > g.own.value_tolerance:
             return failed(f"loss {loss:.6g}, expected {expected_loss:.6g} on scores of about "
                           "1e3")
@@ -206,7 +230,7 @@ def layer_utils_checks(seed: int) -> list[Check]:
     def gradients(g: Grading) -> Verdict:
         out = _call(g, "affine_relu", case)
         if not out.ok:
-            return failed(_failure(g, "affine_relu", out.error, case))
+            return _failed_call(g, "affine_relu", out.error, case)
         for i, name in enumerate(("dx", "dw", "db"), start=1):
             verdict = compare(f"{name} from affine_relu_backward", value_of(out, name),
                               expected(g)[i], g, g.own.gradient_tolerance)
