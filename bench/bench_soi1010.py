@@ -1,7 +1,7 @@
 """CIFAR-10 accuracy and cost of the SOI1010 edition's reference training: what the
 rubric's thresholds, hyperparameter ranges and epoch caps rest on.
 
-    OMP_NUM_THREADS=1 python bench/bench_soi1010.py [--seeds 3] [--quick]
+    OMP_NUM_THREADS=1 python bench/bench_soi1010.py [--seeds 3] [--quick] [--grade 5]
 
 Trains the grader's own reference (autograder/assignments/soi1010/reference.py `train`,
 as the parent runs it, one thread) on the 45,000 images of the notebook's 90/10 split,
@@ -10,7 +10,11 @@ standardized per channel, for each target: the binary SVM on a few class pairs
 each with the notebook's first settings, the settings its search cells save, tuned ones
 and the costliest the rubric's ranges allow (`cap`). Prints for each the median over the
 seeds of its validation and test accuracy (on the pair's rows for the binary SVM), their
-range, and the median seconds of one training.
+range, and the median seconds of one training. `--grade N` instead times
+`grade_submission` (sandboxed, every hidden check, the three CIFAR-10 accuracies included)
+on N distinct copies of the source notebook's solution with the settings its searches
+save, with one `GradingData`: the first pays the reference trainings for those settings
+(and the tuned binary SVM of the pair), the others find them done.
 CIFAR10_DIR must point at the data.
 """
 
@@ -85,12 +89,55 @@ def measure(target: str, label: str, settings: Mapping[str, float], parent: Mapp
           flush=True)
 
 
+def grade(repeats: int) -> None:
+    """Time grade_submission of the SOI1010 edition (see the module docstring)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from autograder.assignment import load
+    from autograder.assignments import samples as shared
+    from autograder.assignments.soi1010 import samples
+    from autograder.grade import GradingData, grade_submission
+
+    spec = load("soi1010")
+    work = Path(tempfile.mkdtemp(prefix="bench-soi1010-"))
+    try:
+        started = time.perf_counter()
+        with GradingData(spec=spec) as data:
+            prepare_s = time.perf_counter() - started
+            times, result = [], None
+            for i in range(repeats):
+                cells = samples.reference_cells()
+                cells["split_train_val"] += f"\n# repeat {i}\n"   # its own content hash
+                folder = work / f"s{i}"
+                folder.mkdir()
+                shared.fill_notebook(samples.RELEASE / samples.NOTEBOOK, cells,
+                                     folder / samples.NOTEBOOK)
+                samples.write_settings(folder, samples.SETTINGS)
+                started = time.perf_counter()
+                result = grade_submission(folder, data=data, spec=spec)
+                times.append(time.perf_counter() - started)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"GradingData (prepare CIFAR-10, once per run): {prepare_s:.1f} s")
+    print(f"grade_submission, median of {repeats}: {statistics.median(times):.1f} s "
+          f"(first, with the reference trainings: {times[0]:.1f} s; all: "
+          f"{', '.join(f'{t:.1f}' for t in times)}); score {result.score:g}/"
+          f"{result.max_score:g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true",
                         help="airplane/ship and the notebook's settings only")
+    parser.add_argument("--grade", type=int, default=0, metavar="N",
+                        help="time N gradings of the solution instead")
     args = parser.parse_args()
+    if args.grade:
+        grade(args.grade)
+        return
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     start = time.perf_counter()
     parent, training = prepare()
