@@ -28,6 +28,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import torch
 
@@ -91,40 +92,22 @@ def measure(target: str, label: str, settings: Mapping[str, float], parent: Mapp
 
 def grade(repeats: int) -> None:
     """Time grade_submission of the SOI1010 edition (see the module docstring)."""
-    import shutil
-    import tempfile
-    from pathlib import Path
+    from grading_time import time_gradings
 
     from autograder.assignment import load
     from autograder.assignments import samples as shared
     from autograder.assignments.soi1010 import samples
-    from autograder.grade import GradingData, grade_submission
 
-    spec = load("soi1010")
-    work = Path(tempfile.mkdtemp(prefix="bench-soi1010-"))
-    try:
-        started = time.perf_counter()
-        with GradingData(spec=spec) as data:
-            prepare_s = time.perf_counter() - started
-            times, result = [], None
-            for i in range(repeats):
-                cells = samples.reference_cells()
-                cells["split_train_val"] += f"\n# repeat {i}\n"   # its own content hash
-                folder = work / f"s{i}"
-                folder.mkdir()
-                shared.fill_notebook(samples.RELEASE / samples.NOTEBOOK, cells,
-                                     folder / samples.NOTEBOOK)
-                samples.write_settings(folder, samples.SETTINGS)
-                started = time.perf_counter()
-                result = grade_submission(folder, data=data, spec=spec)
-                times.append(time.perf_counter() - started)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"GradingData (prepare CIFAR-10, once per run): {prepare_s:.1f} s")
-    print(f"grade_submission, median of {repeats}: {statistics.median(times):.1f} s "
-          f"(first, with the reference trainings: {times[0]:.1f} s; all: "
-          f"{', '.join(f'{t:.1f}' for t in times)}); score {result.score:g}/"
-          f"{result.max_score:g}")
+    def write(work: Path, i: int) -> Path:
+        cells = samples.reference_cells()
+        cells["split_train_val"] += f"\n# repeat {i}\n"   # its own content hash
+        folder = work / f"s{i}"
+        folder.mkdir()
+        shared.fill_notebook(samples.RELEASE / samples.NOTEBOOK, cells,
+                             folder / samples.NOTEBOOK)
+        return samples.write_settings(folder, samples.SETTINGS)
+
+    time_gradings(load("soi1010"), write, repeats)
 
 
 def main() -> None:

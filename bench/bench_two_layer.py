@@ -47,41 +47,26 @@ NAMES = ("hidden_size", "learning_rate", "lr_decay", "reg", "num_epochs", "batch
 
 def grade(repeats: int) -> None:
     """Time grade_submission of the two-layer edition (see the module docstring)."""
-    import shutil
-    import tempfile
     from pathlib import Path
+
+    from grading_time import time_gradings
 
     from autograder.assignment import load
     from autograder.assignments.two_layer_net import samples
-    from autograder.grade import GradingData, grade_submission
 
-    spec = load("two_layer_net")
-    work = Path(tempfile.mkdtemp(prefix="bench-two-layer-"))
-    try:
-        settings = dataclasses.asdict(samples.REFERENCE)
-        rng = np.random.default_rng(0)
-        H = settings["hidden_size"]
-        model = samples.write_model(work / "model", {
-            "W1": 1e-3 * rng.standard_normal((3072, H)), "b1": np.zeros(H),
-            "W2": 1e-3 * rng.standard_normal((H, 10)), "b2": np.zeros(10)}, settings)
-        started = time.perf_counter()
-        with GradingData(spec=spec) as data:
-            prepare = time.perf_counter() - started
-            times, result = [], None
-            for i in range(repeats):
-                cells = samples.solved_cells()
-                cells["affine_forward"] += f"\n# repeat {i}\n"   # its own content hash
-                folder = samples.write_notebook_submission(work / f"s{i}", cells, model)
-                started = time.perf_counter()
-                result = grade_submission(folder, data=data, spec=spec)
-                times.append(time.perf_counter() - started)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"GradingData (prepare CIFAR-10, once per run): {prepare:.1f} s")
-    print(f"grade_submission, median of {repeats}: {statistics.median(times):.1f} s "
-          f"(first, with the reference training: {times[0]:.1f} s; all: "
-          f"{', '.join(f'{t:.1f}' for t in times)}); score {result.score:g}/"
-          f"{result.max_score:g}")
+    settings = dataclasses.asdict(samples.REFERENCE)
+    H = settings["hidden_size"]
+    rng = np.random.default_rng(0)
+    params = {"W1": 1e-3 * rng.standard_normal((3072, H)), "b1": np.zeros(H),
+              "W2": 1e-3 * rng.standard_normal((H, 10)), "b2": np.zeros(10)}
+
+    def write(work: Path, i: int) -> Path:
+        model = samples.write_model(work / f"model{i}", params, settings)
+        cells = samples.solved_cells()
+        cells["affine_forward"] += f"\n# repeat {i}\n"   # its own content hash
+        return samples.write_notebook_submission(work / f"s{i}", cells, model)
+
+    time_gradings(load("two_layer_net"), write, repeats)
 
 
 def main() -> None:
