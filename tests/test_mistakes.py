@@ -177,6 +177,31 @@ def test_the_layers_of_the_two_layer_net_are_grouped_too(tmp_path: Path):
     assert prints[0] == prints[1] and None not in prints[0] and len(prints[0]) == 1
 
 
+def test_the_pytorch_editions_losses_are_named_and_grouped_in_torch(tmp_path: Path):
+    """The loss halved two ways shares one fingerprint; the missing factor 2 is named as
+    torch code."""
+    import torch_submissions
+
+    cells = torch_submissions.reference_cells()
+    halves = {"end": [("    loss += reg * torch.sum(W * W)\n",
+                       "    loss += reg * torch.sum(W * W)\n    loss = loss * 0.5\n")],
+              "terms": [("    loss /= num_train\n", "    loss /= 2 * num_train\n"),
+                        ("    loss += reg * torch.sum(W * W)\n",
+                         "    loss += reg * torch.sum(W * W) / 2\n")],
+              "factor": [("    dW += 2 * reg * W\n", "    dW += reg * W\n")]}
+    failing = {}
+    for name, edits in halves.items():
+        folder = torch_submissions.write_submission(
+            tmp_path / name, {**cells, FN: edited(cells[FN], edits)})
+        result = grade_submission(folder, data=None, targets=[FN],
+                                  spec=load_assignment("linear_torch"))
+        failing[name] = [t for t in result.tests if t["score"] < t["max_score"]]
+    prints = [{t.get("fingerprint") for t in failing[name]} for name in ("end", "terms")]
+    assert prints[0] == prints[1] and None not in prints[0] and len(prints[0]) == 1
+    named = {t.get("diagnosis") for t in failing["factor"]}
+    assert len(named) == 1 and "reg * torch.sum(W * W) is 2 * reg * W" in named.pop()
+
+
 def test_a_store_from_before_has_no_mistakes_and_its_report_still_renders(tmp_path: Path):
     store = make_store(tmp_path / "grades.sqlite", CLASS)
     with open_store(store) as s:

@@ -170,9 +170,10 @@ def no_mutation_check(fn: str) -> Check:
         for label, changed in calls:
             if changed:
                 names = " and ".join(changed)
-                return failed(f"{fn} modified its input {names} (on {label}): work on a "
-                              "copy, and avoid in-place operations such as X -= ... or "
-                              "W[...] = ... on the arguments")
+                fix = ("work on a copy, and avoid in-place operations such as X -= ... or "
+                       "W[...] = ... on the arguments")
+                return failed(f"{fn} modified its input {names} (on {label}): {fix}",
+                              diagnosis=f"modifies its input {names}: {fix}")
         return passed(f"W, X and y unchanged after {len(calls)} calls")
 
     return Check(f"{fn}: does not modify its inputs", fn, "no_mutation", evaluate)

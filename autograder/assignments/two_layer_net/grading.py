@@ -103,12 +103,14 @@ def no_mutation(g: Grading, subject: str, first: Callable[[], Outcome],
     calls = g.mutations(subject)
     if not calls:
         return failed(g.failure(subject, out.error))
+    fix = ("work on a copy, and avoid in-place operations such as x -= ..., x[...] = ... "
+           "or np.maximum(x, 0, out=x) on the arguments")
     for label, changed in calls:
         if changed:
             who = f"{runs_also} or {subject}" if runs_also else subject
-            return failed(f"{who} modified the input {' and '.join(changed)} (on {label}"
+            names = " and ".join(changed)
+            return failed(f"{who} modified the input {names} (on {label}"
                           + (f"; this call runs your {runs_also} first, for the cache"
-                             if runs_also else "") + "): work on a copy, and avoid in-place "
-                          "operations such as x -= ..., x[...] = ... or np.maximum(x, 0, "
-                          "out=x) on the arguments")
+                             if runs_also else "") + f"): {fix}",
+                          diagnosis=f"{who} modifies the input {names}: {fix}")
     return passed(f"{inputs} unchanged after {len(calls)} calls")
