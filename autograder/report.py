@@ -34,6 +34,7 @@ import jinja2
 from autograder.files import private_dir, write_private
 from autograder.ids import unique_file_names
 from autograder.mistakes import common_mistakes, wrong_behaviours
+from autograder.probes import SIGNIFICANT
 from autograder.store import Record
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -310,7 +311,7 @@ def class_page(records: Sequence[Record], links: dict[str, str]) -> str:
     return _environment().get_template("class.html").render(
         summary=summary, rows=rows, plots=make_plots(records), checks=check_stats(records),
         accuracy_note=note, links=links, mistakes=common_mistakes(records),
-        behaviours=wrong_behaviours(records))
+        behaviours=wrong_behaviours(records), significant=SIGNIFICANT)
 
 
 def write_report(records: Sequence[Record], out: Path) -> Path:
