@@ -44,6 +44,20 @@ def split(num_examples: int, val_fraction: float = VAL_FRACTION, seed: int = SPL
     return order[num_val:].numpy(), order[:num_val].numpy()
 
 
+def _channel_statistics(images: np.ndarray, chunk: int = 5000) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation (each (1, 3, 1, 1), float64) of images
+    (N, 3, H, W), accumulated in float64 chunk by chunk: no float64 copy of the images."""
+    total, squares = np.zeros(3), np.zeros(3)
+    for i in range(0, len(images), chunk):
+        block = images[i:i + chunk].astype(np.float64)
+        total += block.sum(axis=(0, 2, 3))
+        squares += np.square(block).sum(axis=(0, 2, 3))
+    count = images.size // 3
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean ** 2, 0.0))
+    return mean.reshape(1, 3, 1, 1), std.reshape(1, 3, 1, 1)
+
+
 def prepare(path: str | os.PathLike[str] | None = None
             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """CIFAR-10 as the notebook prepares it: [0, 1] pixels, the fixed 90/10 split of the
@@ -57,8 +71,7 @@ def prepare(path: str | os.PathLike[str] | None = None
     train_rows, val_rows = split(len(data["y_train"]))
     X_all = data["X_train"].numpy()                                 # (50000, 3, 32, 32)
     X_train = X_all[train_rows]
-    mean = X_train.mean(axis=(0, 2, 3), dtype=np.float64).reshape(1, 3, 1, 1)
-    std = X_train.std(axis=(0, 2, 3), dtype=np.float64).reshape(1, 3, 1, 1)
+    mean, std = _channel_statistics(X_train)                        # (1, 3, 1, 1) each
 
     def rows(images: np.ndarray) -> np.ndarray:
         # (N, 3, 32, 32) float32 of this function's own -> (N, 3072), standardized in place
