@@ -37,10 +37,12 @@ from autograder.grading_data import (  # noqa: F401 - the grading API, re-export
     grader_secret,
     limits_for,
     prepare_training_data,
+    probe_seed,
     reference_seed,
     remove_stale_folders,
     seed_of,
 )
+from autograder.probes import class_common
 from autograder.result import GradeResult
 from autograder.rubric import Rubric
 from autograder.sandbox import Limits, SandboxSession, probe_isolation, refusal
@@ -145,7 +147,8 @@ def grade_submission(path: str | Path, *, data: GradingData | None = None,
         timing = reference_timing or (data.reference_timing if data else None)
         own_timing = ReferenceTiming(limits_for(rubric), spec) if timing is None else None
         try:
-            with open_session(submission, spec, limits_for(rubric)) as session:
+            with open_session(submission, spec, limits_for(rubric)) as session, \
+                    class_common(probe_seed()):
                 for result in checks.run_checks(session, seed, rubric, targets=runnable,
                                          data=data.parent if data else None,
                                          reference_session=timing or own_timing,

@@ -189,6 +189,14 @@ def reference_seed(cls: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def probe_seed() -> int:
+    """The seed of the class-common probe inputs (autograder/probes.py): 32 bits of an HMAC
+    of a fixed text under the grader's secret (the same for every submission of a course;
+    no submission can predict it)."""
+    digest = hmac.new(grader_secret(), b"class-common probe inputs", hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
 DATA_PREFIX = "autograder-cifar10-"
 REFERENCE_WEIGHTS = "reference-weights"
 def prepare_training_data(training: Mapping[str, np.ndarray],

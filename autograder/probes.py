@@ -5,12 +5,14 @@ answers cannot be compared on them. An assignment's check module may offer
 
     probes(seed) -> {target: [Probe, ...]}
 
-calls of its targets on inputs drawn from `seed`, which the engine derives from the
-grader's secret alone: the same inputs for every student of the course, unknown to all
-of them. After a submission's checks, for each target with a failing correctness check
-whose message names no bug (no `diagnosis`), the engine makes that target's probe calls
-through the grading run, so they count in the submission's budget and are not made once
-it is spent or for a function that failed for good. The parent rounds what came back to
+calls of its targets on inputs drawn from `seed`, which the grader derives from its
+secret alone (grading_data.probe_seed): the same inputs for every student of the course,
+unknown to all of them. Only a grading whose result is stored probes (`grade_submission`
+runs the checks inside `class_common`); the in-kernel mode, which keeps nothing, never
+does. After a submission's checks, for each target with a failing correctness check whose
+message names no bug (no `diagnosis`), the engine makes that target's probe calls through
+the grading run, so they count in the submission's budget and are not made once it is
+spent or for a function that failed for good. The parent rounds what came back to
 `SIGNIFICANT` significant digits and hashes it: the target's `fingerprint`, stored on
 those checks. Students whose fingerprints agree answer every probe alike. No point
 depends on it; an assignment without `probes` gets no fingerprints.
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -53,15 +56,18 @@ class Probe:
 
 
 Probes = Callable[[int], Mapping[str, Sequence[Probe]]]
+# The probe seed of the grading under way, None where nothing is to be probed.
+_SEED: ContextVar[int | None] = ContextVar("probe_seed", default=None)
 
 
-def probe_seed() -> int:
-    """The probe inputs' seed: 32 bits of an HMAC of a fixed text under the grader's
-    secret (the same for every submission of a course; no submission can predict it)."""
-    from autograder.grading_data import grader_secret
-
-    digest = hmac.new(grader_secret(), b"class-common probe inputs", hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big")
+@contextmanager
+def class_common(seed: int) -> Iterator[None]:
+    """Within it, the checks fingerprint with probe inputs drawn from `seed`."""
+    token = _SEED.set(seed)
+    try:
+        yield
+    finally:
+        _SEED.reset(token)
 
 
 def canonical(value: object) -> str:
@@ -98,14 +104,18 @@ def fingerprint(grading: Grading, probes: Sequence[Probe]) -> str | None:
 def with_fingerprints(results: list[CheckResult], checks: Sequence[Check],
                       grading: Grading, probes: Probes) -> list[CheckResult]:
     """`results` with the fingerprint of each target whose correctness checks failed
-    without a diagnosis, on those failing checks."""
+    without a diagnosis, on those failing checks (`results` as they are outside
+    `class_common`)."""
+    seed = _SEED.get()
+    if seed is None:
+        return results
     correctness = {c.name for c in checks if c.of_correctness}
     unnamed = {r.name: r.target for r in results
                if r.name in correctness and not r.passed and r.diagnosis is None}
     targets = list(dict.fromkeys(unnamed.values()))
     if not targets:
         return results
-    calls = probes(probe_seed())
+    calls = probes(seed)
     prints = {t: fingerprint(grading, calls[t]) for t in targets if calls.get(t)}
     return [dataclasses.replace(r, fingerprint=prints.get(r.target)) if r.name in unnamed
             else r for r in results]
