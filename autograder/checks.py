@@ -72,17 +72,28 @@ def named(hint: str | None, measured: Iterable[str] = ()) -> str | None:
     """The diagnosis of `hint` (a message that names a bug): `hint` with the numbers
     measured on this submission's inputs left out, so that students with the same bug
     share it. `measured`: the str.format templates among the hint's parts whose fields
-    hold such numbers (a shape drawn from the seed, a relative error); each field found
-    in `hint` is shown as "…"."""
+    can hold such numbers (a shape drawn from the seed, a relative error); each such field
+    found in `hint` with a digit in it is shown as "…"."""
     if not hint:
         return None
     for template in measured:
-        literals = [(text, field) for text, field, _, _ in string.Formatter().parse(template)]
-        pattern = "".join(re.escape(text) + ("(.+?)" if field is not None else "")
-                          for text, field in literals)
-        general = "".join(text + ("…" if field is not None else "") for text, field in literals)
-        hint = re.sub(pattern, general.replace("\\", "\\\\"), hint)
+        parts = [(text, field is not None)
+                 for text, field, _, _ in string.Formatter().parse(template)]
+        # A field's text never holds the ':' or ';' that end a hint's parts.
+        pattern = re.compile("".join(re.escape(text) + ("([^:;]+?)" if field else "")
+                                     for text, field in parts))
+
+        def general(match: re.Match[str], parts: list[tuple[str, bool]] = parts) -> str:
+            fields = iter(match.groups())
+            return "".join(text + (_unmeasured(next(fields)) if field else "")
+                           for text, field in parts)
+
+        hint = pattern.sub(general, hint)
     return hint
+
+
+def _unmeasured(value: str) -> str:
+    return "…" if any(c.isdigit() for c in value) else value
 
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
