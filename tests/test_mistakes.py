@@ -177,6 +177,24 @@ def test_the_layers_of_the_two_layer_net_are_grouped_too(tmp_path: Path):
     assert prints[0] == prints[1] and None not in prints[0] and len(prints[0]) == 1
 
 
+def test_an_unflattened_input_is_one_diagnosis_whatever_its_drawn_shape(tmp_path: Path):
+    cells = two_layer.reference_cells()
+    source = edited(cells["affine_forward"], [("out = rows.dot(w) + b", "out = x.dot(w) + b")])
+    found = set()
+    for name, comment in (("one", ""), ("two", "\n# mine\n")):
+        folder = two_layer.write_notebook_submission(
+            tmp_path / name, {**cells, "affine_forward": source + comment})
+        result = grade_submission(folder, data=None, targets=["affine_forward"],
+                                  spec=load_assignment("two_layer_net"))
+        test = next(t for t in result.tests if t["name"].startswith(
+            "affine_forward: out, x of shape (N, d1, d2)"))
+        assert re.search(r"here has shape \(\d+, 3, 5\)", test["output"])
+        found.add(test["diagnosis"])
+    assert len(found) == 1
+    diagnosis = found.pop()
+    assert "here has shape …: affine_forward reshapes it" in diagnosis
+
+
 def test_the_pytorch_editions_losses_are_named_and_grouped_in_torch(tmp_path: Path):
     """The loss halved two ways shares one fingerprint; the missing factor 2 is named as
     torch code."""
