@@ -46,7 +46,10 @@ def _tree_diff(a: Path, b: Path) -> list[str]:
 
 
 def test_every_assignment_has_its_release():
-    assert {"linear", "linear_torch"} <= set(EDITIONS)
+    assert {"linear", "linear_torch", "soi1010", "two_layer_net"} <= set(EDITIONS)
+    for edition, notebooks in EDITIONS.items():
+        for notebook in notebooks:
+            assert (ROOT / "release" / edition / notebook).is_file(), f"{edition}/{notebook}"
 
 
 @pytest.mark.parametrize("edition", sorted(EDITIONS))
@@ -156,6 +159,7 @@ def _run_until_error(path: Path) -> tuple[int, str]:
     ("linear_torch", "linear_classifier.ipynb",
      "loss, grad = svm_loss_naive(W, X_dev, y_dev, 0.000005)"),
     ("two_layer_net", "two_layer_net.ipynb", "out_t, _ = affine_forward(x_t, w_t, b_t)"),
+    ("soi1010", "svm_softmax.ipynb", "tr_t, va_t = split_train_val(1000, 0.1, seed=3)"),
 ])
 def test_bundle_notebook_runs_to_the_first_stub(
     tmp_path: Path, cifar10_env: Path, edition: str, name: str, first_call: str
