@@ -150,6 +150,24 @@ def test_a_diagnosis_holds_none_of_a_submissions_numbers(tmp_path: Path):
     assert not re.search(r"\d\.\d", one)
 
 
+def test_train_sampling_labels_apart_from_rows_is_one_mistake_of_two_students(tmp_path: Path):
+    """Labels drawn apart from the rows, two ways: one diagnosis (without the losses each
+    student's own inputs gave), counted twice."""
+    cells = reference_cells()
+    unpaired = {"again": "y[np.random.choice(num_train, batch_size)]", "first": "y[:batch_size]"}
+    with GradeStore(tmp_path / "grades.sqlite") as store:
+        for name, labels in unpaired.items():
+            source = edited(cells["linear_classifier"],
+                            [("y_batch = y[idx]", f"y_batch = {labels}")])
+            store.record(grade(tmp_path / name, {**cells, "linear_classifier": source},
+                               "linear_classifier"), rubric_hash="r")
+        records = store.records()
+    [mistake] = common_mistakes(records)
+    assert mistake.target == "linear_classifier" and mistake.students == ("again", "first")
+    assert mistake.diagnosis.startswith("loss_history[…] is …, but any minibatch of rows with "
+                                        "their own labels has loss … there")
+
+
 def test_no_probe_is_called_once_the_budget_is_spent(tmp_path: Path):
     cells = reference_cells()
     spent = dataclasses.replace(rubric.load(),

@@ -3,6 +3,7 @@ each through every classifier that can train (`_trainable`), on small hidden pro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ from autograder.assignments.linear.grading import (
 )
 from autograder.assignments.linear.inputs import LossCase
 from autograder.assignments.linear.losses import large_scores_name
-from autograder.checks import Check, Verdict, failed, passed
+from autograder.checks import Check, Verdict, failed, named, passed
 from autograder.outcome import Outcome
 from cs231n_data.gradient_check import rel_error
 
@@ -86,6 +87,29 @@ def _judged(g: Grading, key: str | None, judge: Callable[[str, Shape | None], st
 
 
 SIZES: tuple[Shape | None, ...] = (None, *inputs.LARGER_SHAPES)
+# The iterations of the steps check (`_steps_problem`).
+STEPS = 3
+# Where a problem showed, as `_judged` appends it: "(Softmax, N=200 D=3073 C=10)".
+WHERE = re.compile(r" \((?:Softmax|LinearSVM)?(?:, )?(?:N=\d+ D=\d+ C=\d+)?\)$")
+UNPAIRED_LABELS = ("loss_history[{k}] is {got:.6g}, but any minibatch of rows with their own "
+                   "labels has loss {expected:.6g} there: sample the labels with the same "
+                   "indices as the rows, X_batch = X[idx] and y_batch = y[idx]")
+STALE_LOSS = ("loss_history[{k}] is {got:.6g}, but your {fn} gives {expected:.6g} for that "
+              "iteration's minibatch and W: append the loss computed in each iteration")
+# The opening words of the bugs train's and predict's checks name: a failure that starts
+# with one is a diagnosis for the class report (any other, a crash say, names none).
+NAMED = ("train did not change W", "train moved W up the gradient", f"after {STEPS} iterations W",
+         "with learning_rate=0 every iteration", "loss_history[", "predict returned the",
+         "train returned no loss history", "train's loss history contains",
+         "W has shape", "W must hold finite floats")
+
+
+def _failed(problem: str) -> Verdict:
+    """A failure of train's or predict's checks, with its diagnosis when it names a bug:
+    the problem without where it showed and the numbers of this submission's inputs."""
+    bare = WHERE.sub("", problem)
+    return failed(problem, diagnosis=named(bare, [UNPAIRED_LABELS, STALE_LOSS])
+                  if bare.startswith(NAMED) else None)
 
 
 def _history(out: Outcome, num_iters: int) -> tuple[np.ndarray | None, str | None]:
@@ -140,7 +164,7 @@ def train_history_check(api: Api = NUMPY) -> Check:
             return passed("7 losses for num_iters=7, on every problem size, through "
                           "LinearSVM; through Softmax they reach nan or inf, as its loss "
                           "does on large scores (that check names it)")
-        return failed(problem) if problem else passed(
+        return _failed(problem) if problem else passed(
             "7 losses for num_iters=7, on every problem size")
 
     return Check(f"{api.train_target}: {HISTORY_CHECK}",
@@ -204,9 +228,7 @@ def _labels_problem(g: Grading, cls: str) -> str | None:
     if not off.any():
         return None
     k = int(np.argmax(off))
-    return (f"loss_history[{k}] is {history[k]:.6g}, but any minibatch of rows with their "
-            f"own labels has loss {expected:.6g} there: sample the labels with the same "
-            "indices as the rows, X_batch = X[idx] and y_batch = y[idx]")
+    return UNPAIRED_LABELS.format(k=k, got=history[k], expected=expected)
 
 
 def _sampling_problem(g: Grading, cls: str, api: Api) -> str | None:
@@ -235,7 +257,7 @@ def train_sampling_check(api: Api = NUMPY) -> Check:
                 # The sampling is train's own, seen through a loss that answers right; this
                 # classifier's wrong loss is its own checks' failure.
                 g._training[SAMPLING_CHECK, cls] = g._training[SAMPLING_CHECK, right[0]]
-        return failed(problem) if problem else passed(
+        return _failed(problem) if problem else passed(
             "a new minibatch of rows with their own labels every iteration")
 
     return Check(f"{api.train_target}: {SAMPLING_CHECK}", api.train_target,
@@ -276,8 +298,6 @@ def _step_problem(g: Grading, cls: str, shape: Shape | None,
             f"{rel_error(W1, expected):.1e})")
 
 
-STEPS = 3
-
 
 def _steps_problem(g: Grading, cls: str, shape: Shape | None) -> str | None:
     """STEPS iterations on copies of one row: every minibatch is the same whatever the
@@ -312,9 +332,7 @@ def _steps_problem(g: Grading, cls: str, shape: Shape | None) -> str | None:
                                         > 1e-6 * max(1.0, abs(losses[k]))]
     if wrong:
         k = wrong[0]
-        return (f"loss_history[{k}] is {history[k]:.6g}, but your {loss_fn} gives "
-                f"{losses[k]:.6g} for that iteration's minibatch and W: append the loss "
-                "computed in each iteration")
+        return STALE_LOSS.format(k=k, got=history[k], fn=loss_fn, expected=losses[k])
     return None
 
 
@@ -329,7 +347,7 @@ def train_step_check(api: Api = NUMPY) -> Check:
     def evaluate(g: Grading) -> Verdict:
         problem = _judged(g, STEP_CHECK, lambda cls, shape: judge(g, cls, shape),
                           _trainable(g))
-        return failed(problem) if problem else passed(
+        return _failed(problem) if problem else passed(
             "W moved by -learning_rate * grad in every iteration, each reporting its loss, "
             "on every problem size")
 
@@ -402,7 +420,7 @@ def predict_check(api: Api = NUMPY) -> Check:
     def evaluate(g: Grading) -> Verdict:
         problem = _judged(g, None, lambda cls, shape: _predict_problem(g, cls, shape, api),
                           CLASSIFIERS)
-        return failed(problem) if problem else passed(
+        return _failed(problem) if problem else passed(
             "all labels equal argmax(X.dot(W)), on every problem size")
 
     return Check(f"{api.predict_target}: predict returns argmax labels", api.predict_target,
