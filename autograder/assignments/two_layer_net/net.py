@@ -152,7 +152,7 @@ def loss_check(case: NetCase) -> Check:
         hint = diagnose.net_loss_hint(case, loss)
         return failed(f"loss {loss:.6g}, expected {expected:.6g} (relative error {error:.1e})"
                       + (f": {hint}" if hint else " (the loss is the softmax loss of the "
-                         "scores plus 0.5 * reg * (sum(W1**2) + sum(W2**2)))"))
+                         "scores plus 0.5 * reg * (sum(W1**2) + sum(W2**2)))"), diagnosis=hint)
 
     return Check(f"{NET}: loss(X, y), {case.label}", NET, "loss", evaluate)
 
@@ -165,15 +165,15 @@ def gradients_check(case: NetCase) -> Check:
         if not out.ok:
             return failed(_failure(g, case, out.error))
         expected = _expected(g, case)[1]
-        wrong = []
-        for name in PARAMS:
-            verdict = compare(f"grads['{name}']", value_of(out, f"d{name}"), expected[name],
-                              g, g.own.gradient_tolerance,
-                              lambda got, n=name: diagnose.net_gradient_hint(case, n, got))
-            if verdict.fraction < 1:
-                wrong.append(verdict.message)
+        wrong = [verdict for verdict in (
+            compare(f"grads['{name}']", value_of(out, f"d{name}"), expected[name], g,
+                    g.own.gradient_tolerance,
+                    lambda got, n=name: diagnose.net_gradient_hint(case, n, got))
+            for name in PARAMS) if verdict.fraction < 1]
         if wrong:
-            return failed("; ".join(wrong))
+            named = [v.diagnosis for v in wrong if v.diagnosis]
+            return failed("; ".join(v.message for v in wrong),
+                          diagnosis="; ".join(named) if len(named) == len(wrong) else None)
         return passed("grads of W1, b1, W2 and b2 are correct")
 
     return Check(f"{NET}: gradients of W1, b1, W2, b2, {case.label}", NET, "gradients",
