@@ -127,6 +127,7 @@ def grade_all_dask(todo: Sequence[tuple[Found, str]], rubric: Rubric, scheduler:
         raise GradingError(str(exc)) from None
     spec = load_assignment(assignment)
     expected = expected_checks(rubric, spec)
+    columns = leaderboard_columns(rubric, spec)
     tasks = {secrets.token_hex(16): (item, content_hash) for item, content_hash in todo}
     job = {"scheduler": scheduler, **credentials, "rubric": rubric, "assignment": assignment,
            "cifar10_dir": str(cifar10_dir) if cifar10_dir else None,
@@ -138,7 +139,7 @@ def grade_all_dask(todo: Sequence[tuple[Found, str]], rubric: Rubric, scheduler:
     with _Relay(job) as relay:
         for key, line in relay.lines():
             item, content_hash = tasks.pop(key)
-            yield _attempt(item, content_hash, line, expected)
+            yield _attempt(item, content_hash, line, expected, columns)
         for item, content_hash in tasks.values():
             yield Attempt(item, content_hash, ERROR, "the Dask client stopped before this "
                           f"submission was graded ({relay.why()}); the next batch run will "
@@ -146,7 +147,7 @@ def grade_all_dask(todo: Sequence[tuple[Found, str]], rubric: Rubric, scheduler:
 
 
 def _attempt(item: Found, content_hash: str, line: Mapping[str, Any],
-             expected: list[dict[str, float]]) -> Attempt:
+             expected: list[dict[str, float]], columns: Mapping[str, str]) -> Attempt:
     """What one relay line means for `item`: a validated grade or an error."""
     if line.get("killed"):
         return Attempt(item, content_hash, ERROR, KILLED)
@@ -158,7 +159,7 @@ def _attempt(item: Found, content_hash: str, line: Mapping[str, Any],
         return Attempt(item, content_hash, ERROR, "the grader failed on this submission on "
                        f"its Dask worker ({failure}); the next batch run will try again")
     try:
-        result = validated(line["result"], item.submission, content_hash, expected)
+        result = validated(line["result"], item.submission, content_hash, expected, columns)
     except ValueError as exc:
         return Attempt(item, content_hash, ERROR, f"the Dask worker's result was refused "
                        f"({exc}); nothing was stored; the next batch run will try again")
@@ -183,8 +184,16 @@ def expected_checks(rubric: Rubric, spec: Assignment) -> list[dict[str, float]]:
              for c in spec.check_module.build_checks(0, rubric)}]
 
 
+def leaderboard_columns(rubric: Rubric, spec: Assignment) -> dict[str, str]:
+    """Check name -> the leaderboard column that shows its value, from the local checks
+    (a worker's word on it is not taken)."""
+    return {c.name: c.leaderboard for c in spec.check_module.build_checks(0, rubric)
+            if c.leaderboard}
+
+
 def validated(text: object, submission: str, content_hash: str,
-              expected: list[dict[str, float]]) -> GradeResult:
+              expected: list[dict[str, float]],
+              columns: Mapping[str, str] | None = None) -> GradeResult:
     """The GradeResult in `text` (JSON from a worker), or ValueError saying what is wrong.
 
     Plain data only, every field of its type and size; the result is this submission's
@@ -207,6 +216,9 @@ def validated(text: object, submission: str, content_hash: str,
     if doc["content_hash"] != content_hash:
         raise ValueError("it is the result of other content than this submission's")
     tests = [_test(t) for t in doc["tests"][:MAX_TESTS + 1]]
+    for test in tests:
+        if (columns or {}).get(test["name"]):
+            test["leaderboard"] = columns[test["name"]]
     if len(tests) > MAX_TESTS:
         raise ValueError("too many checks")
     points = {t["name"]: t["max_score"] for t in tests}

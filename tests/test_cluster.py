@@ -29,7 +29,7 @@ from autograder import cli
 from autograder.assignment import load as load_assignment
 from autograder.batch import Found
 from autograder.certs import ROLES, make_certificates
-from autograder.cluster import expected_checks, validated
+from autograder.cluster import expected_checks, leaderboard_columns, validated
 from autograder.rubric import load as load_rubric
 
 FORGING_WORKER = Path(__file__).parent / "cluster" / "forging_worker.py"
@@ -196,6 +196,22 @@ def test_a_well_formed_result_is_stored_with_its_own_score(checks: dict) -> None
     assert (full.score, full.max_score) == (100.0, 100.0)
     half = validated(json.dumps(result_doc(checks, 0.5)), "alice", "c0ffee", expected)
     assert (half.score, half.max_score) == (50.0, 100.0)
+
+
+def test_a_result_s_leaderboard_columns_are_the_parent_s_own(checks: dict) -> None:
+    """The accuracy checks keep their leaderboard columns through the relay (the report's
+    accuracy plot and Gradescope's leaderboard read them), named by the batch's own check
+    list: a column the worker adds to another check is not taken."""
+    spec = load_assignment("linear")
+    rubric = load_rubric(spec=spec)
+    columns = leaderboard_columns(rubric, spec)
+    assert columns, "the linear edition's accuracy checks name leaderboard columns"
+    doc = result_doc(checks)
+    for test in doc["tests"]:
+        test["leaderboard"] = "forged column"
+    result = validated(json.dumps(doc), "alice", "c0ffee", expected_checks(rubric, spec),
+                       columns)
+    assert {t["name"]: t["leaderboard"] for t in result.tests if "leaderboard" in t} == columns
 
 
 def _lie(checks: dict, how: str) -> str:
