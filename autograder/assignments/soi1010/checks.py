@@ -10,6 +10,7 @@ softmax cross-entropy), training.py (train_svm, train_softmax), accuracy.py (CIF
 trained by the grader with the saved settings).
 
     run_checks(session, seed, rubric) -> [CheckResult, ...]
+    probes(seed) -> {target: [Probe, ...]}   (the class report's behaviour groups)
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import numpy as np
 
 from autograder import checks as engine
 from autograder.assignment import Assignment
-from autograder.assignments.soi1010 import functions, losses, tables
+from autograder.assignments.soi1010 import functions, inputs, losses, tables
 from autograder.assignments.soi1010.accuracy import accuracy_checks
 from autograder.assignments.soi1010.grading import Grading
 from autograder.assignments.soi1010.tables import Soi1010Rubric
 from autograder.assignments.soi1010.training import training_checks
 from autograder.checks import Check, CheckResult
 from autograder.outcome import Session
+from autograder.probes import Probe
 from autograder.rubric import Rubric, Table
 
 TARGETS = ("split_train_val", "normalize_splits", "binary_subset", "hinge_loss", "train_svm",
@@ -72,6 +74,42 @@ def prepare_data(path: object, spec: Assignment
     return reference.prepare(path)
 
 
+# Rows of the normalization case a probe sends: the whole case is too many numbers for a
+# fingerprint (probes.MAX_ENTRIES per field).
+PROBE_ROWS = {"X_train": 16, "X_val": 4, "X_test": 4}
+
+
+def probes(seed: int) -> dict[str, list[Probe]]:
+    """The class-common probe calls (autograder/probes.py) of the functions whose answers
+    can be compared: their hidden cases drawn from `seed` (the losses' first two, lam 0 and
+    lam > 0; the normalization's first rows); the answer is what the operation returns.
+    The training functions have none: weights after many SGD steps carry each student's
+    rounding, so equal bugs would rarely agree."""
+    hinge, logits = inputs.hinge_cases(seed)[:2], inputs.logits_cases(seed)[:2]
+    splits, subset = inputs.splits_case(seed), inputs.subset_case(seed)
+    models = inputs.models_case(seed)
+    return {
+        "split_train_val": [Probe("split_train_val", "split_train_val", {
+            "num_examples": c.num_examples, "val_fraction": c.val_fraction, "seed": c.seed},
+            ("train", "val")) for c in inputs.split_cases(seed)[1:]],
+        "normalize_splits": [Probe("normalize_splits", "normalize_splits", {
+            name: getattr(splits, name)[:rows] for name, rows in PROBE_ROWS.items()},
+            ("train", "val", "test"))],
+        "binary_subset": [Probe("binary_subset", "binary_subset", {
+            "X": subset.X, "y": subset.y, "positive_class": subset.positive,
+            "negative_class": subset.negative}, ("X", "y"))],
+        "hinge_loss": [Probe("hinge_loss", "hinge_loss", {
+            "margin_scores": c.scores, "y": c.y, "w": c.w, "lam": c.lam},
+            ("loss", "dscores", "dw")) for c in hinge],
+        "one_vs_all_labels": [Probe("one_vs_all_labels", "one_vs_all_labels", {
+            "y": inputs.labels_case(seed), "num_classes": inputs.NUM_CLASSES}, ("labels",))],
+        "one_vs_all_predict": [Probe("one_vs_all_predict", "one_vs_all_predict", {
+            "W": models.W, "b": models.b, "X": models.X}, ("y_pred",))],
+        "softmax_cross_entropy": [Probe("softmax_cross_entropy", "cross_entropy", {
+            "logits": c.logits, "y": c.y}, ("loss", "dlogits")) for c in logits],
+    }
+
+
 def build_checks(seed: int, rubric: Rubric) -> list[Check]:
     """Every hidden check, in the order they run: the same list for every submission
     (the functions' checks before the accuracy checks that stand on them)."""
@@ -94,10 +132,11 @@ def run_checks(session: Session, seed: int, rubric: Rubric,
     `data` holds what the parent keeps from the student (X_val, y_val, X_test, y_test);
     without it the CIFAR-10 checks are left out. `reference_train(target, settings)`
     trains the grader's model (its time is not charged to `budget_s`, the wall-clock
-    seconds of all calls into student code). Every comparison and score is computed here.
+    seconds of all calls into student code). Every comparison and score is computed here;
+    `probes` fingerprint the wrong answers no diagnosis names.
     """
     grading = Grading(session, seed, rubric, data, reference_session,
                       reference_train=reference_train,
                       findings=dict(getattr(submission, "findings", None) or {}))
     return engine.run(build_checks(seed, rubric), TARGETS, grading, targets=targets,
-                      budget_s=budget_s)
+                      budget_s=budget_s, probes=probes)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from autograder.assignments.soi1010 import diagnose, inputs, oracle
-from autograder.assignments.soi1010.grading import Grading, no_mutation, value_of
+from autograder.assignments.soi1010.grading import Grading, bug, no_mutation, value_of
 from autograder.checks import Check, Verdict, failed, passed
 
 
@@ -42,7 +42,9 @@ def split_checks(seed: int) -> list[Check]:
             allowed = {math.floor(exact), round(exact), math.floor(exact + 0.5)}
             if val.ndim != 1 or train.ndim != 1:
                 return failed(f"split_train_val returned index tensors of shapes "
-                              f"{train.shape} and {val.shape}: both must be 1-dim")
+                              f"{train.shape} and {val.shape}: both must be 1-dim",
+                              diagnosis="split_train_val returns index tensors that are not "
+                              "1-dim")
             if len(val) not in allowed or len(train) != case.num_examples - len(val):
                 return failed(f"split_train_val({case.num_examples}, {case.val_fraction}) "
                               f"gave {len(train)} training and {len(val)} validation "
@@ -58,17 +60,17 @@ def split_checks(seed: int) -> list[Check]:
             train, val = _array(out, "train"), _array(out, "val")
             if not (np.issubdtype(train.dtype, np.integer)
                     and np.issubdtype(val.dtype, np.integer)):
-                return failed(f"the indices have dtypes {train.dtype} and {val.dtype}: "
-                              "return int64 index tensors")
+                return bug(f"the indices have dtypes {train.dtype} and {val.dtype}: "
+                           "return int64 index tensors")
             both = np.concatenate([train.reshape(-1), val.reshape(-1)])
             if np.intersect1d(train, val).size:
-                return failed("an index is in both the training and the validation split")
+                return bug("an index is in both the training and the validation split")
             if not np.array_equal(np.sort(both), np.arange(case.num_examples)):
                 return failed(f"the two splits together are not every index of "
                               f"range({case.num_examples}) once")
             if len(val) > 1 and np.all(np.diff(np.sort(val)) == 1):
-                return failed("the split is not shuffled: validation takes consecutive "
-                              "rows; draw a random permutation from the seed")
+                return bug("the split is not shuffled: validation takes consecutive rows; "
+                           "draw a random permutation from the seed")
         return passed("disjoint, covering every index once, shuffled")
 
     def reproducible(g: Grading) -> Verdict:
@@ -81,11 +83,11 @@ def split_checks(seed: int) -> list[Check]:
             if not out.ok:
                 return failed(g.failure("split_train_val", out.error))
         if not np.array_equal(_array(first, "val"), _array(again, "val")):
-            return failed("the same seed gave two different splits: draw the permutation "
-                          "from a generator seeded with `seed` (torch.Generator()"
-                          ".manual_seed(seed)), not from the global random state")
+            return bug("the same seed gave two different splits: draw the permutation from a "
+                       "generator seeded with `seed` (torch.Generator().manual_seed(seed)), "
+                       "not from the global random state")
         if np.array_equal(_array(first, "val"), _array(other, "val")):
-            return failed("another seed gave the same split: the seed is not used")
+            return bug("another seed gave the same split: the seed is not used")
         return passed("the same seed gives the same split, another seed another one")
 
     return [Check("split_train_val: 90/10 sizes", "split_train_val", "sizes", sizes),
@@ -140,10 +142,10 @@ def normalize_checks(seed: int) -> list[Check]:
         if got is None:
             return failed(why)
         if not copies_agree(got, 1, np.arange(len(case.val_copies)), case.val_copies):
+            why = diagnose.normalize_bug(got[1], got[0], case.val_copies)
             return failed("rows of X_val that equal rows of X_train are normalized "
-                          "differently: " + (diagnose.normalize_bug(
-                              got[1], got[0], case.val_copies) or "use the training "
-                              "split's statistics for every split"))
+                          "differently: " + (why or "use the training split's statistics "
+                                             "for every split"), diagnosis=why)
         return passed("validation rows equal to training rows get the same outputs: the "
                       "training split's statistics are used")
 
@@ -155,7 +157,8 @@ def normalize_checks(seed: int) -> list[Check]:
             return failed("in a test split whose own statistics differ from the training "
                           "split's, rows equal to training rows are normalized differently: "
                           "each split is normalized with its own mean and std; use the "
-                          "training split's for the test split too")
+                          "training split's for the test split too",
+                          diagnosis=diagnose.OWN_STATISTICS)
         return passed("a shifted test split is normalized with the training statistics")
 
     return [Check("normalize_splits: the training split standardized", "normalize_splits",
@@ -199,14 +202,13 @@ def subset_checks(seed: int) -> list[Check]:
         y = _array(out, "y")
         expected = np.where(case.y[keep] == case.positive, 1.0, -1.0)
         if y.shape == expected.shape and np.array_equal(y, (expected > 0).astype(y.dtype)):
-            return failed("labels in {0, 1}: the SVM needs +1 for `positive` and -1 for "
-                          "`negative`")
+            return bug(diagnose.SUBSET_LABELS_01)
         if y.shape != expected.shape or not np.array_equal(y, expected):
             return failed(f"the labels are not +1 for class {case.positive} and -1 for "
                           f"class {case.negative}, row by row")
         if not np.issubdtype(y.dtype, np.floating):
-            return failed(f"the labels have dtype {y.dtype}: make them float (they multiply "
-                          "the scores)")
+            return bug(f"the labels have dtype {y.dtype}: make them float (they multiply "
+                       "the scores)")
         return passed("labels +1 / -1, float")
 
     return [Check("binary_subset: the two classes' rows", "binary_subset", "rows", rows),
@@ -230,7 +232,7 @@ def one_vs_all_checks(seed: int) -> list[Check]:
         if got.shape != expected.shape or not np.array_equal(got, expected):
             why = diagnose.labels_bug(got, y, inputs.NUM_CLASSES)
             return failed(why or f"column k must be +1 where y == k and -1 elsewhere, shape "
-                          f"{expected.shape}; got shape {got.shape}")
+                          f"{expected.shape}; got shape {got.shape}", diagnosis=why)
         return passed(f"{expected.shape} labels, +1 in column y[i] and -1 elsewhere")
 
     def predict(g: Grading) -> Verdict:
@@ -245,10 +247,10 @@ def one_vs_all_checks(seed: int) -> list[Check]:
         why = diagnose.predict_bug(got, models.W, models.b, models.X)
         if got.shape != expected.shape:
             return failed(why or f"the predictions have shape {got.shape}, expected "
-                          f"{expected.shape}")
+                          f"{expected.shape}", diagnosis=why)
         wrong = int(np.sum(got != expected))
         return failed(f"{wrong} of {len(expected)} predictions differ from the argmax of the "
-                      "ten models' raw scores" + (f": {why}" if why else ""))
+                      "ten models' raw scores" + (f": {why}" if why else ""), diagnosis=why)
 
     return [Check("one_vs_all_labels: +1 / -1 columns", "one_vs_all_labels", "value", labels),
             Check("one_vs_all_predict: argmax of raw scores", "one_vs_all_predict", "value",

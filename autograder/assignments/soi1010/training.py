@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograder.assignments.soi1010 import inputs
-from autograder.assignments.soi1010.grading import Grading, value_of
-from autograder.checks import Check, Verdict, failed, passed
+from autograder.assignments.soi1010 import diagnose, inputs
+from autograder.assignments.soi1010.grading import Grading, bug, value_of
+from autograder.checks import Check, Verdict, failed, named, passed
 
 DEVICE = "cpu"
 
@@ -33,36 +33,39 @@ def training_checks(name: str, seed: int) -> list[Check]:
     op = name
 
     def train(g: Grading, strength: float, label: str, run_seed: int | None = None
-              ) -> tuple[dict | None, str]:
+              ) -> tuple[dict | None, Verdict | None]:
+        """(the model trained, None) or (None, why not, as the failure it makes)."""
         out = g.op(name, op, label, X=problem.X, y=problem.y,
                    **{"lam" if penalty == "lam" else "weight_decay": strength},
                    lr=problem.lr, batch_size=problem.batch_size, epochs=problem.epochs,
                    seed=problem.seed if run_seed is None else run_seed,
                    on_device_named=DEVICE)
         if not out.ok:
-            return None, g.failure(name, out.error)
+            return None, failed(g.failure(name, out.error))
         W, b = np.asarray(value_of(out, "W")), np.asarray(value_of(out, "b"))
         if W.shape != (classes, problem.X.shape[1]) or b.shape != (classes,):
-            return None, (f"{name} returned a model with weight {W.shape} and bias "
-                          f"{b.shape}: expected nn.Linear({problem.X.shape[1]}, {classes})")
+            # The problem's D is the same for every submission: the text names no input.
+            return None, bug(f"{name} returned a model with weight {W.shape} and bias "
+                             f"{b.shape}: expected nn.Linear({problem.X.shape[1]}, "
+                             f"{classes})")
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            return None, f"the model {name} returned has nan or inf weights"
+            return None, failed(f"the model {name} returned has nan or inf weights")
         return {"W": W.astype(np.float64), "b": b.astype(np.float64),
-                "on_device": value_of(out, "on_device")}, ""
+                "on_device": value_of(out, "on_device")}, None
 
     def model(g: Grading) -> Verdict:
         got, why = train(g, 0.0, "no penalty")
         if got is None:
-            return failed(why)
+            return why
         if got["on_device"] != 1:
-            return failed(f"{name}(..., device=\"cpu\") returned parameters on another "
-                          "device: create the model and move it with .to(device)")
+            return bug(f"{name}(..., device=\"cpu\") returned parameters on another "
+                       "device: create the model and move it with .to(device)")
         return passed(f"an nn.Linear({problem.X.shape[1]}, {classes}) on the CPU")
 
     def learns(g: Grading) -> Verdict:
         got, why = train(g, 0.0, "no penalty")
         if got is None:
-            return failed(why)
+            return why
         acc = accuracy(problem.X.astype(np.float64), problem.y, got["W"], got["b"])
         threshold = g.own.train_accuracy
         message = (f"training accuracy {acc:.3f} on well separated data after "
@@ -77,22 +80,22 @@ def training_checks(name: str, seed: int) -> list[Check]:
         free, why = train(g, 0.0, "no penalty")
         strong, why_strong = train(g, 1.0, "strong penalty")
         if free is None or strong is None:
-            return failed(why or why_strong)
+            return why or why_strong
         ratio = float(np.linalg.norm(strong["W"]) / max(np.linalg.norm(free["W"]), 1e-12))
         if ratio > g.own.shrink:
-            return failed(f"with {penalty}=1 the weights have {ratio:.2f} times the norm "
-                          f"they have with {penalty}=0 (needs at most {g.own.shrink:g}): "
-                          f"{penalty} is not applied")
+            message = diagnose.NOT_APPLIED.format(penalty=penalty, ratio=f"{ratio:.2f}",
+                                                  shrink=f"{g.own.shrink:g}")
+            return failed(message, diagnosis=named(message, diagnose.MEASURED))
         return passed(f"{penalty}=1 shrinks ||W|| to {ratio:.2f} of its size without it")
 
     def reproducible(g: Grading) -> Verdict:
         first, why = train(g, 0.0, "no penalty")
         again, why_again = train(g, 0.0, "no penalty, again", run_seed=problem.seed)
         if first is None or again is None:
-            return failed(why or why_again)
+            return why or why_again
         if not np.allclose(first["W"], again["W"], atol=1e-6):
-            return failed("two calls with the same seed returned different weights: seed "
-                          "the minibatch shuffling with `seed` (a torch.Generator)")
+            return bug("two calls with the same seed returned different weights: seed the "
+                       "minibatch shuffling with `seed` (a torch.Generator)")
         return passed("the same seed gives the same weights")
 
     return [Check(f"{name}: returns nn.Linear on the requested device", name, "model", model),
