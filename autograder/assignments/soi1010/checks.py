@@ -83,8 +83,9 @@ def probes(seed: int) -> dict[str, list[Probe]]:
     """The class-common probe calls (autograder/probes.py) of the functions whose answers
     can be compared: their hidden cases drawn from `seed` (the losses' first two, lam 0 and
     lam > 0; the normalization's first rows); the answer is what the operation returns.
-    The training functions have none: weights after many SGD steps carry each student's
-    rounding, so equal bugs would rarely agree."""
+    The training functions have none: a probe would train once more within the
+    submission's budget, and weights after many SGD steps need not agree to
+    probes.SIGNIFICANT digits between two ways of writing one bug."""
     hinge, logits = inputs.hinge_cases(seed)[:2], inputs.logits_cases(seed)[:2]
     splits, subset = inputs.splits_case(seed), inputs.subset_case(seed)
     models = inputs.models_case(seed)
