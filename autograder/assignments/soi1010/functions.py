@@ -12,7 +12,13 @@ import math
 import numpy as np
 
 from autograder.assignments.soi1010 import diagnose, inputs, oracle
-from autograder.assignments.soi1010.grading import Grading, bug, no_mutation, value_of
+from autograder.assignments.soi1010.grading import (
+    TORCH_IN_PLACE,
+    Grading,
+    bug,
+    no_mutation,
+    value_of,
+)
 from autograder.checks import Check, Verdict, failed, passed
 
 
@@ -169,7 +175,7 @@ def normalize_checks(seed: int) -> list[Check]:
                   "shifted_split", shifted_split),
             Check("normalize_splits: inputs unchanged", "normalize_splits", "no_mutation",
                   lambda g: no_mutation(g, "normalize_splits", lambda: call(g),
-                                        "X_train, X_val and X_test"))]
+                                        "X_train, X_val and X_test", fix=TORCH_IN_PLACE))]
 
 
 # ---------------------------------------------------------------- binary_subset

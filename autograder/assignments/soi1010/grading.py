@@ -11,10 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from autograder.assignments.two_layer_net import grading as shared
-from autograder.assignments.two_layer_net.grading import compare, no_mutation, value_of
+from autograder.assignments.two_layer_net.grading import (
+    TORCH_IN_PLACE,
+    compare,
+    no_mutation,
+    value_of,
+)
 from autograder.checks import Verdict, failed
 
-__all__ = ["Grading", "bug", "compare", "no_mutation", "value_of", "NOTEBOOK", "SUBJECTS"]
+__all__ = ["Grading", "bug", "compare", "no_mutation", "value_of", "NOTEBOOK", "SUBJECTS",
+           "TORCH_IN_PLACE"]
 
 NOTEBOOK = "svm_softmax.ipynb"
 SUBJECTS = ("split_train_val", "normalize_splits", "binary_subset", "hinge_loss", "train_svm",

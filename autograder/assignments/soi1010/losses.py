@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.assignments.soi1010 import diagnose, inputs, oracle
-from autograder.assignments.soi1010.grading import Grading, compare, no_mutation, value_of
+from autograder.assignments.soi1010.grading import (
+    TORCH_IN_PLACE,
+    Grading,
+    compare,
+    no_mutation,
+    value_of,
+)
 from autograder.checks import Check, Verdict, failed
 
 
@@ -55,7 +61,8 @@ def hinge_checks(seed: int) -> list[Check]:
     checks.append(Check("hinge_loss: inputs unchanged", "hinge_loss", "no_mutation",
                         lambda g: no_mutation(g, "hinge_loss", lambda: g.op(
                             "hinge_loss", "hinge_loss", "case 0", margin_scores=first.scores,
-                            y=first.y, w=first.w, lam=first.lam), "scores, y and w")))
+                            y=first.y, w=first.w, lam=first.lam), "scores, y and w",
+                            fix=TORCH_IN_PLACE)))
     return checks
 
 
@@ -103,5 +110,6 @@ def cross_entropy_checks(seed: int) -> list[Check]:
                         "no_mutation", lambda g: no_mutation(g, "softmax_cross_entropy",
                                                              lambda: g.op(
                             "softmax_cross_entropy", "cross_entropy", "case 0",
-                            logits=first.logits, y=first.y), "logits and y")))
+                            logits=first.logits, y=first.y), "logits and y",
+                            fix=TORCH_IN_PLACE)))
     return checks

@@ -94,23 +94,32 @@ def compare(what: str, got: object, expected: np.ndarray, g: Grading, tolerance:
                   + (f": {explained}" if explained else ""), diagnosis=diagnosis)
 
 
+# How to leave the arguments alone, in each library's words.
+NUMPY_IN_PLACE = ("work on a copy, and avoid in-place operations such as x -= ..., "
+                  "x[...] = ... or np.maximum(x, 0, out=x) on the arguments")
+TORCH_IN_PLACE = ("work on a copy (x.clone()), and avoid in-place operations such as "
+                  "x -= ..., x[...] = ..., x.sub_(...) or x.clamp_(min=0) on the arguments")
+
+
 def no_mutation(g: Grading, subject: str, first: Callable[[], Outcome],
-                inputs: str, runs_also: str | None = None) -> Verdict:
+                inputs: str, runs_also: str | None = None,
+                fix: str = NUMPY_IN_PLACE) -> Verdict:
     """Every call of `subject` made by the checks left its inputs as they were sent.
     `runs_also`: the student's function the same call runs first (a backward pass's
-    forward), which may be the one that changed them."""
+    forward), which may be the one that changed them; `fix`: how to avoid it, in the
+    edition's library."""
     out = first()
     calls = g.mutations(subject)
     if not calls:
         return failed(g.failure(subject, out.error))
-    fix = ("work on a copy, and avoid in-place operations such as x -= ..., x[...] = ... "
-           "or np.maximum(x, 0, out=x) on the arguments")
     for label, changed in calls:
         if changed:
             who = f"{runs_also} or {subject}" if runs_also else subject
-            names = " and ".join(changed)
-            return failed(f"{who} modified the input {names} (on {label}"
+            names = (" and ".join(changed) if len(changed) < 3
+                     else ", ".join(changed[:-1]) + " and " + changed[-1])
+            plural = "s" if len(changed) > 1 else ""
+            return failed(f"{who} modified the input{plural} {names} (on {label}"
                           + (f"; this call runs your {runs_also} first, for the cache"
                              if runs_also else "") + f"): {fix}",
-                          diagnosis=f"{who} modifies the input {names}: {fix}")
+                          diagnosis=f"{who} modifies {names}: {fix}")
     return passed(f"{inputs} unchanged after {len(calls)} calls")
