@@ -36,10 +36,11 @@ formula (`ids.csv_cell`); the identifiers (IDs, SIS ids, email, idnumber, userna
 the institution's and are written as the roster has them, since the LMS matches them
 exactly.
 
-Nothing is dropped silently: a submission id the roster lacks (in the Canvas file as a
-row Canvas' review asks to match; never in the Moodle file), a roster student without a
-grade (no submission, or grading failed: a blank grade) are all named on stderr, and the
-export exits 1.
+Both files hold roster rows only: a submission id the roster lacks is in neither. In the
+Canvas file it would be a row with a name and no ids, which Canvas matches by name, and a
+student may name their zip after a classmate ("Builder, Bob.zip") to take that classmate's
+grade. Nothing is dropped silently: such an id and a roster student without a grade (no
+submission, or grading failed: a blank grade) are named on stderr, and the export exits 1.
 """
 
 from __future__ import annotations
@@ -177,19 +178,18 @@ def _write(path: Path, rows: list[list[str]]) -> Path:
 
 
 def write_canvas(matched: Matched, records: Sequence[Record], column: str, path: Path) -> Path:
-    """Canvas' gradebook import CSV (see the module's docstring)."""
+    """Canvas' gradebook import CSV, roster rows only (see the module's docstring)."""
     rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", csv_cell(column)],
             ["Points Possible", "", "", "", "", points_possible(records)]]
     for row in matched.rows:
         s = row.student
         if s is None:
-            rows.append([csv_cell(row.record.submission), "", "", "", "", row.grade])
-        else:
-            # Names are shown, never matched, once an id is there: a formula stays text.
-            # The ids are the institution's, and Canvas matches them as they are.
-            rows.append([csv_cell(s.get("student") or s.submission), s.get("canvas_id"),
-                         s.get("sis_user_id"), s.get("sis_login_id"),
-                         csv_cell(s.get("section")), row.grade])
+            continue    # not in the roster: Canvas would match its name (module docstring)
+        # Names are shown, never matched, once an id is there: a formula stays text.
+        # The ids are the institution's, and Canvas matches them as they are.
+        rows.append([csv_cell(s.get("student") or s.submission), s.get("canvas_id"),
+                     s.get("sis_user_id"), s.get("sis_login_id"),
+                     csv_cell(s.get("section")), row.grade])
     return _write(path, rows)
 
 
@@ -219,8 +219,8 @@ def problems(matched: Matched) -> list[str]:
     """What an instructor must see before importing: ids on one side only."""
     lines = []
     if matched.not_in_roster:
-        lines.append("submissions not in the roster (add them to it; not in the Moodle file, "
-                     "unmatched rows in the Canvas file): " + ", ".join(matched.not_in_roster))
+        lines.append("submissions not in the roster (add them to it and export again; they "
+                     "are in no LMS file): " + ", ".join(matched.not_in_roster))
     if matched.without_grade:
         lines.append("roster students without a grade (no submission, or grading failed): "
                      + ", ".join(f"{s.get('student') or s.submission or '?'} (line {s.line})"
