@@ -168,3 +168,21 @@ def test_a_bad_settings_file_is_named(tmp_path: Path, content: object, says: str
     with pytest.raises(oplib.StudentError, match=says.replace("(", r"\(")):
         child.read_section(_settings_file(tmp_path, content), "s.json", "binary",
                            oplib.StudentError)
+
+
+def test_a_bad_section_of_the_settings_file_costs_only_its_own_target(tmp_path: Path) -> None:
+    # The binary section's lr is a string: the binary SVM is not trained, and saying so
+    # must not keep the one-vs-all and softmax settings (valid) from being read.
+    from autograder.assignments.soi1010.accuracy import settings_of
+    from autograder.assignments.soi1010.grading import Grading
+
+    content = {**GOOD, "binary": {**GOOD["binary"], "lr": "0.001"}}
+    names: dict[str, object] = {"torch": torch, "nn": nn, "np": np}
+    session = OperationsSession(names, SPEC)
+    session.model_files = {"soi1010_settings.json": _settings_file(tmp_path, content)}
+    g = Grading(session, SEED, RUBRIC)
+    read = {target: settings_of(g, RUBRIC.own.accuracy[target])
+            for target in ("binary_svm", "one_vs_all", "softmax")}
+    assert read["binary_svm"][0] is None and "binary.lr" in read["binary_svm"][1]
+    assert read["one_vs_all"][0] is not None and read["one_vs_all"][0]["lam_9"] == 1e-3
+    assert read["softmax"][0] is not None and read["softmax"][0]["epochs"] == 10

@@ -46,7 +46,9 @@ def settings_of(g: Grading, rule: AccuracyRule) -> tuple[dict[str, float] | None
     """The saved settings of `rule.target`, flat (lam_0..lam_9), rounded and inside the
     rubric's ranges: (settings, how they read) or (None, why not)."""
     op = OPERATION[rule.target]
-    out = g.call(rule.settings_file, op, memo=(op,), name=rule.settings_file)
+    # One subject per section: the engine remembers a failed first call per subject, and
+    # a bad value in one section must cost only its own target, not the file's three.
+    out = g.call(f"{rule.settings_file}, {op}", op, memo=(op,), name=rule.settings_file)
     if not out.ok:
         return None, (f"could not read {rule.settings_file} ({out.error}): it is written by "
                       f"{rule.saved_by}")
