@@ -259,6 +259,30 @@ def load(name: str = DEFAULT) -> Assignment:
     return spec
 
 
+def detect_class(folder: Path, limit: int = 10_000) -> list[str]:
+    """The assignments whose files the submissions in the class folder `folder` hold: the
+    union of `detect` over its entries (folders and .zip files; links and hidden entries
+    are skipped, never followed). An entry holding none adds nothing (intake names its
+    problem); several or none: the caller must be told which."""
+    import stat
+
+    found: set[str] = set()
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            mode = entry.lstat().st_mode
+        except OSError:
+            continue
+        if entry.name.startswith(".") or not (
+                stat.S_ISDIR(mode) or (stat.S_ISREG(mode) and entry.suffix.lower() == ".zip")):
+            continue
+        found.update(detect(entry, limit))
+    return sorted(found)
+
+
 def detect(path: Path, limit: int = 10_000) -> list[str]:
     """The assignments whose notebooks or starter files the submission at `path` (a folder
     or a .zip) holds, by file names only (the first `limit` of them; a zip's directory is

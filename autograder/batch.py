@@ -53,7 +53,9 @@ import numpy as np
 
 from autograder import intake
 from autograder import rubric as rubric_module
+from autograder.assignment import detect_class
 from autograder.assignment import load as load_assignment
+from autograder.assignment import names as assignment_names
 from autograder.grade import GradingData, GradingError, check_isolation
 from autograder.ids import submission_id, terminal
 from autograder.intake import lenient
@@ -116,6 +118,21 @@ def discover(folder: Path, assignment: str = ASSIGNMENT) -> tuple[list[Found], l
         found.append(replace(items[0], rivals=tuple(items),
                              conflict=f"two submissions for this student: {places}; keep one"))
     return found, ignored
+
+
+def class_assignment(folder: Path) -> str:
+    """The one assignment whose files the submissions in `folder` hold; LayoutError naming
+    them (or none) and --assignment when that is not one: a class graded as another
+    assignment would score every student 0."""
+    if not folder.is_dir():
+        discover(folder)  # its LayoutError says what FOLDER should be
+    found = detect_class(folder)
+    if len(found) == 1:
+        return found[0]
+    held = (f"hold the files of {' and '.join(found)}" if found else
+            "hold the files of no assignment")
+    raise LayoutError(f"the submissions in {folder} {held}: say which to grade with "
+                      f"--assignment ({', '.join(assignment_names())}); nothing was graded")
 
 
 def _entry(entry: Path, assignment: str) -> Found | None:
@@ -458,13 +475,18 @@ def format_table(run: BatchRun, store: GradeStore) -> str:
 
 
 def main(folder: Path, *, store_path: Path, workers: int, regrade: bool,
-         rubric_path: Path | None, assignment: str, cifar10_dir: Path | None = None,
+         rubric_path: Path | None, assignment: str | None, cifar10_dir: Path | None = None,
          progress: bool = True, scheduler: str | None = None,
          require_isolation: bool = False) -> int:
     """The `batch` subcommand: 0 when every submission is graded, 1 when some failed,
     2 when the batch could not run (with `require_isolation`: refused up front, nothing
-    graded, when the sandbox cannot fully confine student code on this machine)."""
+    graded, when the sandbox cannot fully confine student code on this machine).
+    `assignment` None: the one whose files the class's submissions hold (`class_assignment`)."""
     try:
+        if assignment is None:
+            assignment = class_assignment(folder)
+            print(f"assignment {assignment} (found from the submissions' files)",
+                  file=sys.stderr)
         spec = load_assignment(assignment)
         rubric = rubric_module.load(rubric_path, spec=spec)
         if require_isolation:

@@ -177,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regrade", action="store_true",
                    help="grade again submissions already graded with the same content and rubric")
     p.add_argument("--store", type=Path, default=store_default, help="the grade store (SQLite)")
-    p.add_argument("--assignment", default=release.ASSIGNMENT, help="nbgrader assignment name")
+    p.add_argument("--assignment", default=None, help="the assignment (its nbgrader name; "
+                   "default: the one whose files the class's submissions hold)")
     p.add_argument("--rubric", type=Path, default=None,
                    help="rubric file (default: the assignment's own rubric.toml)")
     p.add_argument("--cifar10-dir", type=Path, default=None,

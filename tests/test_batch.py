@@ -76,6 +76,29 @@ def test_layout_mistakes_are_explained(tmp_path: Path) -> None:
         discover(tmp_path / "missing")
 
 
+def test_a_class_of_two_assignments_or_none_is_refused_without_assignment(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --assignment the batch grades the assignment the class's files show; when
+    they show two, or none, it grades nothing and asks which."""
+    from autograder import cli
+    from autograder.assignments.soi1010 import samples
+
+    mixed = tmp_path / "mixed"
+    touch_submission(mixed / "alice" / ASSIGNMENT)
+    samples.build_entry("correct", mixed, None).rename(mixed / "bob")
+    (tmp_path / "none" / "carol").mkdir(parents=True)
+    (tmp_path / "none" / "carol" / "notes.txt").write_text("my answers")
+    for folder, held in ((mixed, f"hold the files of {ASSIGNMENT} and soi1010"),
+                         (tmp_path / "none", "hold the files of no assignment")):
+        store = tmp_path / f"{folder.name}.sqlite"
+        code = cli.main(["batch", str(folder), "--store", str(store), "--workers", "1"])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"the submissions in {folder} {held}: say which to grade with --assignment" \
+            in err and "nothing was graded" in err
+        assert not store.exists()
+
+
 # ------------------------------------------------------------------ links and look-alikes
 # No grading happens in these: alice's grade is in the store, current for her content, so
 # the batch skips her, and every other entry is refused before anything runs.
@@ -632,3 +655,32 @@ def test_a_dask_cluster_grades_the_class_and_survives_a_killed_worker(
                                                                                  100.0)
         history = grades.history()
     assert sorted(h["submission"] for h in history) == students  # each exactly once
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_a_soi1010_class_is_graded_as_soi1010_without_assignment(
+        tmp_path: Path, cifar10_path: Path) -> None:
+    """A TA who leaves out --assignment on a SOI1010 class gets it graded as SOI1010 (it
+    was graded as the linear assignment: every student 0, exit 0, no warning)."""
+    from autograder.assignments.soi1010 import samples
+
+    cls = tmp_path / "class"
+    samples.build_entry("correct", cls, None).rename(cls / "alice")
+    store = tmp_path / "grades.sqlite"
+    scratch = Path(tempfile.mkdtemp(prefix="cs231n-batch-test-", dir="/tmp"))
+    scratch.chmod(0o711)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", "batch", str(cls), "--store", str(store),
+             "--workers", "1"], capture_output=True, text=True, timeout=900,
+            env={**nbgrader_env(), "CIFAR10_DIR": str(cifar10_path), "TMPDIR": str(scratch),
+                 "OMP_NUM_THREADS": "1"})
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "assignment soi1010 (found from the submissions' files)" in done.stderr
+    with open_store(store) as grades:
+        assert grades.assignment == "soi1010"
+        alice = grades.get("alice")
+    assert alice.score == alice.max_score, alice.result.problems
