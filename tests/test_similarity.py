@@ -312,3 +312,59 @@ def test_a_cell_far_larger_than_a_solution_is_compared_on_its_start_and_said_so(
     assert code == 0, stderr
     assert "huge: only its first 200000 characters are compared" in stderr
     assert score(tmp_path / "out", "alice", "huge") > 0   # its start is alice's cell
+
+
+# Statements that do nothing, as a copy would hold one after each of its statements to
+# break up every passage it shares ({i}: the indentation of the statement before).
+PADDING = {
+    "pass": "{i}pass",
+    "ellipsis": "{i}...",
+    "string": "{i}'x'",
+    "zero": "{i}0",
+    "underscore": "{i}_ = None",
+    "dead_name": "{i}unused = 0\n{i}del unused",
+    "dead_branch": "{i}if False:\n{i}    print('never')",
+}
+
+
+def padded(cells: Mapping[str, str], padding: str) -> dict[str, str]:
+    """Each cell with `padding` after every simple statement inside a definition."""
+    out = {}
+    for grade_id, source in cells.items():
+        after = {node.end_lineno: " " * node.col_offset
+                 for node in ast.walk(ast.parse(source))
+                 if isinstance(node, ast.stmt) and node.col_offset and not hasattr(node, "body")}
+        out[grade_id] = "\n".join(
+            line + ("\n" + padding.format(i=after[n]) if n in after else "")
+            for n, line in enumerate(source.split("\n"), start=1))
+    return out
+
+
+def test_a_copy_padded_with_statements_that_do_nothing_is_flagged_as_the_plain_copy(
+        tmp_path: Path) -> None:
+    """A copy with `pass` (or `...`, a constant, `_ = None`, a dead name or branch) after
+    every statement scores as the copy without it; independent work padded the same way
+    stays low."""
+    alice, carol = reference_cells(), read_cells(INDEPENDENT)
+    submitted = tmp_path / "class"
+    write_submission(submitted / "alice" / "linear", alice)
+    write_submission(submitted / "plain_copy" / "linear", alice)
+    write_submission(submitted / "carol" / "linear", carol)
+    write_submission(submitted / "carol_padded" / "linear", padded(carol, PADDING["pass"]))
+    for name, padding in PADDING.items():
+        copy = padded(alice, padding)
+        assert losses_agree(copy), name              # still alice's working code
+        assert copy["svm_loss_naive"].count("\n") > alice["svm_loss_naive"].count("\n") + 5
+        write_submission(submitted / f"copy_{name}" / "linear", copy)
+    code, _, stderr = run(str(submitted), "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+    found = scores(tmp_path / "out")
+    plain, flagged = found[frozenset(("alice", "plain_copy"))]
+    assert plain >= 0.9 and flagged == "yes"
+    for name in PADDING:
+        value, flagged = found[frozenset(("alice", f"copy_{name}"))]
+        assert value == pytest.approx(plain, abs=0.02) and flagged == "yes", name
+        assert found[frozenset(("carol", f"copy_{name}"))][0] < 0.25, name
+    assert found[frozenset(("carol", "carol_padded"))][0] >= 0.9
+    for other in ("alice", "copy_pass", "copy_dead_branch"):
+        assert found[frozenset((other, "carol_padded"))][0] < 0.25, other
