@@ -77,6 +77,10 @@ def test_the_source_solution_earns_every_point_without_cifar10() -> None:
      "X_train_n, X_val_n, X_test_n = ((X - X.mean(dim=dims, keepdim=True)) / "
      "X.std(dim=dims, keepdim=True) for X in (X_train, X_val, X_test))",
      "normalize_splits: validation uses", "its own mean and std"),
+    ("normalize_splits", "mean = X_train.mean(dim=dims, keepdim=True)  # (1, 3, 1, 1) for "
+     "images\n    std = X_train.std(", "pooled = torch.cat([X_train, X_test])\n"
+     "    mean = pooled.mean(dim=dims, keepdim=True)\n    std = pooled.std(",
+     "normalize_splits: the training split standardized", "torch.cat([X_train, X_test])"),
 ])
 def test_a_realistic_bug_is_caught_and_named(grade_id: str, old: str, new: str, check: str,
                                              says: str) -> None:

@@ -95,11 +95,30 @@ def cross_entropy_bug(got: float, logits: np.ndarray, y: np.ndarray) -> str | No
 
 def normalize_bug(val_out: np.ndarray, train_out: np.ndarray, copies: np.ndarray
                   ) -> str | None:
-    """What normalizing differently does to training rows copied into another split."""
+    """What normalizing differently does to training rows copied into another split
+    (`val_out`: the outputs of those rows, in the order of `copies`)."""
     flat_val = val_out.reshape(len(val_out), -1)
     flat_train = train_out.reshape(len(train_out), -1)[copies]
     if flat_val.shape == flat_train.shape and not np.allclose(flat_val, flat_train, atol=1e-4):
         return OWN_STATISTICS
+    return None
+
+
+def pooled_statistics_bug(train_out: np.ndarray, splits: dict[str, np.ndarray]
+                          ) -> str | None:
+    """Which splits besides the training split the statistics were computed on, when the
+    normalized training split `train_out` (N, D) matches (X_train - mean) / std with the
+    statistics of X_train pooled with them (per channel or over every pixel)."""
+    X_train = splits["X_train"]
+    for others in (("X_val",), ("X_test",), ("X_val", "X_test")):
+        pooled = np.concatenate([X_train, *(splits[o] for o in others)])
+        for dims in ((0, 2, 3), None):
+            mean = pooled.mean(axis=dims, keepdims=dims is not None)
+            std = pooled.std(axis=dims, keepdims=dims is not None, ddof=1)
+            if _matches(train_out, ((X_train - mean) / std).reshape(train_out.shape), 1e-4):
+                return (f"the mean and std are computed over torch.cat([X_train, "
+                        f"{', '.join(others)}]): compute them on X_train alone (the other "
+                        "splits only reuse them)")
     return None
 
 

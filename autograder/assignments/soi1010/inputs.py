@@ -95,23 +95,29 @@ class SplitsCase:
     X_train: np.ndarray   # (N, 3, 32, 32)
     X_val: np.ndarray
     X_test: np.ndarray
-    val_copies: np.ndarray    # row i of X_val is X_train[val_copies[i]]
+    val_copies: np.ndarray    # rows (val_rows[i]) of X_val are X_train[val_copies[i]]
     test_copies: np.ndarray   # rows (test_rows[i]) of X_test are X_train[test_copies[i]]
     test_rows: np.ndarray
+    val_rows: np.ndarray
 
 
 def splits_case(seed: int) -> SplitsCase:
-    """Image-like splits (pixels in [0, 1], per-channel statistics that differ)."""
+    """Image-like splits (pixels in [0, 1], per-channel statistics that differ). The
+    validation and test splits are each shifted from the training split (statistics taken
+    over torch.cat([X_train, X_val]) do not standardize the training split), with a few
+    rows copied from it (the same statistics give them the same outputs)."""
     rng = _rng(seed, 4)
     channel = np.array([0.49, 0.48, 0.45]).reshape(1, 3, 1, 1)
     X_train = np.clip(channel + rng.normal(0, 0.25, (120, *IMAGE)), 0, 1)
-    val_copies = rng.choice(120, 30, replace=False)
-    X_val = X_train[val_copies].copy()
+    X_val = 0.5 * np.clip(channel + rng.normal(0, 0.25, (30, *IMAGE)), 0, 1) + 0.35
+    val_rows = rng.choice(30, 8, replace=False)
+    val_copies = rng.choice(120, 8, replace=False)
+    X_val[val_rows] = X_train[val_copies]
     X_test = 0.3 * np.clip(channel + rng.normal(0, 0.25, (40, *IMAGE)), 0, 1) + 0.6
     test_rows = rng.choice(40, 8, replace=False)
     test_copies = rng.choice(120, 8, replace=False)
     X_test[test_rows] = X_train[test_copies]
-    return SplitsCase(X_train, X_val, X_test, val_copies, test_copies, test_rows)
+    return SplitsCase(X_train, X_val, X_test, val_copies, test_copies, test_rows, val_rows)
 
 
 @dataclass(frozen=True)
