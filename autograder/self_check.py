@@ -11,7 +11,10 @@ Like otter's `check`/`export` and CS231n's `collectSubmission`, in three steps:
    checks but a student can be told now: functions still the release's stub, and model
    files that cannot be read as data;
 3. the release notebooks' visible test cells run against the student's definitions in a
-   fresh kernel (`visible_tests`), pass or fail per cell with its output.
+   fresh kernel, in a scratch copy of the zip's files (`visible_tests`), pass or fail per
+   cell with its output; a test that needs the student's experiments is a note.
+
+The check changes none of the student's files; it writes only the zip.
 
 The exit status is 0 only when nothing is missing or failing. On the student's machine the
 check runs from the bundle's `cs231n_data/_check/` (`student_kit`), without the grader:
@@ -105,10 +108,11 @@ def check(folder: Path, kit: Kit, zip_path: Path | None = None,
             if (folder / notebook).is_file():
                 show(f"Running the visible tests of {notebook} in a fresh kernel ...")
                 results += run_notebook(folder, notebook, plan, submission.cells,
-                                        cell_timeout)
+                                        cell_timeout, names)
         show(_results(results))
-    failed = [r for r in results if not r.passed]
-    ready = not problems and not failed and (len(results) > 0 or submission.layout == STARTER)
+    failed = [r for r in results if r.ran and not r.passed]
+    ready = not problems and not failed and (any(r.ran for r in results)
+                                             or submission.layout == STARTER)
     show(f"Wrote {zip_path} ({', '.join(names) or 'no files'}).")
     show("Ready to submit: hand in that zip." if ready else
          f"Not ready: {len(problems)} problem(s) and {len(failed)} failing cell(s) above; "
@@ -221,7 +225,8 @@ def _results(results: list[CellResult]) -> str:
     lines = ["Visible tests (the release's test cells, run on your definitions):"]
     for r in results:
         what = f"{r.kind} `{r.grade_id}`" if r.grade_id else "setup cell (before the first task)"
-        lines.append(f"  {'PASS' if r.passed else 'FAIL'}  {r.notebook}, {what}")
+        verdict = "PASS" if r.passed else "FAIL" if r.ran else "note"
+        lines.append(f"  {verdict}  {r.notebook}, {what}")
         if r.output:
             lines += [f"        {line}" for line in r.output.splitlines()]
     if len(lines) == 1:

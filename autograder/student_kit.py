@@ -44,11 +44,15 @@ SETUP, GIVEN, DEFINITION, TEST = "setup", "given", "definition", "test"
 @dataclass(frozen=True)
 class PlanCell:
     """One cell of a visible-test run: its kind, nbgrader grade_id and source (the
-    student's own for a DEFINITION, which the run takes from the submission)."""
+    student's own for a DEFINITION, which the run takes from the submission). `needs`:
+    the names it reads that only cells the run leaves out define (the student's
+    experiments and searches), so it is not run (the course's cell that saves what a
+    search found would fail, or write the file without it)."""
 
     kind: str
     grade_id: str | None
     source: str
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,9 @@ def build(spec: Assignment, course: Path) -> Kit:
     stubs: dict[str, tuple[str, ...]] = {}
     answers: dict[str, dict[str, str]] = {}
     for notebook, definitions in spec.notebooks.items():
-        plan = []
+        plan: list[PlanCell] = []
+        texts: list[str] = []       # the release's source of each cell of the plan
+        left_out: list[str] = []    # the release's code cells the plan leaves out
         solved = _definition_cells(course / "source" / spec.source / notebook, definitions)
         for cell in _cells(course / "release" / spec.source / notebook):
             source = _text(cell.get("source", ""))
@@ -79,14 +85,14 @@ def build(spec: Assignment, course: Path) -> Kit:
                 if nbgrader and nbgrader.get("grade") and nbgrader.get("solution"):
                     answers.setdefault(notebook, {})[nbgrader.get("grade_id")] = source
                 continue
+            planned = len(plan)
+            grade_id = nbgrader.get("grade_id") if nbgrader else None
             if not nbgrader:
                 # Before the first graded cell: the imports and the data; after it, the
                 # student's experiments (training, plots), which the tests do not need.
                 if not any(c.kind != SETUP for c in plan):
                     plan.append(PlanCell(SETUP, None, source))
-                continue
-            grade_id = nbgrader.get("grade_id")
-            if grade_id in definitions:
+            elif grade_id in definitions:
                 plan.append(PlanCell(DEFINITION, grade_id, ""))
                 meant = stub_functions(solved.get(grade_id, ""))
                 stubs[grade_id] = tuple(n for n in stub_functions(source) if n not in meant)
@@ -94,9 +100,66 @@ def build(spec: Assignment, course: Path) -> Kit:
                 plan.append(PlanCell(TEST, grade_id, source))
             elif nbgrader.get("locked") and not nbgrader.get("solution"):
                 plan.append(PlanCell(GIVEN, grade_id, source))
-        plans[notebook] = tuple(plan)
+            (texts if len(plan) > planned else left_out).append(source)
+        plans[notebook] = _with_needs(plan, texts, left_out)
     return Kit(spec=spec, plans=plans, stubs={g: s for g, s in stubs.items() if s},
                answers=answers)
+
+
+def _with_needs(plan: list[PlanCell], texts: list[str], left_out: list[str]
+                ) -> tuple[PlanCell, ...]:
+    """`plan` (the release's source of each cell in `texts`) with each course cell's
+    `needs`: the names it reads that no earlier cell of the run binds but a cell left out
+    of the run binds (one of `left_out`, or a course cell left out for its own needs)."""
+    unbound = set().union(*(_bound(source) for source in left_out))
+    bound: set[str] = set()
+    out = []
+    for cell, text in zip(plan, texts, strict=True):
+        needs: tuple[str, ...] = ()
+        if cell.kind in (GIVEN, TEST):
+            needs = tuple(sorted((_read(text) & unbound) - bound))
+        if needs:
+            unbound |= _bound(text)
+        else:
+            bound |= _bound(text)
+        out.append(dataclasses.replace(cell, needs=needs))
+    return tuple(out)
+
+
+def _tree(source: str) -> ast.Module | None:
+    """A cell's code parsed, its IPython magics and shell lines left out (None: it does
+    not parse)."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def _bound(source: str) -> set[str]:
+    """The names a cell binds anywhere in it (assigned, imported, defined, arguments)."""
+    tree = _tree(source)
+    names: set[str] = set()
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _read(source: str) -> set[str]:
+    """The names a cell reads that it does not bind itself."""
+    tree = _tree(source)
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Load)} if tree else set()
+    return loaded - _bound(source)
 
 
 def to_json(kit: Kit) -> str:

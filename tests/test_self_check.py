@@ -18,6 +18,7 @@ import pytest
 from submissions import write_starter_submission, write_submission
 
 from autograder import assignment, self_check
+from autograder.assignments import samples
 from autograder.assignments.linear.samples import reference_cells, solved_cells
 from autograder.assignments.samples import corrupt_notebook, fill_notebook, notebook_cells
 from autograder.grade import grade_submission
@@ -125,6 +126,37 @@ def test_the_reference_solution_is_ready_and_grade_accepts_its_zip(
     result = grade_submission(out, data=grading_data)
     assert not result.problems
     assert result.score == result.max_score
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.cifar
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in assignment.names()
+                                  if assignment.load(n).source in EDITIONS])
+def test_the_check_changes_none_of_the_students_files(
+        tmp_path: Path, cifar10_env: Path, sample_models_of, name: str) -> None:
+    """The check runs the course's cells, one of which (SOI1010's) writes the settings file
+    the searches chose: it once emptied that file, so the hand-in lost its settings. Every
+    assignment's reference solution, its saved models beside it, is byte for byte the same
+    after the check, which only adds the zip; SOI1010's is ready to hand in."""
+    folder = samples.load(name).build_entry("correct", tmp_path, sample_models_of(name))
+    before = _files(folder)
+    shown: list[str] = []
+    code = self_check.check(folder, self_check.load_kit(folder), show=shown.append)
+    out = "\n".join(shown)
+    after = _files(folder)
+    zip_name = f"{assignment.load(name).source}_submission.zip"
+    assert set(after) == {*before, zip_name}, out
+    assert [n for n in before if after[n] != before[n]] == [], out
+    if name == "soi1010":
+        assert code == 0 and "Ready to submit" in out, out
+        assert "FAIL" not in out
+        assert "note  svm_softmax.ipynb, test `test_settings`\n        not run here: it " \
+            "needs `X_val_rows`" in out
 
 
 @pytest.mark.cifar
