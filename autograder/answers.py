@@ -12,7 +12,9 @@ Gradescope written-answer submission or read by a TA. Code, outputs and every ot
 are left out.
 
 The page is a small Jinja2 template (templates/answers.html); each cell's markdown is
-rendered by nbconvert's own renderer and sanitized (`printing.to_html`), and the page
+rendered by nbconvert's own renderer and sanitized, within bounds that the PDF and stderr
+name where a cell passes them (`printing.quote`: its first 20,000 characters, nested
+markup as plain text; at most `MAX_ANSWERS` answers a notebook), and the page
 carries a Content-Security-Policy that lets nothing load or run; headless Chromium prints
 it (`printing.print_pdf`). A student's script or remote image in an answer is neither run
 nor fetched. No LaTeX is involved: math stays as its TeX text (`$\\log(0.1)$`), since
@@ -39,10 +41,13 @@ from autograder.intake.container import read_container
 from autograder.intake.names import lenient, submission_name
 from autograder.intake.notebooks import _notebook_cells as notebook_cells
 from autograder.intake.submission import Problem
-from autograder.printing import PrintError, print_pdf, to_html
+from autograder.printing import PrintError, print_pdf, quote
 from autograder.release import ROOT
 
 TEMPLATES = Path(__file__).with_name("templates")
+# Answers printed from one notebook (a release asks a few; a notebook read without its
+# release may hold any number of answer cells).
+MAX_ANSWERS = 100
 
 
 class AnswersError(Exception):
@@ -68,6 +73,7 @@ class Item:
     points: str
     question: Markup
     answer: Markup | None          # None: the cell is missing from the notebook
+    note: str = ""                 # what was left out to keep the page bounded
 
 
 def _source(cell: dict) -> str | None:
@@ -146,6 +152,10 @@ def collect(spec: Assignment, files: dict[str, bytes], problems: list[str]
             continue
         released = release_cells(spec, notebook)
         asked = questions(notebook, released if released is not None else cells)
+        if len(asked) > MAX_ANSWERS:
+            problems.append(f"{notebook}: {len(asked)} answer cells, only the first "
+                            f"{MAX_ANSWERS} are printed")
+            asked = asked[:MAX_ANSWERS]
         wanted = {q.grade_id for q in asked}
         answers: dict[str, dict] = {}
         for cell in cells:
@@ -161,8 +171,12 @@ def collect(spec: Assignment, files: dict[str, bytes], problems: list[str]
                                 "deleted or its metadata lost): the PDF says so")
             elif released is not None and text.strip() == q.template.strip():
                 problems.append(f"{notebook}, cell `{q.grade_id}`: not answered yet")
-            items.append(Item(q.grade_id, f"{q.points:g}", to_html(q.question),
-                              None if text is None else to_html(text, _attachments(cell))))
+            question, asked_note = quote(q.question)
+            answer, note = (None, "") if text is None else quote(text, _attachments(cell))
+            notes = "; ".join(n for n in (asked_note and f"question {asked_note}", note) if n)
+            if notes:
+                problems.append(f"{notebook}, cell `{q.grade_id}`: {notes}")
+            items.append(Item(q.grade_id, f"{q.points:g}", question, answer, notes))
         if answers:
             out.append((notebook, items))
     return out

@@ -11,16 +11,20 @@ tests skip without Chromium (fail with CS231N_REQUIRE_BROWSER=1, as in CI).
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.server
 import io
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -264,3 +268,97 @@ def test_an_answer_cell_holding_its_question_and_a_deleted_one(tmp_path: Path) -
         < text.index("No answer: this cell is missing from the notebook.")
     assert "dave · linear_classifier.ipynb · softmax_inline_q1" in text
     assert "softmax_loss_naive(W, X_dev" not in text                # the code cell before it
+
+
+def test_an_answer_too_long_or_too_deeply_nested_is_bounded_and_said_so(tmp_path: Path) -> None:
+    """A cell of 90,000 nested <div>s kept the parent rendering and Chromium laying out for
+    minutes; now each answer prints its first 20,000 characters, deep markup as text, and
+    the PDF and stderr say which answers were not printed whole."""
+    chromium_binary()
+    long = "START " + "many words " * 5_000 + "THE-END"
+    answers = {**ANSWERS, "svm_inline_q2": "Deep: " + "<div>" * 90_000 + "x" + "</div>" * 90_000,
+               "softmax_inline_q2": long}
+    proc = run_pdf(answered(tmp_path / "eve", answers), "--out", tmp_path / "eve.pdf")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"svm_inline_q2`: .*nests deeper than 64 elements", proc.stderr)
+    assert re.search(r"softmax_inline_q2`: cut: only its first 20000 characters", proc.stderr)
+    assert "svm_inline_q1" not in proc.stderr            # the others are printed whole
+    text = pdf_text(tmp_path / "eve.pdf")
+    assert text.count("Not printed whole:") == 2
+    assert "printed as plain text" in text and "only its first 20000 characters" in text
+    assert "Deep: <div><div>" in text                     # the markup, shown as text
+    assert "START many words" in text and "THE-END" not in text
+    assert plain(ANSWERS["softmax_inline_q1"]) in text
+
+
+def processes() -> dict[int, tuple[str, int, int]]:
+    """Every process of the machine that has not exited (zombies left out): pid -> (its
+    state, its parent's pid, its session)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue      # it exited meanwhile
+        state, ppid, _, sid = stat[stat.rindex(")") + 2:].split()[:4]
+        if state != "Z":
+            found[int(entry.name)] = (state, int(ppid), int(sid))
+    return found
+
+
+def wait_for(condition: Callable[[], object], what: str, seconds: float = 120) -> object:
+    """Poll `condition()` until it is true (a bound on a hang, not a timing check)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"still waiting for {what} after {seconds} s")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+def test_chromium_runs_in_its_own_session_and_dies_with_the_process_that_started_it(
+        tmp_path: Path) -> None:
+    """A `pdf` killed while Chromium prints leaves no Chromium behind. (The page's script
+    never ends, so Chromium would print until its limit.)"""
+    chromium_binary()
+    (tmp_path / "slow.html").write_text("<!DOCTYPE html><body>x<script>while (true) {}</script>")
+    code = ("import sys; from pathlib import Path; from autograder.printing import print_pdf; "
+            "print_pdf(Path(sys.argv[1]).read_text(), Path(sys.argv[2]))")
+    parent = subprocess.Popen([sys.executable, "-c", code, tmp_path / "slow.html",
+                               tmp_path / "slow.pdf"])
+    session = 0
+
+    def in_session() -> list[int]:
+        return [pid for pid, (_, _, sid) in processes().items() if sid == session]
+
+    try:
+        session = wait_for(lambda: next((pid for pid, (_, ppid, sid) in processes().items()
+                                         if ppid == parent.pid and sid == pid), None),
+                           "Chromium to start in a session of its own")
+        wait_for(lambda: len(in_session()) > 1, "Chromium's helper processes")
+        parent.kill()
+        parent.wait()
+        wait_for(lambda: not in_session(), "Chromium to exit after its parent", 60)
+    finally:
+        parent.kill()
+        parent.wait()
+        if session:     # whatever the outcome, nothing of this test outlives it
+            with contextlib.suppress(OSError):
+                os.killpg(session, signal.SIGKILL)
+    assert not (tmp_path / "slow.pdf").exists()
+
+
+def test_a_print_past_its_time_limit_is_killed_with_every_process_it_started(
+        tmp_path: Path) -> None:
+    """The time limit takes the browser's whole process group, not its first process only."""
+    from autograder.printing import PrintError, run_group
+
+    pidfile = tmp_path / "helper.pid"
+    with pytest.raises(PrintError, match="did not print within 2 s"):
+        run_group(["sh", "-c", f"sleep 600 & echo $! > {pidfile}; wait"], 2)
+    helper = int(pidfile.read_text())
+    wait_for(lambda: helper not in processes(), "the helper to be killed")
