@@ -356,12 +356,16 @@ def test_a_copy_padded_with_statements_that_do_nothing_is_flagged_as_the_plain_c
         assert losses_agree(copy), name              # still alice's working code
         assert copy["svm_loss_naive"].count("\n") > alice["svm_loss_naive"].count("\n") + 5
         write_submission(submitted / f"copy_{name}" / "linear", copy)
+    # A cell that does not parse is read line by line: its lines of padding are found too.
+    broken = {g: source + "\ndef unfinished(:\n" for g, source in
+              padded(alice, PADDING["pass"]).items()}
+    write_submission(submitted / "copy_broken" / "linear", broken)
     code, _, stderr = run(str(submitted), "--out", str(tmp_path / "out"))
     assert code == 0, stderr
     found = scores(tmp_path / "out")
     plain, flagged = found[frozenset(("alice", "plain_copy"))]
     assert plain >= 0.9 and flagged == "yes"
-    for name in PADDING:
+    for name in (*PADDING, "broken"):
         value, flagged = found[frozenset(("alice", f"copy_{name}"))]
         assert value == pytest.approx(plain, abs=0.02) and flagged == "yes", name
         assert found[frozenset(("carol", f"copy_{name}"))][0] < 0.25, name

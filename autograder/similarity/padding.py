@@ -14,8 +14,9 @@ the code computes, so that `own` leaves them out of what is fingerprinted:
 - an assignment of a call-free value to a name nothing reads (in a function: any local
   name; in a cell, where another cell may read a name: `_` only), and `del` of such names.
 
-A text that does not parse (a cell the grader refuses) is read line by line: each line
-that alone parses as one of the first two kinds is padding.
+A text that does not parse (a cell the grader refuses) is read line by line: a line that
+alone is `pass`, a constant, a name or `x = x` is padding (not any call-free expression:
+a line of a call or a list written over several lines, `W, X,`, parses as one).
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def _padding_line(line: str) -> bool:
         body = ast.parse(line.strip()).body
     except (SyntaxError, ValueError):
         return False
-    return len(body) == 1 and _stateless(body[0])
+    if len(body) != 1 or isinstance(body[0], ast.Expr) and not isinstance(
+            body[0].value, (ast.Constant, ast.Name)):
+        return False
+    return _stateless(body[0])
 
 
 def _pure(node: ast.AST | None) -> bool:
