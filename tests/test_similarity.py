@@ -372,3 +372,40 @@ def test_a_copy_padded_with_statements_that_do_nothing_is_flagged_as_the_plain_c
     assert found[frozenset(("carol", "carol_padded"))][0] >= 0.9
     for other in ("alice", "copy_pass", "copy_dead_branch"):
         assert found[frozenset((other, "carol_padded"))][0] < 0.25, other
+
+
+PLAIN = '''def scale(x, y):
+    total = x * y
+    for row in total:
+        row += 1
+    return total
+'''
+
+
+@pytest.mark.parametrize("padded_source", [
+    PLAIN.replace("    total = x * y\n", "    total = x * y\n    total = total\n    x += 0\n"
+                  "    total *= 1\n    assert True\n"),
+    PLAIN.replace("    for row", "    if True:\n        for row").replace(
+        "        row += 1", "            row += 1\n    else:\n        total = None"),
+    PLAIN.replace("    return", "    while 0:\n        x = y\n    for _ in ():\n"
+                  "        print(x)\n    spare = x.shape\n    del spare\n    return"),
+])
+def test_what_is_fingerprinted_of_a_padded_function_is_the_plain_function(
+        padded_source: str) -> None:
+    """Left out of a student's own code: self-assignments, identity updates, `assert True`,
+    a branch that always or never runs, a store nothing reads; what is left, spaces aside,
+    is the function without them."""
+    from autograder.similarity.own import own_code
+
+    compared = own_code(padded_source, "")
+    assert len(compared) == len(padded_source)        # offsets into the text hold
+    assert "".join(compared.split()) == "".join(own_code(PLAIN, "").split())
+
+
+def test_a_store_another_scope_may_read_is_kept() -> None:
+    from autograder.similarity.own import own_code
+
+    source = "def f():\n    global seen\n    seen = 0\n    count = 1\n"
+    assert "seen = 0" in own_code(source, "") and "count = 1" not in own_code(source, "")
+    assert "LIMIT = 3" in own_code("LIMIT = 3\n_ = 0\n", "")   # a cell's name: other cells read it
+    assert "_ = 0" not in own_code("LIMIT = 3\n_ = 0\n", "")

@@ -16,7 +16,8 @@ Three choices depart from copydetect's own command:
   copydetect 0.5.0's own boilerplate filter (`np.intersect1d(..., assume_unique=True)` on
   hashes that repeat) also drops a passage that merely occurs twice in one document;
 - a document is fingerprinted on its own code (`own`: the release's lines and the imports
-  made comments), so a fingerprint never mixes a student's line with the release's.
+  made comments, statements that do nothing made spaces), so a fingerprint never mixes a
+  student's line with the release's, and `pass` between a copy's lines hides nothing.
 
 A pair's score is the larger of its two shares: a student who copied a classmate's whole
 work and added to it is found as surely as the classmate.

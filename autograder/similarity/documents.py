@@ -35,7 +35,8 @@ Part = tuple[str, tuple[str, ...], str]   # (where, the grade_ids it provides, i
 @dataclass(frozen=True)
 class Document:
     """One submission's graded definitions, as one text, and its own code (`own_code`:
-    the same text, the release's lines and the imports made comments)."""
+    the same text, the release's lines and the imports made comments, statements that do
+    nothing made spaces)."""
 
     submission: str                      # its id (`ids.submission_id`)
     text: str
