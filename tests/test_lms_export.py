@@ -159,15 +159,21 @@ def test_lms_export_needs_a_roster(store: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "c.csv").exists()
 
 
-def test_an_id_a_student_chose_is_text_on_the_terminal_and_not_in_the_file(
+def test_an_id_a_student_chose_is_text_in_the_file_and_on_the_terminal(
         tmp_path: Path) -> None:
+    """Two students named their zips as formulas: one the roster lists without a name (its
+    id is the row's name in the file), one it lacks (named on the terminal only)."""
     from autograder.ids import submission_id
 
-    hostile = submission_id('=HYPERLINK("evil.example","x")\x1b[2J')
-    store = make_store(tmp_path / "grades.sqlite", {hostile: make_result(hostile, {})})
-    roster = write_roster(tmp_path / "roster.csv", ROSTER[:2])
+    listed = submission_id('=HYPERLINK("evil.example","x")')
+    hostile = submission_id('=HYPERLINK("evil.example","y")\x1b[2J')
+    store = make_store(tmp_path / "grades.sqlite", {i: make_result(i, {})
+                                                    for i in (listed, hostile)})
+    roster = write_roster(tmp_path / "roster.csv", [*ROSTER[:2], [listed, "", "1009"]])
     proc = export(store, "--canvas", tmp_path / "c.csv", "--roster", roster)
     assert proc.returncode == 1
-    assert "\x1b" not in proc.stderr and "HYPERLINK" in proc.stderr
+    assert "\x1b" not in proc.stderr and '"y")' in proc.stderr
     cells = [cell for row in read(tmp_path / "c.csv") for cell in row]
-    assert not any("HYPERLINK" in c for c in cells)       # not in the roster: not in the file
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    assert "'" + listed in cells and "1009" in cells
+    assert not any('"y")' in c for c in cells)          # not in the roster: not in the file
