@@ -328,8 +328,9 @@ def test_chromium_runs_in_its_own_session_and_dies_with_the_process_that_started
     (tmp_path / "slow.html").write_text("<!DOCTYPE html><body>x<script>while (true) {}</script>")
     code = ("import sys; from pathlib import Path; from autograder.printing import print_pdf; "
             "print_pdf(Path(sys.argv[1]).read_text(), Path(sys.argv[2]))")
+    # Killed, the parent leaves its temporary folder: in the test's own, then.
     parent = subprocess.Popen([sys.executable, "-c", code, tmp_path / "slow.html",
-                               tmp_path / "slow.pdf"])
+                               tmp_path / "slow.pdf"], env={**os.environ, "TMPDIR": str(tmp_path)})
     session = 0
 
     def in_session() -> list[int]:
