@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -140,18 +141,24 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_the_check_changes_none_of_the_students_files(
         tmp_path: Path, cifar10_env: Path, sample_models_of, name: str) -> None:
     """The check runs the course's cells, one of which (SOI1010's) writes the settings file
-    the searches chose: it once emptied that file, so the hand-in lost its settings. Every
-    assignment's reference solution, its saved models beside it, is byte for byte the same
-    after the check, which only adds the zip; SOI1010's is ready to hand in."""
-    folder = samples.load(name).build_entry("correct", tmp_path, sample_models_of(name))
+    the searches chose: it once emptied that file, so the hand-in lost its settings. The
+    unzipped bundle holding every assignment's reference solution and its saved models is
+    byte for byte the same after the check, which only adds the zip; the notebooks still
+    import the bundle's modules; SOI1010's is ready to hand in."""
+    edition = assignment.load(name).source
+    folder = _unzip_bundle(tmp_path, edition)
+    solved = samples.load(name).build_entry("correct", tmp_path / "work",
+                                            sample_models_of(name))
+    shutil.copytree(solved, folder, dirs_exist_ok=True)
     before = _files(folder)
     shown: list[str] = []
     code = self_check.check(folder, self_check.load_kit(folder), show=shown.append)
     out = "\n".join(shown)
     after = _files(folder)
-    zip_name = f"{assignment.load(name).source}_submission.zip"
-    assert set(after) == {*before, zip_name}, out
+    assert set(after) == {*before, f"{edition}_submission.zip"}, out
     assert [n for n in before if after[n] != before[n]] == [], out
+    # A setup cell is shown only when it fails (its imports, the data).
+    assert "setup cell" not in out, out
     if name == "soi1010":
         assert code == 0 and "Ready to submit" in out, out
         assert "FAIL" not in out
