@@ -8,14 +8,22 @@ it is made with `private_dir` / `write_private` (0700 / 0600), whatever the umas
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
-def private_dir(path: str | os.PathLike[str]) -> Path:
-    """Create (or tighten) a folder only its owner can enter (0700): for grader secrets."""
+def private_dir(path: str | os.PathLike[str], tighten: bool = True) -> Path:
+    """Create a folder only its owner can enter (0700): for grader secrets and outputs
+    that hold student work. An existing folder is tightened to 0700 when `tighten`, unless
+    it is a shared one (sticky, as /tmp): never lock others out of a folder the grader did
+    not make for itself. Files in it are 0600 anyway (`write_private`); pass
+    tighten=False for the folder that merely holds such a file (a store, the secret),
+    which may be the course's folder, shared with other TAs."""
     folder = Path(path)
+    existed = folder.is_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    if not existed or (tighten and not folder.stat().st_mode & stat.S_ISVTX):
+        os.chmod(folder, 0o700)
     return folder
 
 

@@ -124,7 +124,7 @@ class GradeStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        private_dir(self.path.parent)
+        private_dir(self.path.parent, tighten=False)
         if not self.path.exists():
             # Create the file 0600 before sqlite opens it, whatever the umask.
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder import rubric as rubric_module
+from autograder.files import private_dir
 from autograder.result import GradeResult
 from autograder.store import ERROR, GradeStore, open_store, rubric_hash
 
@@ -44,6 +45,33 @@ def test_store_is_private_whatever_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert mode(tmp_path / "grades") == 0o700
+
+
+def test_a_store_in_an_existing_folder_leaves_that_folder_as_it_was(tmp_path: Path) -> None:
+    """`batch --store /tmp/grades.sqlite` or a store in the course's folder shared with
+    other TAs: the store's files are 0600, the folder keeps its mode (it once became 0700,
+    locking every other user out of /tmp); a folder the store creates is 0700."""
+    for folder, before in ((tmp_path / "shared", 0o1777), (tmp_path / "course", 0o750)):
+        folder.mkdir()
+        os.chmod(folder, before)
+        with GradeStore(folder / "grades.sqlite") as store:
+            store.record(result("alice"), rubric_hash="r1")
+        assert folder.stat().st_mode & 0o7777 == before
+        assert mode(folder / "grades.sqlite") == 0o600
+    GradeStore(tmp_path / "new" / "grades.sqlite").close()
+    assert mode(tmp_path / "new") == 0o700
+
+
+def test_private_outputs_never_tighten_a_shared_folder(tmp_path: Path) -> None:
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    private_dir(shared)
+    assert shared.stat().st_mode & 0o7777 == 0o1777
+    own = tmp_path / "report"
+    own.mkdir(mode=0o755)
+    private_dir(own)
+    assert mode(own) == 0o700
 
 
 def test_result_round_trips_and_one_row_per_submission(tmp_path: Path) -> None:
