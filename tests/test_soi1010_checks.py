@@ -113,11 +113,51 @@ def test_one_vs_all_over_per_model_probabilities_is_named() -> None:
     assert "per-model rescaled scores" in failed["one_vs_all_predict: argmax of raw scores"]
 
 
-def test_training_that_ignores_lam_loses_the_penalty_check_only() -> None:
+def test_training_that_ignores_lam_loses_only_the_checks_with_a_penalty() -> None:
     cells = edited("train_svm", "hinge_loss(model(xb), yb, model.weight, lam)",
                    "hinge_loss(model(xb), yb, model.weight, 0.0)")
     failed = failing(grade(cells, targets=["train_svm"]))
-    assert list(failed) == ["train_svm: lam shrinks the weights"]
+    assert sorted(failed) == ["train_svm: lam shrinks the weights",
+                              "train_svm: one full-batch step is W0 - lr * gradient",
+                              "train_svm: two epochs take two steps"]
+    assert "lam is not applied" in failed["train_svm: two epochs take two steps"]
+
+
+@pytest.mark.parametrize(("grade_id", "old", "new", "check", "says"), [
+    ("train_svm", "optimizer = torch.optim.SGD(model.parameters(), lr=lr)",
+     "optimizer = torch.optim.SGD(model.parameters(), lr=0.001)",
+     "train_svm: one full-batch step", "lr is not used"),
+    ("train_svm", "for _ in range(epochs):", "for _ in range(3):",
+     "train_svm: two epochs take two steps", "not W0 - lr * (gradient"),
+    ("train_softmax", "for _ in range(epochs):", "for _ in range(1):",
+     "train_softmax: two epochs take two steps", "epochs is not used"),
+    ("train_softmax", "for start in range(0, X.shape[0], batch_size):",
+     "for start in range(0, X.shape[0], X.shape[0]):",
+     "train_softmax: one step per batch_size rows", "batch_size is not used"),
+    ("train_svm", "for start in range(0, X.shape[0], batch_size):",
+     "for start in range(0, X.shape[0], 32):",
+     "train_svm: one step per batch_size rows", "takes 2 steps, expected 5"),
+])
+def test_training_that_ignores_lr_epochs_or_batch_size_is_caught(
+        grade_id: str, old: str, new: str, check: str, says: str) -> None:
+    # Each of these still learns the separable problem: only the exact steps show that
+    # the grader's CIFAR-10 training with the student's settings would not be theirs.
+    failed = failing(grade(edited(grade_id, old, new), targets=[grade_id]))
+    named = [output for name, output in failed.items() if name.startswith(check)]
+    assert named and says in named[0], failed
+
+
+def test_plain_sgd_variants_pass_the_step_checks() -> None:
+    # Another shuffling order and a weight decay on the weight alone are the contract's
+    # SGD too.
+    cells = edited("train_softmax", "optimizer = torch.optim.SGD(model.parameters(), lr=lr, "
+                   "weight_decay=weight_decay)", "optimizer = torch.optim.SGD([{'params': "
+                   "[model.weight], 'weight_decay': weight_decay}, {'params': [model.bias]}], "
+                   "lr=lr)")
+    cells = {**cells, "train_softmax": cells["train_softmax"].replace(
+        "rows = order[start:start + batch_size]",
+        "rows = order.flip(0)[start:start + batch_size]")}
+    assert failing(grade(cells, targets=["train_softmax"])) == {}
 
 
 @pytest.mark.parametrize("body", [

@@ -6,7 +6,8 @@ Each check is an engine `Check` whose `evaluate` calls student code only through
 torch autograd in float64; nn.CrossEntropyLoss for the cross-entropy) here, in the trusted
 parent. The checks live by what they check: functions.py (the split, normalization,
 binary subset, one-vs-all labels and prediction), losses.py (the hinge loss and the
-softmax cross-entropy), training.py (train_svm, train_softmax), accuracy.py (CIFAR-10,
+softmax cross-entropy), training.py (train_svm, train_softmax), steps.py (their exact
+SGD steps: lr, epochs and batch_size used as asked), accuracy.py (CIFAR-10,
 trained by the grader with the saved settings).
 
     run_checks(session, seed, rubric) -> [CheckResult, ...]
@@ -24,6 +25,7 @@ from autograder.assignment import Assignment
 from autograder.assignments.soi1010 import functions, inputs, losses, tables
 from autograder.assignments.soi1010.accuracy import accuracy_checks
 from autograder.assignments.soi1010.grading import Grading
+from autograder.assignments.soi1010.steps import step_checks
 from autograder.assignments.soi1010.tables import Soi1010Rubric
 from autograder.assignments.soi1010.training import training_checks
 from autograder.checks import Check, CheckResult
@@ -116,8 +118,9 @@ def build_checks(seed: int, rubric: Rubric) -> list[Check]:
     (the functions' checks before the accuracy checks that stand on them)."""
     return (functions.split_checks(seed) + functions.normalize_checks(seed)
             + functions.subset_checks(seed) + losses.hinge_checks(seed)
-            + training_checks("train_svm", seed) + functions.one_vs_all_checks(seed)
-            + losses.cross_entropy_checks(seed) + training_checks("train_softmax", seed)
+            + training_checks("train_svm", seed) + step_checks("train_svm", seed)
+            + functions.one_vs_all_checks(seed) + losses.cross_entropy_checks(seed)
+            + training_checks("train_softmax", seed) + step_checks("train_softmax", seed)
             + accuracy_checks())
 
 

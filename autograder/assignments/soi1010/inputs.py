@@ -191,3 +191,23 @@ def multiclass_problem(seed: int) -> Problem:
     X = centers[y] + rng.normal(size=(n, d))
     return Problem(X.astype(np.float32), y.astype(np.int64), 0.05, 32, 10,
                    int(rng.integers(0, 2**31)))
+
+
+def step_problem(seed: int, classes: int) -> Problem:
+    """Rows (64 x 20, entries of about 0.1) for full-batch SGD steps."""
+    rng = _rng(seed, 10 + classes)
+    X = rng.normal(0.0, 0.1, (64, 20)).astype(np.float32)
+    y = (np.where(rng.random(64) < 0.5, 1.0, -1.0).astype(np.float32) if classes == 1
+         else rng.integers(0, NUM_CLASSES, 64).astype(np.int64))
+    return Problem(X, y, 0.05, 64, 1, int(rng.integers(0, 2**31)))
+
+
+def batch_problem(seed: int, classes: int) -> Problem:
+    """One row repeated 60 times with one label: every minibatch's mean gradient is the
+    whole problem's, so one epoch at batch size 12 is exactly five full-batch steps
+    whatever the shuffling (a count no batch size of 8, 16, 32 or 64 gives)."""
+    rng = _rng(seed, 30 + classes)
+    X = np.tile(rng.normal(0.0, 0.1, (1, 20)), (60, 1)).astype(np.float32)
+    label = 1.0 if classes == 1 else int(rng.integers(0, NUM_CLASSES))
+    y = np.full(60, label, dtype=np.float32 if classes == 1 else np.int64)
+    return Problem(X, y, 0.05, 12, 1, int(rng.integers(0, 2**31)))

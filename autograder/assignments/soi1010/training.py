@@ -1,7 +1,8 @@
 """The checks of train_svm and train_softmax: each trains on a small, well separated hidden
 problem (inputs.py), and the parent judges the nn.Linear it returns from its weights
 alone: its shape and device, its accuracy on its own training rows, the effect of the
-penalty (lam, weight_decay) on ||W||, and the same weights for the same seed.
+penalty (lam, weight_decay) on ||W||, and the same weights for the same seed. `trained`
+is the one call of a training function all its checks (steps.py's too) go through.
 """
 
 from __future__ import annotations
@@ -26,32 +27,42 @@ def _spec(name: str) -> tuple[Callable[[int], inputs.Problem], int, str, Callabl
             lambda X, y, W, b: float(np.mean(np.argmax(X @ W.T + b, axis=1) == y)))
 
 
+def trained(g: Grading, name: str, problem: inputs.Problem, strength: float, label: str,
+            **settings: float) -> tuple[dict | None, Verdict | None]:
+    """`name` ("train_svm" or "train_softmax") trained on `problem` with penalty
+    `strength` and the problem's lr, batch_size, epochs and seed unless `settings` says
+    otherwise (memoized by `label`): ({"W", "b" in float64, "on_device"}, None), or
+    (None, why not, as the failure it makes)."""
+    _, classes, penalty, _ = _spec(name)
+    sgd = {"lr": problem.lr, "batch_size": problem.batch_size, "epochs": problem.epochs,
+           "seed": problem.seed, **settings}
+    out = g.op(name, name, label, X=problem.X, y=problem.y,
+               **{"lam" if penalty == "lam" else "weight_decay": strength},
+               **sgd, on_device_named=DEVICE)
+    if not out.ok:
+        return None, failed(g.failure(name, out.error))
+    W, b = np.asarray(value_of(out, "W")), np.asarray(value_of(out, "b"))
+    if W.shape != (classes, problem.X.shape[1]) or b.shape != (classes,):
+        # The problem's D is the same for every submission: the text names no input.
+        return None, bug(f"{name} returned a model with weight {W.shape} and bias "
+                         f"{b.shape}: expected nn.Linear({problem.X.shape[1]}, "
+                         f"{classes})")
+    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+        return None, failed(f"the model {name} returned has nan or inf weights")
+    return {"W": W.astype(np.float64), "b": b.astype(np.float64),
+            "on_device": value_of(out, "on_device")}, None
+
+
 def training_checks(name: str, seed: int) -> list[Check]:
-    """The four checks of `name` ("train_svm" or "train_softmax")."""
+    """The four checks of `name` ("train_svm" or "train_softmax") on its separable
+    problem (the exact SGD steps are steps.py's)."""
     problem_of, classes, penalty, accuracy = _spec(name)
     problem = problem_of(seed)
-    op = name
 
     def train(g: Grading, strength: float, label: str, run_seed: int | None = None
               ) -> tuple[dict | None, Verdict | None]:
-        """(the model trained, None) or (None, why not, as the failure it makes)."""
-        out = g.op(name, op, label, X=problem.X, y=problem.y,
-                   **{"lam" if penalty == "lam" else "weight_decay": strength},
-                   lr=problem.lr, batch_size=problem.batch_size, epochs=problem.epochs,
-                   seed=problem.seed if run_seed is None else run_seed,
-                   on_device_named=DEVICE)
-        if not out.ok:
-            return None, failed(g.failure(name, out.error))
-        W, b = np.asarray(value_of(out, "W")), np.asarray(value_of(out, "b"))
-        if W.shape != (classes, problem.X.shape[1]) or b.shape != (classes,):
-            # The problem's D is the same for every submission: the text names no input.
-            return None, bug(f"{name} returned a model with weight {W.shape} and bias "
-                             f"{b.shape}: expected nn.Linear({problem.X.shape[1]}, "
-                             f"{classes})")
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            return None, failed(f"the model {name} returned has nan or inf weights")
-        return {"W": W.astype(np.float64), "b": b.astype(np.float64),
-                "on_device": value_of(out, "on_device")}, None
+        return trained(g, name, problem, strength, label,
+                       **({} if run_seed is None else {"seed": run_seed}))
 
     def model(g: Grading) -> Verdict:
         got, why = train(g, 0.0, "no penalty")
