@@ -230,3 +230,17 @@ def test_a_bad_section_of_the_settings_file_costs_only_its_own_target(tmp_path: 
     assert read["binary_svm"][0] is None and "binary.lr" in read["binary_svm"][1]
     assert read["one_vs_all"][0] is not None and read["one_vs_all"][0]["lam_9"] == 1e-3
     assert read["softmax"][0] is not None and read["softmax"][0]["epochs"] == 10
+
+
+def test_training_at_its_own_rate_and_length_fails_every_step_check() -> None:
+    # The red team's "full batch, fixed lr, 300 steps": trained at lr=0 it is already far
+    # from its initialization (where the hinge loss is flat), so no step may pass on a
+    # model that simply does not move.
+    cells = edited("train_svm", "optimizer = torch.optim.SGD(model.parameters(), lr=lr)",
+                   "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)")
+    cells["train_svm"] = cells["train_svm"].replace("for _ in range(epochs):",
+                                                    "for _ in range(epochs + 100):")
+    failed = failing(grade(cells, targets=["train_svm"]))
+    steps = [name for name in failed if "step" in name or "epochs" in name]
+    assert len(steps) == 3, failed
+    assert all("lr is not used" in failed[name] for name in steps)
