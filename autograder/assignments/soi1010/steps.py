@@ -17,9 +17,11 @@ the seed's) and once at lr > 0, and compares the move from W0 with the oracle's
   shuffling. What it cannot see: a step that uses the whole problem instead of its
   minibatch (the same gradient here); telling those apart needs the student's order.
 
-The steps are judged only where the loss the training calls is the course's on these
-rows (one call of it, compared with the oracle): a wrong loss is its own checks' failure,
-and the accuracy targets stand on it anyway; its training is not failed a second time.
+Each check first needs the two trainings to run and the weights to move with lr (loss or
+no loss). The steps are then judged only where the loss the training calls is the
+course's on these rows (one call of it, compared with the oracle): a wrong loss is its
+own checks' failure, and the accuracy targets stand on it anyway; its training is not
+failed a second time.
 """
 
 from __future__ import annotations
@@ -122,15 +124,15 @@ def step_checks(name: str, seed: int) -> list[Check]:
         plural = "s" * (epochs > 1)
 
         def evaluate(g: Grading) -> Verdict:
-            differs = loss_differs(g)
-            if differs is not None:
-                return passed(differs)
             runs, why = moved(g, full, f"full batch, {epochs} epoch{plural}", PENALTY, epochs)
             if runs is None:
                 return why
             start, move = runs
             if lr_unused(move) is not None:
                 return lr_unused(move)
+            differs = loss_differs(g)
+            if differs is not None:
+                return passed(differs)
             error = oracle_error(move, start, full, epochs, PENALTY)
             if error <= EXACT:
                 return passed(f"{epochs} full-batch epoch{plural} at lr {lr:g}: W0 - lr * "
@@ -147,9 +149,6 @@ def step_checks(name: str, seed: int) -> list[Check]:
         return evaluate
 
     def batches(g: Grading) -> Verdict:
-        differs = loss_differs(g)
-        if differs is not None:
-            return passed(differs)
         runs, why = moved(g, same, "batch size", 0.0, 1)
         if runs is None:
             return why
@@ -157,6 +156,9 @@ def step_checks(name: str, seed: int) -> list[Check]:
         # First: a model that does not move with lr may sit where nothing moves it.
         if lr_unused(move) is not None:
             return lr_unused(move)
+        differs = loss_differs(g)
+        if differs is not None:
+            return passed(differs)
         n = same.X.shape[0]
         wanted = -(-n // same.batch_size)
         error = oracle_error(move, start, same, wanted, 0.0)
