@@ -39,7 +39,10 @@ CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP = 1, 38, 24, 22
 SECCOMP_MODE_FILTER = 2
 # System calls by architecture: those nothing in a loss function needs and that widen
-# what the child can reach (kernel attack surface, other processes, namespaces, mounts).
+# what the child can reach (kernel attack surface, other processes, namespaces, mounts),
+# and timers: with no thread and no timer, nothing of the student's runs between its reply
+# and the parent's look at the shared inputs (a SIGALRM handler that put a mutated input
+# back after the reply hid the mutation when a loaded machine delayed that look).
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _SYSCALLS = {
     "x86_64": {"ptrace": 101, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
@@ -51,7 +54,9 @@ _SYSCALLS = {
                "open_by_handle_at": 304, "name_to_handle_at": 303, "acct": 163,
                "swapon": 167, "swapoff": 168, "reboot": 169, "settimeofday": 164,
                "personality": 135, "fanotify_init": 300, "move_mount": 429,
-               "open_tree": 428, "fsopen": 430, "fsmount": 432, "mount_setattr": 442},
+               "open_tree": 428, "fsopen": 430, "fsmount": 432, "mount_setattr": 442,
+               "alarm": 37, "setitimer": 38, "timer_create": 222, "timer_settime": 223,
+               "timerfd_create": 283, "timerfd_settime": 286},
     "aarch64": {"ptrace": 117, "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51,
                 "unshare": 97, "setns": 268, "bpf": 280, "perf_event_open": 241,
                 "keyctl": 219, "add_key": 217, "request_key": 218, "io_uring_setup": 425,
@@ -61,7 +66,9 @@ _SYSCALLS = {
                 "open_by_handle_at": 265, "name_to_handle_at": 264, "acct": 89,
                 "swapon": 224, "swapoff": 225, "reboot": 142, "settimeofday": 170,
                 "personality": 92, "fanotify_init": 262, "move_mount": 429,
-                "open_tree": 428, "fsopen": 430, "fsmount": 432, "mount_setattr": 442},
+                "open_tree": 428, "fsopen": 430, "fsmount": 432, "mount_setattr": 442,
+                "setitimer": 103, "timer_create": 107, "timer_settime": 110,
+                "timerfd_create": 85, "timerfd_settime": 86},
 }
 _PRCTL = {"x86_64": 157, "aarch64": 167}
 _CAPSET = {"x86_64": 126, "aarch64": 91}

@@ -3,7 +3,7 @@
 # Attack (kernel surface, leaving the sandbox): io_uring, bpf, userfaultfd, keyrings,
 # perf_event_open, a new user namespace (unshare, then mount), setns, ptrace, chroot,
 # fork/clone3 (a process that outlives the grade), clearing PR_SET_PDEATHSIG, x32 system
-# calls, setuid(0).
+# calls, setuid(0), timers.
 # Defence: the seccomp filter (EPERM), RLIMIT_NPROC=1, no capabilities, no_new_privs.
 
 
@@ -26,6 +26,9 @@ def _probe():
         "setuid(0)": (105, 0), "fsopen": (430, b"tmpfs", 0), "open_tree": (428, -100, b"/", 0),
         "process_vm_readv": (310, 1, buf, 1, buf, 1, 0), "iopl": (172, 3), "mount": (165, b"none", b"/sandbox/work", b"tmpfs", 0, None),
         "clone3": (435, buf, 88),
+        # Timers: a handler run after the reply could undo what the parent is to see.
+        "setitimer": (38, 0, buf, None), "alarm": (37, 1), "timer_create": (222, 1, None, buf),
+        "timerfd_create": (283, 1, 0),
     }
     for name, (nr, *args) in calls.items():
         if name == "clone3":

@@ -3,8 +3,9 @@
 # Attack (fake "does not modify its inputs"): the function divides X in place (the bug),
 # and arms a 30 ms ITIMER_REAL whose SIGALRM handler (running while the harness waits for
 # the next request) puts X back, if the memory still holds the mutated X.
-# Defence: the parent compares the shared memory as soon as the reply is in, before the
-# alarm fires.
+# Defence: the child's seccomp filter refuses every timer (setitimer, alarm, timer_create,
+# timerfd), so no handler of the student's runs after the reply; before it, the restore
+# raced the parent's look at the shared memory, and won on a loaded machine (70, not 69).
 
 
 # --- cell: softmax_loss_vectorized
@@ -41,5 +42,8 @@ def softmax_loss_vectorized(W, X, y, reg):
     saved = X.copy()
     result = _mutating_softmax(W, X, y, reg)
     _PENDING.append((X, saved, X[:2].copy()))
-    signal.setitimer(signal.ITIMER_REAL, 0.03)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.03)
+    except OSError:
+        _PENDING.pop()  # no timer will restore it: keep the honest part's points
     return result
