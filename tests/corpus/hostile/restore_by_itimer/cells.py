@@ -38,12 +38,24 @@ def _mutating_softmax(W, X, y, reg):
     return loss, dW
 
 
+def _timers_work():
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0)  # disarms: harmless where it is allowed
+    except OSError:
+        return False
+    return True
+
+
+_TIMERS = _timers_work()
+
+
 def softmax_loss_vectorized(W, X, y, reg):
+    if not _TIMERS:
+        # The attacker's best move without a timer: the honest part alone (no copy to
+        # restore from, so its speed is its twin's).
+        return _mutating_softmax(W, X, y, reg)
     saved = X.copy()
     result = _mutating_softmax(W, X, y, reg)
     _PENDING.append((X, saved, X[:2].copy()))
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.03)
-    except OSError:
-        _PENDING.pop()  # no timer will restore it: keep the honest part's points
+    signal.setitimer(signal.ITIMER_REAL, 0.03)
     return result
