@@ -120,6 +120,16 @@ def step_checks(name: str, seed: int) -> list[Check]:
         return bug(f"with lr=0 and with lr > 0 {name} returns the same weights: lr is not "
                    "used (pass it to the optimizer)")
 
+    def not_judged(g: Grading, move: np.ndarray) -> Verdict | None:
+        """Before any step is compared: a model that does not move with lr fails (it may
+        sit where nothing moves it); a loss that is not the course's leaves the steps
+        unjudged (its own checks fail it)."""
+        unused = lr_unused(move)
+        if unused is not None:
+            return unused
+        differs = loss_differs(g)
+        return None if differs is None else passed(differs)
+
     def full_batch(epochs: int) -> Callable[[Grading], Verdict]:
         plural = "s" * (epochs > 1)
 
@@ -128,11 +138,9 @@ def step_checks(name: str, seed: int) -> list[Check]:
             if runs is None:
                 return why
             start, move = runs
-            if lr_unused(move) is not None:
-                return lr_unused(move)
-            differs = loss_differs(g)
-            if differs is not None:
-                return passed(differs)
+            unjudged = not_judged(g, move)
+            if unjudged is not None:
+                return unjudged
             error = oracle_error(move, start, full, epochs, PENALTY)
             if error <= EXACT:
                 return passed(f"{epochs} full-batch epoch{plural} at lr {lr:g}: W0 - lr * "
@@ -154,11 +162,9 @@ def step_checks(name: str, seed: int) -> list[Check]:
             return why
         start, move = runs
         # First: a model that does not move with lr may sit where nothing moves it.
-        if lr_unused(move) is not None:
-            return lr_unused(move)
-        differs = loss_differs(g)
-        if differs is not None:
-            return passed(differs)
+        unjudged = not_judged(g, move)
+        if unjudged is not None:
+            return unjudged
         n = same.X.shape[0]
         wanted = -(-n // same.batch_size)
         error = oracle_error(move, start, same, wanted, 0.0)
